@@ -1,0 +1,18 @@
+"""The HTTP API, versioned under /api/v1/, OpenAPI document at /api/v1/openapi.json.
+Each app contributes a router from its own `api.py`."""
+
+from ninja import NinjaAPI
+
+from shenbao.calls.api import router as calls_router
+from shenbao.core.decisions import NotAllowed
+
+api = NinjaAPI(title="Shenbao API", version="1", urls_namespace="api-v1",
+               description="科协项目申报平台 API（v1）")
+
+
+@api.exception_handler(NotAllowed)
+def _not_allowed(request, exc: NotAllowed):
+    return api.create_response(request, {"detail": exc.reason}, status=403)
+
+
+api.add_router("/calls", calls_router)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CallsConfig(AppConfig):
+    name = "shenbao.calls"
+    verbose_name = "申报通知"

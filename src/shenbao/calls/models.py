@@ -1,0 +1,102 @@
+"""Calls as loaded from their YAML: the validated document is kept whole (`spec`), and the columns that
+pages and queries need are copied out of it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.db import models
+from django.utils import timezone
+
+from shenbao.orgs.models import Organisation
+
+
+class Call(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "未发布"
+        PUBLISHED = "published", "已发布"
+        UNPUBLISHED = "unpublished", "已撤回"
+
+    code = models.CharField(max_length=40, unique=True)
+    issuer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="calls")
+    document_number = models.CharField("文号", max_length=100, blank=True)
+    title = models.CharField("标题", max_length=300)
+    programme = models.CharField("项目计划", max_length=100)
+    year = models.PositiveIntegerField("年度")
+    published_on = models.DateField("发布日期", null=True, blank=True)
+    opens_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField("截止时间")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    spec = models.JSONField()  # the validated document (schema.Call, JSON mode)
+    source_yaml = models.TextField()
+    source_name = models.CharField(max_length=200, blank=True)
+    content_hash = models.CharField(max_length=64)
+    revision = models.PositiveIntegerField(default=1)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-deadline", "id"]
+        verbose_name = verbose_name_plural = "申报通知"
+
+    def __str__(self) -> str:
+        return self.title
+
+    @cached_property
+    def document(self):
+        """The typed call (schema.Call) this row was loaded from."""
+        from shenbao.calls.schema import Call as CallDoc
+
+        return CallDoc.model_validate(self.spec)
+
+    @property
+    def phase(self) -> str:
+        """upcoming / open / closed, by the clock (the status says whether the public sees it at all)."""
+        now = timezone.now()
+        if self.opens_at and now < self.opens_at:
+            return "upcoming"
+        return "open" if now < self.deadline else "closed"
+
+
+class ProjectType(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="types")
+    code = models.CharField("项目编号", max_length=40)
+    name = models.CharField("项目类型", max_length=200)
+    group = models.CharField("项目类别", max_length=100, blank=True)
+    kind = models.CharField(max_length=20, default="standard")
+    order = models.PositiveIntegerField(default=0)
+    quota_text = models.CharField("计划立项数量", max_length=100, blank=True)
+    funding_text = models.CharField("经费额度", max_length=200, blank=True)
+    cap = models.PositiveIntegerField("单项经费上限（元）", null=True, blank=True)
+    form_code = models.CharField(max_length=40, blank=True)
+    retired = models.BooleanField(default=False)  # removed from the file but kept for its applications
+
+    class Meta:
+        ordering = ["call", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["call", "code"], name="uniq_type_code")]
+        verbose_name = verbose_name_plural = "项目类型"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @cached_property
+    def document(self):
+        return next(t for t in self.call.document.project_types if t.code == self.code)
+
+
+class Track(models.Model):
+    project_type = models.ForeignKey(ProjectType, on_delete=models.PROTECT, related_name="tracks")
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    order = models.PositiveIntegerField(default=0)
+    quota_text = models.CharField(max_length=100, blank=True)
+    funding_text = models.CharField(max_length=200, blank=True)
+    cap = models.PositiveIntegerField(null=True, blank=True)
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["project_type", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["project_type", "code"], name="uniq_track_code")]
+        verbose_name = verbose_name_plural = "申报类型"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,930 @@
+"""The call format: one YAML file per call (and one catalogue of categories and attributes).
+
+This module knows nothing of Django: it turns YAML text into validated, typed objects, compiles every
+CEL expression, and reports problems as `file: path: problem`. `docs/call-format.md` documents it.
+
+Money is in yuan (whole numbers); dates are ISO dates; the deadline carries its time and zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from shenbao.core.expressions import ExpressionError, compile_expression
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+KEY_RE = r"^[a-z][a-z0-9_]*$"
+Key = Annotated[str, Field(pattern=KEY_RE, max_length=64)]
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=40)]
+Text = Annotated[str, Field(min_length=1)]
+Yuan = Annotated[int, Field(ge=0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --- expressions --------------------------------------------------------------------------------------
+
+
+class Expr(Strict):
+    """A CEL expression with the message shown when it does not hold.
+
+    `roots` are the top-level names an expression may use where it stands; they are checked at load time
+    so that a typo (`orgg.attrs`) fails when the call is loaded, not when a clerk submits.
+    """
+
+    expr: Text
+    message: Text
+
+
+def _check_expr(source: str, roots: set[str]) -> str:
+    try:
+        program = compile_expression(source)
+    except ExpressionError as exc:
+        raise ValueError(str(exc)) from None
+    unknown = sorted(set(program.top_level_names()) - roots)
+    if unknown:
+        raise ValueError(
+            f"表达式使用了未知的名称 {', '.join(unknown)}（此处可用：{', '.join(sorted(roots))}）"
+        )
+    return source
+
+
+ELIGIBILITY_ROOTS = {"org", "call"}
+FORM_ROOTS = {"form", "type", "track", "call"}
+PROJECT_ROOTS = {"project", "form", "type", "track", "call"}
+
+
+def _exprs_validator(roots: set[str]):
+    def check(cls, value):
+        for item in value or []:
+            _check_expr(item.expr, roots)
+        return value
+
+    return check
+
+
+# --- catalogue: categories and attributes -----------------------------------------------------------
+
+
+class Category(Strict):
+    """An organisation category (申报单位类别). `parent` makes a category a kind of another: an applicant
+    of a child category is eligible wherever the parent is listed."""
+
+    code: Key
+    name: Text
+    name_en: str = ""
+    parent: Key | None = None
+    is_association: bool = False  # 科协 (may act as home association)
+    level: Literal["national", "province", "city", "county", "none"] = "none"
+
+
+class AttributeDef(Strict):
+    """A dated attribute of an organisation that eligibility rules test (org.attrs / org.max / org.yearly).
+
+    kind: bool, int, text, date, grade (stored as an int, shown with `labels`), rating (per year).
+    """
+
+    key: Key
+    name: Text
+    kind: Literal["bool", "int", "text", "date", "grade", "rating"]
+    labels: dict[str, str] = {}
+    choices: list[str] = []
+    yearly: bool = False
+    default: Any = None
+
+
+class Catalogue(Strict):
+    kind: Literal["catalogue"]
+    categories: list[Category]
+    attributes: list[AttributeDef] = []
+
+    @model_validator(mode="after")
+    def _unique(self):
+        codes = [c.code for c in self.categories]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"类别代码重复：{', '.join(dupes)}")
+        for c in self.categories:
+            if c.parent and c.parent not in codes:
+                raise ValueError(f"类别 {c.code} 的上级类别 {c.parent} 不存在")
+        return self
+
+
+# --- quotas and money ---------------------------------------------------------------------------------
+
+
+class Quota(Strict):
+    """计划立项数量: exactly N, at most N, about N, N–M. Plans only: the final number comes after review."""
+
+    kind: Literal["exactly", "at_most", "about", "range"]
+    n: int | None = Field(default=None, ge=0)
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.kind == "range":
+            if self.min is None or self.max is None:
+                raise ValueError("数量为区间（range）时须给出 min 和 max")
+            if self.min > self.max:
+                raise ValueError(f"数量区间下限 {self.min} 大于上限 {self.max}")
+            if self.n is not None:
+                raise ValueError("数量为区间（range）时不用 n，用 min 和 max")
+        elif self.n is None:
+            raise ValueError(f"数量为 {self.kind} 时须给出 n")
+        return self
+
+    @property
+    def upper(self) -> int | None:
+        return self.max if self.kind == "range" else self.n
+
+    def text(self) -> str:
+        return {
+            "exactly": f"{self.n}个",
+            "at_most": f"不超过{self.n}个",
+            "about": f"约{self.n}个",
+            "range": f"{self.min}—{self.max}个",
+        }[self.kind]
+
+
+class Tier(Strict):
+    """A funding tier chosen by a fact of the project; the first tier whose `when` holds applies
+    (tiers are not cumulative)."""
+
+    when: Text
+    amount: Yuan
+    label: Text
+
+    @field_validator("when")
+    @classmethod
+    def _cel(cls, v):
+        return _check_expr(v, PROJECT_ROOTS)
+
+
+class Funding(Strict):
+    """经费额度. fixed: `amount` each; range: `min`–`max` each; cap: at most `max` each;
+    pool: a `total` shared by the type; tiered: by facts (`tiers`, else `amount`); by_review: decided
+    after review. `total` may accompany any kind (the type's planned total)."""
+
+    kind: Literal["fixed", "range", "cap", "pool", "tiered", "by_review"]
+    amount: Yuan | None = None
+    min: Yuan | None = None
+    max: Yuan | None = None
+    total: Yuan | None = None
+    tiers: list[Tier] = []
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self):
+        need = {"fixed": ["amount"], "range": ["min", "max"], "cap": ["max"], "pool": ["total"],
+                "tiered": ["amount"], "by_review": []}[self.kind]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"经费方式 {self.kind} 须给出 {', '.join(missing)}")
+        if self.kind == "range" and self.min > self.max:
+            raise ValueError(f"经费区间下限 {self.min} 大于上限 {self.max}")
+        if self.kind == "tiered" and not self.tiers:
+            raise ValueError("分档经费（tiered）须给出 tiers")
+        if self.kind != "tiered" and self.tiers:
+            raise ValueError("只有分档经费（tiered）可以有 tiers")
+        return self
+
+    @property
+    def cap(self) -> int | None:
+        """The most one project may request, when the notice says."""
+        if self.kind == "fixed":
+            return self.amount
+        if self.kind in ("range", "cap"):
+            return self.max
+        if self.kind == "tiered":
+            return max([self.amount or 0, *(t.amount for t in self.tiers)])
+        return self.max
+
+    def text(self) -> str:
+        def w(y: int | None) -> str:
+            return f"{Decimal(y) / 10000:g}万元" if y is not None else ""
+
+        base = {
+            "fixed": f"{w(self.amount)}/个",
+            "range": f"{w(self.min)[:-2]}—{w(self.max)}/个",
+            "cap": f"不超过{w(self.max)}/个",
+            "pool": f"共{w(self.total)}",
+            "tiered": "；".join([*(f"{t.label}{w(t.amount)}" for t in self.tiers), f"其他{w(self.amount)}"]),
+            "by_review": "根据评审确定",
+        }[self.kind]
+        if self.total and self.kind != "pool":
+            base += f"（共{w(self.total)}）"
+        return base
+
+
+# --- tasks, deliverables, acceptance -----------------------------------------------------------------
+
+
+class Task(Strict):
+    """A task of a type or track with measurable minimums (C4): `minimums` names a measure (events,
+    participants, countries, student_teams, journals, organisations, experts, hours, societies,
+    enterprises, …) and its least value; `naming` lists what event titles must carry."""
+
+    text: Text
+    minimums: dict[Key, Decimal] = {}
+    naming: list[Text] = []
+    check: Expr | None = None
+
+    @field_validator("check")
+    @classmethod
+    def _cel(cls, v):
+        if v:
+            _check_expr(v.expr, PROJECT_ROOTS)
+        return v
+
+
+class Deliverable(Strict):
+    """An intermediate deliverable with its own hard date (C8)."""
+
+    name: Text
+    due: dt.date
+    hard: bool = True
+    spec: str = ""
+    consequence: str = ""
+    min_seconds: int | None = None
+    max_seconds: int | None = None
+
+
+class MaterialKind(Strict):
+    name: Text
+    min: int = Field(ge=0)
+
+
+class Material(Strict):
+    """An acceptance material (验收材料). `max_count` and `kinds` express photo rules (≤20, two of each)."""
+
+    code: Key
+    name: Text
+    required: bool = True
+    max_count: int | None = Field(default=None, ge=1)
+    kinds: list[MaterialKind] = []
+    note: str = ""
+
+
+class AcceptanceDue(Strict):
+    """When acceptance materials are due: a fixed date, or N working days after each event."""
+
+    date: dt.date | None = None
+    working_days_after_event: int | None = Field(default=None, ge=1)
+    text: str = ""
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.date is None) == (self.working_days_after_event is None):
+            raise ValueError("验收截止须给出 date 或 working_days_after_event 之一")
+        return self
+
+
+class Acceptance(Strict):
+    due: AcceptanceDue | None = None
+    materials: list[Material] = []
+    paper_copies: int | None = Field(default=None, ge=0)
+    electronic_copies: int | None = Field(default=None, ge=0)
+    checks: list[Expr] = []
+    note: str = ""
+
+    _checks = field_validator("checks")(_exprs_validator(PROJECT_ROOTS))
+
+    @model_validator(mode="after")
+    def _unique(self):
+        codes = [m.code for m in self.materials]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"验收材料代码重复：{', '.join(dupes)}")
+        return self
+
+
+# --- post-award rules ---------------------------------------------------------------------------------
+
+SpendingItem = Literal[
+    "fixed_assets", "investment", "donation", "sponsorship", "labour", "rewards", "assets"
+]
+
+
+class Spending(Strict):
+    forbidden: list[SpendingItem] = []
+    travel_max_share: Decimal | None = Field(default=None, gt=0, le=1)
+    note: str = ""
+
+
+class Disbursement(Strict):
+    mode: Literal["one_off", "by_progress", "per_contract", "after_evaluation"]
+    note: str = ""
+
+
+class Filing(Strict):
+    """Events to be filed in advance (备案) or approved (报批) (P6)."""
+
+    applies_to: Text
+    authorities: list[Text]
+    approval: bool = False
+    note: str = ""
+
+
+class PostAward(Strict):
+    contract: Literal["contract", "task_book"] | None = None
+    disbursement: Disbursement | None = None
+    spending: Spending | None = None
+    change_requests: str | None = None
+    spot_checks: bool | None = None
+    recovery: bool | None = None
+    filings: list[Filing] | None = None
+    news: list[Text] | None = None
+
+
+class PostFunding(Strict):
+    """后资助 (C6): the work is done first, results are submitted by a date, experts evaluate, funding is
+    granted selectively."""
+
+    work_done_by: dt.date
+    results_due: dt.date
+    materials: list[Text] = []
+    note: str = ""
+
+
+# --- eligibility ----------------------------------------------------------------------------------
+
+
+class EligibleGroup(Strict):
+    """Applicants of these categories (or their sub-categories) may apply when `when` holds."""
+
+    categories: list[Key] = Field(min_length=1)
+    when: str | None = None
+    unmet: str | None = None  # the reason shown when `when` does not hold
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _cel(self):
+        if self.when:
+            _check_expr(self.when, ELIGIBILITY_ROOTS)
+            if not self.unmet:
+                raise ValueError("有条件（when）的申报主体须写明不满足时的原因（unmet）")
+        return self
+
+
+class NamedApplicant(Strict):
+    """定向委托 / 连续支持: the only applicant(s) a type accepts (C7)."""
+
+    name: Text
+    basis: Literal["commissioned", "continued", "named"] = "named"
+
+
+class Joint(Strict):
+    allowed: bool = True
+    max_units: int = Field(default=2, ge=1)
+    outsiders_only: bool = False  # only units outside the eligible categories need to join (不在范围的可联合)
+    note: str = ""
+
+
+class Routing(Strict):
+    """Who must endorse before the funder sees an application (E9)."""
+
+    categories: list[Key] | None = None  # None: every applicant
+    by: Literal["home_association", "university_association", "home_or_university_association"]
+    with_finance: bool = False
+    label: Text
+
+
+class MeetingRule(Strict):
+    categories: list[Key] | None = None  # None: any applicant not matched by an earlier rule
+    kinds: list[Text] = Field(min_length=1)
+
+
+class OwnApproval(Strict):
+    """The applicant's own approval before submission (E8)."""
+
+    meetings: list[MeetingRule] = Field(min_length=1)
+    commitment: Text
+    head_signs: bool = True
+
+
+class Exclusions(Strict):
+    """Who may not apply (E5, E6, E10)."""
+
+    unfinished_programme: str | None = None  # a unit that left a project of this programme unfinished
+    pending_deferral: bool = False  # a unit with an accepted deferral must finish that acceptance first
+    repeat_years: int | None = Field(default=None, ge=1)  # no repeat of content funded in N years …
+    repeat_exempt: list[Literal["commissioned", "continued"]] = []  # … except these
+    repeat_similarity: Decimal = Decimal("0.6")
+    subcontracting_forbidden: bool = False
+    ban_years: int | None = Field(default=None, ge=1)  # fraud or subcontracting bars for N years
+    note: str = ""
+
+
+class Eligibility(Strict):
+    groups: list[EligibleGroup] | None = None
+    # applicants must sit under the issuer in the organisation tree (its own units, by home association)
+    within_issuer: bool | None = None
+    conditions: list[Expr] | None = None  # 申报条件 that must hold (C9)
+    preferences: list[Text] | None = None  # “优先” facts reviewers see (C9)
+
+    _conds = field_validator("conditions")(_exprs_validator(ELIGIBILITY_ROOTS))
+
+
+# --- forms --------------------------------------------------------------------------------------------
+
+FieldKind = Literal[
+    "text", "long_text", "phone", "mobile", "email", "url", "date", "period", "money", "integer",
+    "number", "choice_one", "choice_many", "person", "table", "attachment", "opinion", "note",
+]
+ColumnKind = Literal["text", "long_text", "integer", "number", "money", "phone", "mobile", "date", "email"]
+PersonPart = Literal[
+    "name", "position", "professional_title", "phone", "mobile", "office_phone", "email", "wechat",
+    "employer", "full_time",
+]
+OpinionBy = Literal[
+    "applicant", "unit_head", "project_lead", "society", "journal_editor", "leading_doctor", "host_unit",
+    "home_association", "university_association", "home_or_university_association", "finance",
+    "funder_department", "funder_leadership",
+]
+
+
+class Column(Strict):
+    key: Key
+    label: Text
+    kind: ColumnKind = "text"
+    required: bool = False
+    max_chars: int | None = Field(default=None, ge=1)
+    unit: Literal["yuan", "wan"] = "yuan"
+
+
+class Total(Strict):
+    """A computed total of a table column; `max` or `max_from: cap` caps it."""
+
+    column: Key
+    label: Text = "合计"
+    max: Decimal | None = None
+    max_from: Literal["cap"] | None = None
+    equals_field: Key | None = None
+
+
+class Option(Strict):
+    value: Key
+    label: Text
+    follow_up: FormField | None = None  # asked when this option is ticked
+
+
+class FormField(Strict):
+    key: Key
+    label: Text
+    kind: FieldKind
+    required: bool = False
+    help: str = ""
+    max_chars: int | None = Field(default=None, ge=1)
+    min_chars: int | None = Field(default=None, ge=0)
+    unit: Literal["yuan", "wan"] = "yuan"
+    may_attach: bool = False  # 可另附 / 可添加附页
+    # choice
+    options: list[Option] = []
+    options_from: Literal["tracks"] | None = None
+    # person
+    parts: list[PersonPart] = []
+    # table
+    columns: list[Column] = []
+    min_rows: int = Field(default=0, ge=0)
+    max_rows: int | None = Field(default=None, ge=1)
+    rows: int = Field(default=3, ge=0)  # blank rows printed on the blank form
+    fixed_first_column: list[str] = []  # e.g. numbered rows
+    totals: list[Total] = []
+    # attachment
+    accept: list[Literal["pdf", "doc", "docx", "jpg", "png", "xls", "xlsx", "zip"]] = []
+    max_mb: int | None = Field(default=None, ge=1)
+    # opinion
+    by: OpinionBy | None = None
+    signer: str = ""  # 单位负责人签名 …
+    date: bool = True
+    stamp: bool = False
+    stamp_label: str = ""
+    text: str = ""  # fixed text printed in the block (a commitment); {meeting} is filled in
+
+    @model_validator(mode="after")
+    def _shape(self):
+        k = self.kind
+        if k in ("choice_one", "choice_many"):
+            if not self.options and not self.options_from:
+                raise ValueError(f"选择字段 {self.key} 须给出 options 或 options_from")
+            values = [o.value for o in self.options]
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"选择字段 {self.key} 的选项重复：{', '.join(dupes)}")
+        elif self.options or self.options_from:
+            raise ValueError(f"只有选择字段可以有 options（{self.key} 是 {k}）")
+        if k == "person" and not self.parts:
+            raise ValueError(f"人员字段 {self.key} 须给出 parts（如 name, position, phone）")
+        if k == "table":
+            if not self.columns:
+                raise ValueError(f"表格字段 {self.key} 须给出 columns")
+            cols = [c.key for c in self.columns]
+            for t in self.totals:
+                if t.column not in cols:
+                    raise ValueError(f"表格 {self.key} 的合计列 {t.column} 不在 columns 中")
+            if self.max_rows is not None and self.max_rows < self.min_rows:
+                raise ValueError(f"表格 {self.key} 的 max_rows 小于 min_rows")
+        elif self.columns or self.totals:
+            raise ValueError(f"只有表格字段可以有 columns/totals（{self.key} 是 {k}）")
+        if k == "opinion" and not self.by:
+            raise ValueError(f"意见栏 {self.key} 须写明由谁填写（by）")
+        if self.max_chars is not None and self.min_chars is not None and self.min_chars > self.max_chars:
+            raise ValueError(f"字段 {self.key} 的 min_chars 大于 max_chars")
+        return self
+
+
+Option.model_rebuild()
+
+
+class Section(Strict):
+    title: str = ""
+    fields: list[FormField] = Field(min_length=1)
+
+
+class FormTemplate(Strict):
+    """An application form (附表 / 申报书): a cover, sections of fields, and checks across fields."""
+
+    code: Code
+    title: Text
+    label: str = ""  # 附表1 / 附件2
+    show_type_code: bool = True
+    fill_date: bool = True  # 填表时间： 年 月 日
+    maker: str = ""  # 常德市科学技术协会 制 2022年3月
+    cover: list[FormField] = []
+    sections: list[Section] = Field(min_length=1)
+    checks: list[Expr] = []
+    note: str = ""  # 备注：项目资助不超过 3 万元
+
+    _checks = field_validator("checks")(_exprs_validator(FORM_ROOTS))
+
+    def all_fields(self) -> list[FormField]:
+        out = list(self.cover)
+        for s in self.sections:
+            out.extend(s.fields)
+        return out
+
+    @model_validator(mode="after")
+    def _unique_keys(self):
+        keys: list[str] = []
+        for f in self.all_fields():
+            keys.append(f.key)
+            keys.extend(o.follow_up.key for o in f.options if o.follow_up)
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"表单 {self.code} 的字段 key 重复：{', '.join(dupes)}")
+        return self
+
+
+# --- contacts and submission ---------------------------------------------------------------------------
+
+
+class Contact(Strict):
+    name: Text
+    role: str = ""
+    department: str = ""
+    phone: str = ""
+    mobile: str = ""
+    email: str = ""
+    address: str = ""
+    postcode: str = ""
+
+
+class Channel(Strict):
+    kind: Literal["online", "email", "post", "in_person"]
+    target: str = ""  # url, mail address or postal address
+    note: str = ""
+
+
+class Submission(Strict):
+    channels: list[Channel] = Field(min_length=1)
+    paper_copies: int = Field(default=0, ge=0)
+    stamped: bool = True
+    upload_stamped_scan: bool = False
+    electronic_equals_paper: bool = True
+    typed_only: bool = False  # 不受理手写
+    paper_size: Literal["A4"] = "A4"
+    note: str = ""
+
+
+class Review(Strict):
+    """Review and award (V1–V3)."""
+
+    by: Literal["funder", "third_party"] = "funder"
+    third_party: str = ""
+    levels: list[Text] = ["专家评审"]
+    funder_levels: list[Text] = []  # e.g. 学会部初审, 领导审核 (V3)
+    confirm_by: list[Text] = []
+    public_notice: bool = True
+    note: str = ""
+
+
+# --- project types and the call ------------------------------------------------------------------------
+
+
+class Track(Strict):
+    """申报类型: a sub-kind of a type, ticked on the form, with its own quota, funding and tasks."""
+
+    code: Key
+    name: Text
+    quota: Quota | None = None
+    funding: Funding | None = None
+    tasks: list[Task] = []
+    content: str = ""
+
+
+class Common(Strict):
+    """What a call's `defaults` and each type may both say; a type's own value wins."""
+
+    eligibility: Eligibility | None = None
+    joint: Joint | None = None
+    exclusions: Exclusions | None = None
+    own_approval: OwnApproval | None = None
+    routing: list[Routing] | None = None
+    completion_by: dt.date | None = None
+    completion_text: str | None = None
+    acceptance: Acceptance | None = None
+    post_award: PostAward | None = None
+    contacts: list[Contact] | None = None
+
+
+class ProjectType(Common):
+    code: Code
+    name: Text
+    group: str = ""  # 项目类别 (湖南: 科技创新服务能力建设项目; 常德: 能力建设与创新发展)
+    kind: Literal["standard", "post_funded", "commissioned", "continued"] = "standard"
+    named_applicants: list[NamedApplicant] = []
+    quota: Quota | None = None
+    funding: Funding | None = None
+    tracks: list[Track] = []
+    tasks: list[Task] = []
+    deliverables: list[Deliverable] = []
+    post_funding: PostFunding | None = None
+    form: Code | None = None
+    content: str = ""
+    requirements: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.tracks:
+            codes = [t.code for t in self.tracks]
+            dupes = sorted({c for c in codes if codes.count(c) > 1})
+            if dupes:
+                raise ValueError(f"申报类型代码重复：{', '.join(dupes)}")
+        if self.kind == "post_funded" and not self.post_funding:
+            raise ValueError("后资助项目（post_funded）须给出 post_funding")
+        if self.kind in ("commissioned", "continued") and not self.named_applicants:
+            raise ValueError(f"{self.kind} 项目须给出 named_applicants（指定的申报单位）")
+        if self.quota is None and not any(t.quota for t in self.tracks):
+            raise ValueError("须给出 quota（或每个申报类型的 quota）")
+        if self.funding is None and not any(t.funding for t in self.tracks):
+            raise ValueError("须给出 funding（或每个申报类型的 funding）")
+        return self
+
+
+class Issuer(Strict):
+    name: Text
+    short_name: str = ""
+    level: Literal["national", "province", "city", "county"]
+    category: Key
+    region: str = ""
+    department: str = ""  # 学会部
+
+
+class Call(Strict):
+    kind: Literal["call"]
+    code: Code
+    issuer: Issuer
+    document_number: str = ""
+    title: Text
+    programme: Text  # the programme across years (提质增效) that E5 looks back on
+    year: int = Field(ge=2000, le=2100)
+    published_on: dt.date | None = None
+    opens_at: dt.datetime | None = None
+    deadline: dt.datetime
+    addressees: str = ""
+    summary: str = ""
+    submission: Submission
+    contacts: list[Contact] = []
+    max_applications_per_unit: int | None = Field(default=None, ge=1)
+    defaults: Common = Common()
+    review: Review = Review()
+    categories: list[Category] = []  # extra categories a new issuer brings
+    forms: list[FormTemplate] = []
+    project_types: list[ProjectType] = Field(min_length=1)
+    source: str = ""  # where the notice text is
+
+    @field_validator("deadline", "opens_at")
+    @classmethod
+    def _aware(cls, v: dt.datetime | None, info: ValidationInfo):
+        if v is not None and v.tzinfo is None:
+            raise ValueError(f"{info.field_name} 须带时区，例如 2026-03-31T17:00:00+08:00")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self):
+        codes = [t.code for t in self.project_types]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"项目编号重复：{', '.join(dupes)}")
+        forms = [f.code for f in self.forms]
+        fdupes = sorted({c for c in forms if forms.count(c) > 1})
+        if fdupes:
+            raise ValueError(f"表单代码重复：{', '.join(fdupes)}")
+        for i, t in enumerate(self.project_types):
+            if t.form and t.form not in forms:
+                raise ValueError(
+                    f"project_types[{i}].form: 表单 {t.form} 未在 forms 中定义（已定义：{', '.join(forms) or '无'}）"
+                )
+        return self
+
+    # effective values: a type's own, else the call's defaults
+    def effective(self, ptype: ProjectType, name: str):
+        """A type's value for `name`, over the call's defaults: for a block (eligibility, acceptance …)
+        the fields the type sets win and the others come from the defaults."""
+        own, base = getattr(ptype, name), getattr(self.defaults, name)
+        if own is None:
+            return base
+        if base is None or not isinstance(own, BaseModel):
+            return own
+        merged = base.model_dump()
+        merged.update(own.model_dump(include=own.model_fields_set))
+        return type(own).model_validate(merged)
+
+    def form_for(self, ptype: ProjectType) -> FormTemplate | None:
+        return next((f for f in self.forms if f.code == ptype.form), None)
+
+    def category_codes(self) -> set[str]:
+        return {c.code for c in self.categories}
+
+    def referenced_categories(self) -> list[tuple[str, str]]:
+        """(path, code) of every category the call names, to check against the catalogue."""
+        out: list[tuple[str, str]] = [("issuer.category", self.issuer.category)]
+
+        def scan(prefix: str, common: Common):
+            if common.eligibility and common.eligibility.groups:
+                for gi, g in enumerate(common.eligibility.groups):
+                    out.extend((f"{prefix}eligibility.groups[{gi}].categories", c) for c in g.categories)
+            for ri, r in enumerate(common.routing or []):
+                out.extend((f"{prefix}routing[{ri}].categories", c) for c in r.categories or [])
+            if common.own_approval:
+                for mi, m in enumerate(common.own_approval.meetings):
+                    out.extend(
+                        (f"{prefix}own_approval.meetings[{mi}].categories", c) for c in m.categories or []
+                    )
+
+        scan("defaults.", self.defaults)
+        for i, t in enumerate(self.project_types):
+            scan(f"project_types[{i}].", t)
+        return out
+
+
+# --- loading YAML with clear errors ----------------------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "未知字段（拼写错误？）",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不对",
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "int_from_float": "须为整数",
+    "date_from_datetime_parsing": "须为日期，如 2026-03-31",
+    "date_parsing": "须为日期，如 2026-03-31",
+    "date_type": "须为日期，如 2026-03-31",
+    "datetime_parsing": "须为日期时间，如 2026-03-31T17:00:00+08:00",
+    "datetime_type": "须为日期时间，如 2026-03-31T17:00:00+08:00",
+    "datetime_from_date_parsing": "须为日期时间，如 2026-03-31T17:00:00+08:00",
+    "greater_than_equal": "不能小于允许的最小值",
+    "too_short": "不能为空",
+    "string_too_short": "不能为空",
+    "list_type": "须为列表",
+    "dict_type": "须为映射（键: 值）",
+    "model_type": "须为映射（键: 值）",
+    "string_type": "须为文本",
+    "bool_parsing": "须为 true 或 false",
+    "bool_type": "须为 true 或 false",
+    "decimal_parsing": "须为数字",
+}
+
+
+class CallFormatError(ValueError):
+    """A call file that does not follow the format; `problems` are (path, message) pairs."""
+
+    def __init__(self, filename: str, problems: list[tuple[str, str]]):
+        self.filename = filename
+        self.problems = problems
+        super().__init__("\n".join(f"{filename}: {p or '(文件)'}: {m}" for p, m in problems))
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after[_shape(), FormField]",) or str(part).startswith("function-"):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _message(err: dict) -> str:
+    if err["type"] == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    base = _MESSAGES.get(err["type"])
+    detail = err.get("msg", "")
+    if err["type"] == "literal_error":
+        return f"{base}：{detail.removeprefix('Input should be ')}（实际为 {err.get('input')!r}）"
+    if err["type"] == "extra_forbidden":
+        return f"{base}"
+    if base:
+        return f"{base}（{detail}）" if err["type"] not in ("missing",) else base
+    return detail
+
+
+def problems_from(exc: ValidationError) -> list[tuple[str, str]]:
+    return [(_path(e["loc"]), _message(e)) for e in exc.errors()]
+
+
+def parse_yaml(text: str, filename: str) -> dict:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+        raise CallFormatError(filename, [(where, f"YAML 语法错误：{getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise CallFormatError(filename, [("", "文件内容须为一个映射（以 kind: call 开头）")])
+    return data
+
+
+def validate_document(data: dict, filename: str, known_categories: set[str] | None = None) -> Call | Catalogue:
+    kind = data.get("kind")
+    model = {"call": Call, "catalogue": Catalogue}.get(kind)
+    if model is None:
+        raise CallFormatError(filename, [("kind", f"须为 call 或 catalogue（实际为 {kind!r}）")])
+    try:
+        doc = model.model_validate(data)
+    except ValidationError as exc:
+        raise CallFormatError(filename, problems_from(exc)) from None
+    if isinstance(doc, Call) and known_categories is not None:
+        known = known_categories | doc.category_codes()
+        bad = [(p, f"未知的申报单位类别 {c!r}") for p, c in doc.referenced_categories() if c not in known]
+        if bad:
+            raise CallFormatError(filename, bad)
+    return doc
+
+
+def load_text(text: str, filename: str, known_categories: set[str] | None = None) -> Call | Catalogue:
+    return validate_document(parse_yaml(text, filename), filename, known_categories)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m shenbao.calls.schema FILE…`: validate call files without a database."""
+    import sys
+    from pathlib import Path
+
+    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
+    known: set[str] = set()
+    for p in paths:
+        if p.name.startswith("catalogue"):
+            known |= {c.code for c in load_text(p.read_text("utf-8"), str(p)).categories}
+    status = 0
+    for p in paths:
+        try:
+            doc = load_text(p.read_text("utf-8"), str(p), known or None)
+        except CallFormatError as exc:
+            print(exc)
+            status = 1
+            continue
+        if isinstance(doc, Call):
+            print(f"{p}: ok, {len(doc.project_types)} types, {len(doc.forms)} forms")
+        else:
+            print(f"{p}: ok, {len(doc.categories)} categories")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+

@@ -1,0 +1,289 @@
+"""Loading calls and the catalogue from their YAML; publishing. Every change writes an audit event."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from shenbao.calls import schema
+from shenbao.calls.models import Call, ProjectType, Track
+from shenbao.core import audit
+from shenbao.core.decisions import require
+from shenbao.forms.models import FormTemplate
+from shenbao.orgs.models import AttributeDef, Category, Organisation
+
+
+class CallInUseError(ValueError):
+    """A reload that would invalidate existing applications; `problems` says which and why."""
+
+    def __init__(self, filename: str, problems: list[str]):
+        self.filename = filename
+        self.problems = problems
+        super().__init__("\n".join(f"{filename}: {p}" for p in problems))
+
+
+@dataclass
+class LoadResult:
+    call: Call | None
+    created: bool = False
+    changed: bool = False
+    categories: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+# --- catalogue ----------------------------------------------------------------------------------------
+
+
+def _sync_categories(categories: list[schema.Category]) -> int:
+    """Create or update categories; parents first, whatever the order in the file."""
+    pending = list(categories)
+    done = 0
+    while pending:
+        progressed = False
+        for c in list(pending):
+            parent = None
+            if c.parent:
+                parent = Category.objects.filter(code=c.parent).first()
+                if parent is None:
+                    continue
+            Category.objects.update_or_create(
+                code=c.code,
+                defaults={"name": c.name, "name_en": c.name_en, "parent": parent,
+                          "is_association": c.is_association, "level": c.level},
+            )
+            pending.remove(c)
+            done += 1
+            progressed = True
+        if not progressed:
+            raise ValueError(f"类别的上级不存在：{', '.join(c.code for c in pending)}")
+    return done
+
+
+def load_catalogue(*, text: str, filename: str, actor=None) -> LoadResult:
+    doc = schema.load_text(text, filename)
+    if not isinstance(doc, schema.Catalogue):
+        raise schema.CallFormatError(filename, [("kind", "须为 catalogue")])
+    with transaction.atomic():
+        n = _sync_categories(doc.categories)
+        for order, c in enumerate(doc.categories):
+            Category.objects.filter(code=c.code).update(order=order)
+        for a in doc.attributes:
+            AttributeDef.objects.update_or_create(
+                key=a.key,
+                defaults={"name": a.name, "kind": a.kind, "labels": a.labels, "choices": a.choices,
+                          "yearly": a.yearly or a.kind == "rating", "default": a.default},
+            )
+        audit.record(actor=actor, action="catalogue.load", after={"file": filename, "categories": n,
+                                                                   "attributes": len(doc.attributes)})
+    return LoadResult(call=None, changed=True, categories=n)
+
+
+# --- calls --------------------------------------------------------------------------------------------
+
+
+def _hash(spec: dict) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _field_kinds(form: schema.FormTemplate) -> dict[str, str]:
+    out = {}
+    for f in form.all_fields():
+        out[f.key] = f.kind
+        for o in f.options:
+            if o.follow_up:
+                out[o.follow_up.key] = o.follow_up.kind
+    return out
+
+
+def _in_use_problems(call: Call, new: schema.Call) -> list[str]:
+    """What in `new` would invalidate applications already made under `call`."""
+    from shenbao.applications.models import Application
+
+    problems: list[str] = []
+    old = call.document
+    new_types = {t.code: t for t in new.project_types}
+    for ptype in call.types.filter(retired=False):
+        n_apps = Application.objects.filter(project_type=ptype).count()
+        if not n_apps:
+            continue
+        new_t = new_types.get(ptype.code)
+        if new_t is None:
+            problems.append(f"项目类型 {ptype.code}（{ptype.name}）已有 {n_apps} 份申报，不能删除")
+            continue
+        new_tracks = {t.code for t in new_t.tracks}
+        for track in ptype.tracks.filter(retired=False):
+            used = Application.objects.filter(track=track).count()
+            if used and track.code not in new_tracks:
+                problems.append(f"项目类型 {ptype.code} 的申报类型 {track.code}（{track.name}）已有 {used} 份申报，不能删除")
+        old_t = next(t for t in old.project_types if t.code == ptype.code)
+        old_form, new_form = old.form_for(old_t), new.form_for(new_t)
+        if old_form and new_form is None:
+            problems.append(f"项目类型 {ptype.code} 已有 {n_apps} 份申报，不能去掉它的申报表 {old_form.code}")
+        elif old_form and new_form:
+            if old_form.code != new_form.code:
+                problems.append(
+                    f"项目类型 {ptype.code} 已有 {n_apps} 份申报，不能把申报表从 {old_form.code} 换成 {new_form.code}"
+                )
+            old_kinds, new_kinds = _field_kinds(old_form), _field_kinds(new_form)
+            for key, kind in old_kinds.items():
+                if key not in new_kinds:
+                    problems.append(f"申报表 {old_form.code} 的字段 {key} 已有 {n_apps} 份申报在用，不能删除")
+                elif new_kinds[key] != kind:
+                    problems.append(
+                        f"申报表 {old_form.code} 的字段 {key} 已有 {n_apps} 份申报在用，不能把类型从 {kind} 改为 {new_kinds[key]}"
+                    )
+    return problems
+
+
+def _issuer(doc: schema.Call) -> Organisation:
+    org = Organisation.objects.filter(name=doc.issuer.name).first()
+    if org is None:
+        org = Organisation.objects.create(
+            name=doc.issuer.name, short_name=doc.issuer.short_name,
+            category=Category.objects.get(code=doc.issuer.category), region=doc.issuer.region,
+        )
+    return org
+
+
+def _sync_types(call: Call, doc: schema.Call) -> None:
+    keep = set()
+    for order, t in enumerate(doc.project_types):
+        funding = t.funding
+        ptype, _ = ProjectType.objects.update_or_create(
+            call=call, code=t.code,
+            defaults={
+                "name": t.name, "group": t.group, "kind": t.kind, "order": order,
+                "quota_text": t.quota.text() if t.quota else "；".join(
+                    f"{tr.name}{tr.quota.text()}" for tr in t.tracks if tr.quota),
+                "funding_text": funding.text() if funding else "；".join(
+                    f"{tr.name}{tr.funding.text()}" for tr in t.tracks if tr.funding),
+                "cap": funding.cap if funding else None,
+                "form_code": t.form or "", "retired": False,
+            },
+        )
+        keep.add(ptype.pk)
+        keep_tracks = set()
+        for torder, tr in enumerate(t.tracks):
+            f = tr.funding or funding
+            q = tr.quota
+            track, _ = Track.objects.update_or_create(
+                project_type=ptype, code=tr.code,
+                defaults={"name": tr.name, "order": torder, "quota_text": q.text() if q else "",
+                          "funding_text": f.text() if f else "", "cap": f.cap if f else None, "retired": False},
+            )
+            keep_tracks.add(track.pk)
+        _retire(ptype.tracks.exclude(pk__in=keep_tracks), "track")
+    _retire(call.types.exclude(pk__in=keep), "project_type")
+
+
+def _retire(queryset, fk: str) -> None:
+    """Drop rows no longer in the file; rows that applications point to are kept, marked retired."""
+    from shenbao.applications.models import Application
+
+    for row in queryset:
+        if Application.objects.filter(**{fk: row}).exists():
+            row.retired = True
+            row.save(update_fields=["retired"])
+        else:
+            if hasattr(row, "tracks"):
+                row.tracks.all().delete()
+            row.delete()
+
+
+def _sync_forms(call: Call, doc: schema.Call) -> None:
+    codes = []
+    for f in doc.forms:
+        FormTemplate.objects.update_or_create(
+            call=call, code=f.code,
+            defaults={"title": f.title, "label": f.label, "spec": f.model_dump(mode="json")},
+        )
+        codes.append(f.code)
+    call.form_templates.exclude(code__in=codes).delete()
+
+
+def validate_call_text(text: str, filename: str) -> schema.Call:
+    known = set(Category.objects.values_list("code", flat=True))
+    doc = schema.load_text(text, filename, known_categories=known)
+    if not isinstance(doc, schema.Call):
+        raise schema.CallFormatError(filename, [("kind", "须为 call")])
+    return doc
+
+
+def load_call(*, text: str, filename: str, actor=None, publish: bool | None = None) -> LoadResult:
+    """Load (or reload) one call. Idempotent: the same text changes nothing and writes no event."""
+    doc = validate_call_text(text, filename)
+    spec = doc.model_dump(mode="json", exclude_unset=True)  # keeps what the file sets (defaults merge)
+    digest = _hash(spec)
+    with transaction.atomic():
+        if doc.categories:
+            _sync_categories(doc.categories)
+        call = Call.objects.select_for_update().filter(code=doc.code).first()
+        if call is not None and call.content_hash == digest:
+            if publish is not None and (call.status == Call.Status.PUBLISHED) != publish:
+                set_published(call=call, published=publish, actor=actor)
+            return LoadResult(call=call, created=False, changed=False)
+        created = call is None
+        before = None
+        if not created:
+            problems = _in_use_problems(call, doc)
+            if problems:
+                raise CallInUseError(filename, problems)
+            before = {"content_hash": call.content_hash, "revision": call.revision}
+        fields = {
+            "issuer": _issuer(doc), "document_number": doc.document_number, "title": doc.title,
+            "programme": doc.programme, "year": doc.year, "published_on": doc.published_on,
+            "opens_at": doc.opens_at, "deadline": doc.deadline, "spec": spec, "source_yaml": text,
+            "source_name": Path(filename).name, "content_hash": digest,
+        }
+        if created:
+            call = Call.objects.create(code=doc.code, **fields)
+        else:
+            for k, v in fields.items():
+                setattr(call, k, v)
+            call.revision += 1
+            call.save()
+            call.__dict__.pop("document", None)
+        _sync_forms(call, doc)
+        _sync_types(call, doc)
+        audit.record(
+            actor=actor, action="call.create" if created else "call.update", obj=call, before=before,
+            after={"content_hash": digest, "revision": call.revision, "file": Path(filename).name,
+                   "types": len(doc.project_types)},
+        )
+        if publish is not None and (call.status == Call.Status.PUBLISHED) != publish:
+            set_published(call=call, published=publish, actor=actor)
+    return LoadResult(call=call, created=created, changed=True)
+
+
+def load_path(*, path: Path, actor=None, publish: bool | None = None) -> LoadResult:
+    text = path.read_text("utf-8")
+    data = schema.parse_yaml(text, str(path))
+    if data.get("kind") == "catalogue":
+        return load_catalogue(text=text, filename=str(path), actor=actor)
+    return load_call(text=text, filename=str(path), actor=actor, publish=publish)
+
+
+def load_directory(*, directory: Path, actor=None, publish: bool | None = None) -> list[LoadResult]:
+    """Load the catalogue files first, then every call file, in name order."""
+    files = sorted(directory.glob("*.yaml"))
+    catalogues = [p for p in files if schema.parse_yaml(p.read_text("utf-8"), str(p)).get("kind") == "catalogue"]
+    others = [p for p in files if p not in catalogues]
+    return [load_path(path=p, actor=actor, publish=publish) for p in [*catalogues, *others]]
+
+
+def set_published(*, call: Call, published: bool, actor=None) -> Call:
+    from shenbao.calls.permissions import can_publish
+
+    if actor is not None:
+        require(can_publish(actor, call))
+    with transaction.atomic():
+        before = call.status
+        call.status = Call.Status.PUBLISHED if published else Call.Status.UNPUBLISHED
+        call.save(update_fields=["status"])
+        audit.record(actor=actor, action="call.publish" if published else "call.unpublish", obj=call,
+                     before={"status": before}, after={"status": call.status})
+    return call

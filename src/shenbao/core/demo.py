@@ -1,0 +1,80 @@
+"""Demo organisations and users: one of each role, on the five calls' issuers. Idempotent."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from shenbao.orgs.models import Category, Organisation, OrgAttribute, Role, RoleAssignment, User
+
+DEMO_PASSWORD = "Demo#2026"
+
+# name, category, parent name, credit code (valid GB 32100 check digits)
+ORGS = [
+    ("中国科学技术协会", "national_association", None, None),
+    ("广西壮族自治区科学技术协会", "province_association", "中国科学技术协会", None),
+    ("湖南省科学技术协会", "province_association", "中国科学技术协会", None),
+    ("柳州市科学技术协会", "city_association", "广西壮族自治区科学技术协会", None),
+    ("常德市科学技术协会", "city_association", "湖南省科学技术协会", None),
+    ("柳州市鱼峰区科学技术协会", "county_association", "柳州市科学技术协会", None),
+    ("柳州市机械工程学会", "city_society", "柳州市科学技术协会", "51450200MJ0000001X"),
+    ("广西机械工程学会", "province_society", "广西壮族自治区科学技术协会", "51450000MJ0000002X"),
+    ("柳州工学院科学技术协会", "university_association", "柳州市科学技术协会", "51450200MJ0000003X"),
+    ("常德市农学会", "city_society", "常德市科学技术协会", "51430700MJ0000004X"),
+]
+
+# username, role, organisation name
+USERS = [
+    ("clerk", Role.APPLICANT_CLERK, "柳州市机械工程学会"),
+    ("head", Role.UNIT_HEAD, "柳州市机械工程学会"),
+    ("gx_clerk", Role.APPLICANT_CLERK, "广西机械工程学会"),
+    ("cd_clerk", Role.APPLICANT_CLERK, "常德市农学会"),
+    ("home", Role.HOME_REVIEWER, "柳州市科学技术协会"),
+    ("funder", Role.FUNDER_STAFF, "柳州市科学技术协会"),
+    ("gx_funder", Role.FUNDER_STAFF, "广西壮族自治区科学技术协会"),
+    ("hn_funder", Role.FUNDER_STAFF, "湖南省科学技术协会"),
+    ("cd_funder", Role.FUNDER_STAFF, "常德市科学技术协会"),
+    ("leader", Role.FUNDER_LEADER, "柳州市科学技术协会"),
+    ("finance", Role.FINANCE, "柳州市科学技术协会"),
+    ("expert", Role.EXPERT, None),
+    ("sysadmin", Role.SYSTEM_ADMIN, None),
+    ("secadmin", Role.SECURITY_ADMIN, None),
+    ("auditor", Role.AUDIT_ADMIN, None),
+]
+
+
+def _fix_code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    from stdnum.cn import uscc
+
+    return code[:17] + uscc.calc_check_digit(code[:17])
+
+
+@transaction.atomic
+def ensure_demo_data() -> list[tuple[str, str, str]]:
+    by_name: dict[str, Organisation] = {}
+    for name, cat, parent, code in ORGS:
+        org = Organisation.objects.filter(name=name).first()
+        if org is None:
+            org = Organisation.objects.create(
+                name=name, category=Category.objects.get(code=cat),
+                parent=by_name.get(parent) if parent else None, credit_code=_fix_code(code),
+            )
+        elif parent and org.parent_id is None:
+            org.parent = by_name[parent]
+            org.save(update_fields=["parent"])
+        by_name[name] = org
+    gx = by_name["广西机械工程学会"]
+    if not gx.attributes.exists():
+        OrgAttribute.objects.create(organisation=gx, key="society_grade", value=4, note="4A级学会")
+        OrgAttribute.objects.create(organisation=gx, key="rating", value="A", year=2025)
+    logins = []
+    for username, role, org_name in USERS:
+        org = by_name.get(org_name) if org_name else None
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(username=username, password=DEMO_PASSWORD, organisation=org,
+                                            must_change_password=False, display_name=username)
+        RoleAssignment.objects.get_or_create(user=user, role=role, organisation=org)
+        logins.append((username, DEMO_PASSWORD, f"{Role(role).label}{' · ' + org_name if org_name else ''}"))
+    return logins

@@ -1,0 +1,68 @@
+"""CEL expressions: what a call's structured fields cannot say (a condition, a tier, a check).
+
+Compiled once at load time (never Python eval). CEL does not coerce between int and double, so the
+contexts built for it keep money as whole yuan (int) and counts as int; `to_cel` converts the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import cel
+
+# Names bound by CEL's comprehension macros (`list.exists(x, …)`) are reported as variables by the
+# library; they are not free names of the context.
+_BINDER = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,")
+
+
+class ExpressionError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Expression:
+    source: str
+    program: Any
+
+    def top_level_names(self) -> list[str]:
+        bound = set(_BINDER.findall(self.source))
+        return [v for v in self.program.variables() if v not in bound]
+
+    def evaluate(self, context: dict[str, Any]) -> Any:
+        try:
+            return self.program.execute(to_cel(context))
+        except Exception as exc:  # the CEL runtime raises plain exceptions with its own text
+            raise ExpressionError(f"表达式 {self.source!r} 无法求值：{exc}") from exc
+
+    def holds(self, context: dict[str, Any]) -> bool:
+        return self.evaluate(context) is True
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> Expression:
+    try:
+        program = cel.compile(source)
+    except Exception as exc:
+        text = str(exc).splitlines()[0]
+        raise ExpressionError(f"CEL 表达式有语法错误：{text}") from None
+    return Expression(source, program)
+
+
+def to_cel(value: Any) -> Any:
+    """Python values → the types CEL accepts (Decimal → int when whole, else float; dates → ISO text)."""
+    if isinstance(value, dict):
+        return {str(k): to_cel(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_cel(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value

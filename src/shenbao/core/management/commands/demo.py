@@ -1,0 +1,30 @@
+"""shenbao demo — migrate, load the five calls and demo data, serve on 127.0.0.1:8000."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Prepare the demo (migrate, five calls, demo organisations and users) and start the server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="prepare only, do not start the server")
+
+    def handle(self, *args, addrport="127.0.0.1:8000", no_serve=False, **options):
+        from shenbao.core import demo
+
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("load_call", str(settings.CALLS_DIR), publish=True, stdout=self.stdout)
+        logins = demo.ensure_demo_data()
+        url = f"http://{addrport}/"
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"申报平台 Shenbao: {url}"))
+        self.stdout.write(f"数据库: {settings.DATABASES['default']['NAME']}")
+        self.stdout.write("演示账户（用户名 / 密码 / 角色）：")
+        for username, password, role in logins:
+            self.stdout.write(f"  {username:<16} {password:<16} {role}")
+        self.stdout.write("")
+        if not no_serve:
+            call_command("runserver", addrport, use_reloader=False)

@@ -1,0 +1,162 @@
+"""Organisations as a tree with categories and dated attributes; users and their roles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from shenbao.orgs.validators import validate_credit_code
+
+
+class Category(models.Model):
+    """申报单位类别, synced from calls/catalogue.yaml (and call files); a child is a kind of its parent."""
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    is_association = models.BooleanField(default=False)
+    level = models.CharField(max_length=20, default="none")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = verbose_name_plural = "单位类别"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def lineage(self) -> list[str]:
+        """This category's code and its ancestors' codes."""
+        out, node = [], self
+        while node is not None:
+            out.append(node.code)
+            node = node.parent
+        return out
+
+
+class AttributeDef(models.Model):
+    key = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20)
+    labels = models.JSONField(default=dict, blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    yearly = models.BooleanField(default=False)
+    default = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = verbose_name_plural = "单位属性定义"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审核"
+        ACTIVE = "active", "已通过"
+        REJECTED = "rejected", "已驳回"
+
+    name = models.CharField("单位名称", max_length=200, unique=True)
+    short_name = models.CharField("简称", max_length=100, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="organisations",
+                                 verbose_name="单位类别")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name="上级（属地科协或主管单位）")
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True, null=True, blank=True,
+                                   validators=[validate_credit_code])
+    region = models.CharField("所在地区", max_length=100, blank=True)
+    address = models.CharField("通信地址", max_length=300, blank=True)
+    postcode = models.CharField("邮政编码", max_length=6, blank=True)
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    email = models.EmailField("电子邮箱", blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.TextField("审核意见", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = verbose_name_plural = "单位"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestors(self) -> list[Organisation]:
+        out, node = [], self.parent
+        while node is not None:
+            out.append(node)
+            node = node.parent
+        return out
+
+
+class OrgAttribute(models.Model):
+    """A dated fact about an organisation: grade 3A since 2019, rating A for 2025, station batch …"""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="attributes")
+    key = models.CharField(max_length=64)
+    value = models.JSONField()
+    year = models.PositiveIntegerField(null=True, blank=True)  # for yearly attributes (ratings)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)  # null: still holds
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["key", "year", "valid_from", "id"]
+        verbose_name = verbose_name_plural = "单位属性"
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.key}={self.value}"
+
+
+class Role(models.TextChoices):
+    APPLICANT_CLERK = "applicant_clerk", "申报单位经办人"
+    UNIT_HEAD = "unit_head", "单位负责人"
+    HOME_REVIEWER = "home_reviewer", "属地科协审核人"
+    FUNDER_STAFF = "funder_staff", "主办方业务人员"
+    FUNDER_LEADER = "funder_leader", "主办方领导"
+    FINANCE = "finance", "财务人员"
+    EXPERT = "expert", "评审专家"
+    SYSTEM_ADMIN = "system_admin", "系统管理员"
+    SECURITY_ADMIN = "security_admin", "安全管理员"
+    AUDIT_ADMIN = "audit_admin", "安全审计员"
+
+
+ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
+
+
+class User(AbstractUser):
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="users", verbose_name="所属单位")
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("手机号码", max_length=30, blank=True)
+    must_change_password = models.BooleanField("首次登录须修改密码", default=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    def role_codes(self) -> set[str]:
+        return set(self.roles.values_list("role", flat=True))
+
+    def has_role(self, role: str) -> bool:
+        return self.roles.filter(role=role).exists()
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="role_assignments")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role", "organisation"], name="uniq_role")]
+        verbose_name = verbose_name_plural = "角色"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_role_display()}"

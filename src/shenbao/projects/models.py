@@ -1,0 +1,1 @@
+"""Models of this stage come with its issue."""

@@ -1,0 +1,218 @@
+"""Settings, all from environment variables with an embedded default (SQLite + local files).
+
+SHENBAO_DATA_DIR       where the SQLite file, media, mail and the generated secret key live (./var)
+SHENBAO_DATABASE_URL   e.g. postgres://postgres@127.0.0.1:5432/shenbao (default: SQLite in the data dir)
+SHENBAO_SECRET_KEY     default: generated once and kept in the data dir
+SHENBAO_DEBUG          1 to enable Django's debug mode
+SHENBAO_ALLOWED_HOSTS  comma separated (default: localhost,127.0.0.1,testserver)
+SHENBAO_MEDIA_ROOT     uploaded and generated files (default: data dir/media)
+SHENBAO_EMAIL_BACKEND  smtp | file | console | locmem (default: file, into data dir/mail)
+SHENBAO_SMTP_HOST / _PORT / _USER / _PASSWORD / _TLS, SHENBAO_MAIL_FROM
+SHENBAO_REDIS_URL      optional cache (default: local memory)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("SHENBAO_DATA_DIR", Path.cwd() / "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The call files shipped with the project (calls/*.yaml beside src/); overridable for installs elsewhere.
+CALLS_DIR = Path(os.environ.get("SHENBAO_CALLS_DIR", BASE_DIR.parent.parent / "calls")).resolve()
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    if key := os.environ.get("SHENBAO_SECRET_KEY"):
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("SHENBAO_DEBUG")
+ALLOWED_HOSTS = os.environ.get("SHENBAO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver,[::1]").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "rules",
+    "shenbao.core",
+    "shenbao.orgs",
+    "shenbao.calls",
+    "shenbao.forms",
+    "shenbao.applications",
+    "shenbao.documents",
+    "shenbao.review",
+    "shenbao.projects",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shenbao.orgs.middleware.ForcePasswordChangeMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "shenbao.urls"
+WSGI_APPLICATION = "shenbao.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# --- database -------------------------------------------------------------------------------------
+# SQLite must survive a deadline rush: WAL lets readers run beside the writer, the busy timeout makes a
+# writer wait instead of failing, and IMMEDIATE transactions take the write lock at BEGIN so that two
+# transactions never deadlock upgrading a read lock ("database is locked").
+_db_url = os.environ.get("SHENBAO_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'shenbao.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; "
+            "PRAGMA foreign_keys=ON;"
+        ),
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_shenbao.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- accounts -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "orgs.User"
+LOGIN_URL = "orgs:login"
+LOGIN_REDIRECT_URL = "orgs:home"
+LOGOUT_REDIRECT_URL = "calls:portal"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "shenbao.orgs.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# 5 failed logins lock the account (by user name, whatever the address) for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "shenbao.orgs.views.lockout"
+AXES_VERBOSE = False
+# 30 minutes idle ends the session: the cookie lives 30 minutes and every request renews it.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+
+# --- language and time ----------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- files ----------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("SHENBAO_MEDIA_ROOT", DATA_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+
+# --- mail -----------------------------------------------------------------------------------------
+_mail = os.environ.get("SHENBAO_EMAIL_BACKEND", "file")
+EMAIL_BACKEND = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}[_mail]
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = os.environ.get("SHENBAO_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("SHENBAO_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("SHENBAO_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SHENBAO_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("SHENBAO_SMTP_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("SHENBAO_MAIL_FROM", "shenbao@localhost")
+
+# --- cache ----------------------------------------------------------------------------------------
+if _redis := os.environ.get("SHENBAO_REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- documents ------------------------------------------------------------------------------------
+# TrueType CJK fonts (ReportLab cannot read the CFF-based Noto CJK); first one found is used.
+SHENBAO_CJK_FONTS = [
+    p
+    for p in os.environ.get("SHENBAO_CJK_FONT", "").split(":")
+    + [
+        "/usr/share/fonts/truetype/arphic/uming.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    ]
+    if p
+]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SHENBAO_LOG_LEVEL", "WARNING")},
+}
+
+# The lockout is by account (5 failures lock that user name for 30 minutes, whatever the address), as
+# the security rules ask; axes warns that IP is not part of the key, which is the intent here.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
