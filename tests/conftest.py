@@ -84,3 +84,37 @@ def make_user(db):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# --- headless Chromium (Debian's package, driven by Playwright) ---------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    import os
+
+    # Playwright's sync API runs an event loop in this thread; Django must still let the test touch the DB.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_chromium, live_server, artifacts):
+    """A fresh browser page (1280×900, zh-CN) against the live test server; `page.base` is its URL."""
+    context = _chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                    timezone_id="Asia/Shanghai")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    pg.base = live_server.url
+    yield pg
+    context.close()
