@@ -9,7 +9,6 @@ Money is in yuan (whole numbers); dates are ISO dates; the deadline carries its 
 from __future__ import annotations
 
 import datetime as dt
-
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -281,6 +280,8 @@ class Material(Strict):
     max_count: int | None = Field(default=None, ge=1)
     kinds: list[MaterialKind] = []
     note: str = ""
+    # only projects of these tracks (申报类型 codes) owe it (“经费用于…的，需提交…”); empty: every project
+    tracks: list[Key] = []
 
 
 class AcceptanceDue(Strict):
@@ -738,23 +739,6 @@ class Call(Strict):
             raise ValueError(f"{info.field_name} 须带时区，例如 2026-03-31T17:00:00+08:00")
         return v
 
-    @model_validator(mode="after")
-    def _references(self):
-        codes = [t.code for t in self.project_types]
-        dupes = sorted({c for c in codes if codes.count(c) > 1})
-        if dupes:
-            raise ValueError(f"项目编号重复：{', '.join(dupes)}")
-        forms = [f.code for f in self.forms]
-        fdupes = sorted({c for c in forms if forms.count(c) > 1})
-        if fdupes:
-            raise ValueError(f"表单代码重复：{', '.join(fdupes)}")
-        for i, t in enumerate(self.project_types):
-            if t.form and t.form not in forms:
-                raise ValueError(
-                    f"project_types[{i}].form: 表单 {t.form} 未在 forms 中定义（已定义：{', '.join(forms) or '无'}）"
-                )
-        return self
-
     # effective values: a type's own, else the call's defaults
     def effective(self, ptype: ProjectType, name: str):
         """A type's value for `name`, over the call's defaults: for a block (eligibility, acceptance …)
@@ -794,6 +778,30 @@ class Call(Strict):
         for i, t in enumerate(self.project_types):
             scan(f"project_types[{i}].", t)
         return out
+
+
+def cross_checks(doc: Call, known_categories: set[str] | None = None) -> list[tuple[str, str]]:
+    """Checks across parts of a call (unique codes, form references, known categories), each with the
+    exact path of the offending value."""
+    problems: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for i, t in enumerate(doc.project_types):
+        if t.code in seen:
+            problems.append((f"project_types[{i}].code", f"项目编号重复：{t.code}（与 project_types[{seen[t.code]}] 相同）"))
+        seen.setdefault(t.code, i)
+    forms: dict[str, int] = {}
+    for i, f in enumerate(doc.forms):
+        if f.code in forms:
+            problems.append((f"forms[{i}].code", f"表单代码重复：{f.code}"))
+        forms.setdefault(f.code, i)
+    for i, t in enumerate(doc.project_types):
+        if t.form and t.form not in forms:
+            problems.append((f"project_types[{i}].form",
+                             f"表单 {t.form} 未在 forms 中定义（已定义：{', '.join(forms) or '无'}）"))
+    if known_categories is not None:
+        known = known_categories | doc.category_codes()
+        problems.extend((p, f"未知的申报单位类别 {c!r}") for p, c in doc.referenced_categories() if c not in known)
+    return problems
 
 
 # --- loading YAML with clear errors ----------------------------------------------------------------------
@@ -887,11 +895,10 @@ def validate_document(data: dict, filename: str, known_categories: set[str] | No
         doc = model.model_validate(data)
     except ValidationError as exc:
         raise CallFormatError(filename, problems_from(exc)) from None
-    if isinstance(doc, Call) and known_categories is not None:
-        known = known_categories | doc.category_codes()
-        bad = [(p, f"未知的申报单位类别 {c!r}") for p, c in doc.referenced_categories() if c not in known]
-        if bad:
-            raise CallFormatError(filename, bad)
+    if isinstance(doc, Call):
+        problems = cross_checks(doc, known_categories)
+        if problems:
+            raise CallFormatError(filename, problems)
     return doc
 
 

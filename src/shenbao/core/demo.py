@@ -6,7 +6,7 @@ from django.db import transaction
 
 from shenbao.orgs.models import Category, Organisation, OrgAttribute, Role, RoleAssignment, User
 
-DEMO_PASSWORD = "Demo#2026"
+DEMO_PASSWORD = "Demo#2026"  # noqa: S105 (the documented demo password)
 
 # name, category, parent name, credit code (valid GB 32100 check digits)
 ORGS = [

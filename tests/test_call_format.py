@@ -1,0 +1,204 @@
+"""The call format: malformed files are refused with a message naming the file, the path and the problem."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from shenbao.calls import schema
+
+FILE = "calls/bad.yaml"
+
+
+def minimal() -> dict:
+    """The smallest valid call: one type, one form."""
+    return {
+        "kind": "call",
+        "code": "test-2026",
+        "issuer": {"name": "测试市科学技术协会", "level": "city", "category": "city_association"},
+        "title": "关于申报2026年测试项目的通知",
+        "programme": "测试项目",
+        "year": 2026,
+        "deadline": "2026-03-31T17:00:00+08:00",
+        "submission": {"channels": [{"kind": "online"}]},
+        "forms": [
+            {
+                "code": "F1",
+                "title": "测试项目申报表",
+                "sections": [{"fields": [{"key": "project_name", "label": "项目名称", "kind": "text"}]}],
+            }
+        ],
+        "project_types": [
+            {
+                "code": "2026-1",
+                "name": "测试项目",
+                "form": "F1",
+                "quota": {"kind": "exactly", "n": 2},
+                "funding": {"kind": "range", "min": 10000, "max": 20000},
+                "eligibility": {"groups": [{"categories": ["city_society"]}]},
+            }
+        ],
+    }
+
+
+KNOWN = {"city_association", "city_society", "province_society"}
+
+
+def problems_of(data: dict | str) -> str:
+    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True)
+    with pytest.raises(schema.CallFormatError) as exc:
+        schema.load_text(text, FILE, known_categories=KNOWN)
+    return str(exc.value)
+
+
+def mutate(fn) -> dict:
+    data = copy.deepcopy(minimal())
+    fn(data)
+    return data
+
+
+def test_minimal_call_is_valid():
+    doc = schema.load_text(yaml.safe_dump(minimal(), allow_unicode=True), FILE, known_categories=KNOWN)
+    assert doc.project_types[0].funding.cap == 20000
+    assert doc.project_types[0].quota.text() == "2个"
+
+
+def test_missing_deadline():  # R-C1: the deadline is required
+    assert problems_of(mutate(lambda d: d.pop("deadline"))) == f"{FILE}: deadline: 缺少必填项"
+
+
+def test_deadline_without_zone():  # R-C1: a hard deadline with a time and the Asia/Shanghai zone
+    msg = problems_of(mutate(lambda d: d.update(deadline="2026-03-31T17:00:00")))
+    assert msg == f"{FILE}: deadline: deadline 须带时区，例如 2026-03-31T17:00:00+08:00"
+
+
+def test_unknown_quota_kind():  # R-C2: exactly, at most, about, range
+    msg = problems_of(mutate(lambda d: d["project_types"][0]["quota"].update(kind="maybe")))
+    assert msg == (f"{FILE}: project_types[0].quota.kind: 取值不在允许范围内："
+                   "'exactly', 'at_most', 'about' or 'range'（实际为 'maybe'）")
+
+
+def test_quota_range_reversed():  # R-C2
+    msg = problems_of(mutate(lambda d: d["project_types"][0].update(quota={"kind": "range", "min": 5, "max": 3})))
+    assert msg == f"{FILE}: project_types[0].quota: 数量区间下限 5 大于上限 3"
+
+
+def test_funding_cap_without_max():  # R-C2: a cap per project needs its amount
+    msg = problems_of(mutate(lambda d: d["project_types"][0].update(funding={"kind": "cap"})))
+    assert msg == f"{FILE}: project_types[0].funding: 经费方式 cap 须给出 max"
+
+
+def test_negative_money():
+    msg = problems_of(mutate(lambda d: d["project_types"][0]["funding"].update(max=-1)))
+    assert msg.startswith(f"{FILE}: project_types[0].funding.max: 不能小于允许的最小值")
+
+
+def test_misspelt_field():
+    def typo(d):
+        d["project_types"][0]["qouta"] = d["project_types"][0].pop("quota")
+
+    assert problems_of(mutate(typo)) == f"{FILE}: project_types[0].qouta: 未知字段（拼写错误？）"
+
+
+def test_form_reference_unknown():
+    msg = problems_of(mutate(lambda d: d["project_types"][0].update(form="F9")))
+    assert msg == f"{FILE}: project_types[0].form: 表单 F9 未在 forms 中定义（已定义：F1）"
+
+
+def test_duplicate_type_code():
+    msg = problems_of(mutate(lambda d: d["project_types"].append(copy.deepcopy(d["project_types"][0]))))
+    assert msg == f"{FILE}: project_types[1].code: 项目编号重复：2026-1（与 project_types[0] 相同）"
+
+
+def test_unknown_category():  # R-E1: categories come from the configurable list
+    msg = problems_of(mutate(lambda d: d["project_types"][0]["eligibility"]["groups"][0].update(
+        categories=["societyy"])))
+    assert msg == f"{FILE}: project_types[0].eligibility.groups[0].categories: 未知的申报单位类别 'societyy'"
+
+
+def test_cel_syntax_error_is_caught_at_load():  # R-E2: conditions are CEL, compiled at load time
+    msg = problems_of(mutate(lambda d: d["project_types"][0]["eligibility"]["groups"][0].update(
+        when="org.max.society_grade >=", unmet="须为3A级学会")))
+    assert msg.startswith(f"{FILE}: project_types[0].eligibility.groups[0]: CEL 表达式有语法错误：")
+
+
+def test_cel_unknown_name_is_caught_at_load():
+    msg = problems_of(mutate(lambda d: d["project_types"][0]["eligibility"]["groups"][0].update(
+        when="orgg.max.society_grade >= 3", unmet="须为3A级学会")))
+    assert msg == (f"{FILE}: project_types[0].eligibility.groups[0]: "
+                   "表达式使用了未知的名称 orgg（此处可用：call, org）")
+
+
+def test_cel_comprehension_variables_are_not_unknown_names():
+    data = mutate(lambda d: d["project_types"][0]["eligibility"]["groups"][0].update(
+        when="org.ever.society_grade.exists(g, g >= 3)", unmet="须曾获3A级"))
+    doc = schema.load_text(yaml.safe_dump(data, allow_unicode=True), FILE, known_categories=KNOWN)
+    assert doc.project_types[0].eligibility.groups[0].when.startswith("org.ever")
+
+
+def test_condition_needs_reason():
+    msg = problems_of(mutate(lambda d: d["project_types"][0]["eligibility"]["groups"][0].update(
+        when="org.max.society_grade >= 3")))
+    assert msg == (f"{FILE}: project_types[0].eligibility.groups[0]: "
+                   "有条件（when）的申报主体须写明不满足时的原因（unmet）")
+
+
+def test_table_total_of_unknown_column():  # R-F2: tables with totals
+    def bad_table(d):
+        d["forms"][0]["sections"][0]["fields"].append({
+            "key": "expenses", "label": "经费支出预算表", "kind": "table",
+            "columns": [{"key": "item", "label": "支出项目内容"}], "totals": [{"column": "amount"}],
+        })
+
+    msg = problems_of(mutate(bad_table))
+    assert msg == f"{FILE}: forms[0].sections[0].fields[1]: 表格 expenses 的合计列 amount 不在 columns 中"
+
+
+def test_post_funded_needs_its_dates():  # R-C6
+    msg = problems_of(mutate(lambda d: d["project_types"][0].update(kind="post_funded")))
+    assert msg == f"{FILE}: project_types[0]: 后资助项目（post_funded）须给出 post_funding"
+
+
+def test_commissioned_needs_named_applicant():  # R-C7
+    msg = problems_of(mutate(lambda d: d["project_types"][0].update(kind="commissioned")))
+    assert msg == f"{FILE}: project_types[0]: commissioned 项目须给出 named_applicants（指定的申报单位）"
+
+
+def test_impossible_date():
+    msg = problems_of(mutate(lambda d: d.update(published_on="2026-02-30")))
+    assert msg.startswith(f"{FILE}: published_on: 须为日期，如 2026-03-31")
+
+
+def test_yaml_syntax_error_names_line():
+    msg = problems_of("kind: call\ncode: [unclosed\ntitle: x\n")
+    assert msg.startswith(f"{FILE}: 第 3 行第 6 列: YAML 语法错误：")
+
+
+def test_wrong_document_kind():
+    assert problems_of(mutate(lambda d: d.update(kind="notice"))) == (
+        f"{FILE}: kind: 须为 call 或 catalogue（实际为 'notice'）")
+
+
+def test_every_problem_is_reported_at_once():
+    def several(d):
+        d.pop("title")
+        d["project_types"][0]["quota"]["kind"] = "maybe"
+        d["submission"]["channels"] = []
+
+    lines = problems_of(mutate(several)).splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(f"{FILE}: ") for line in lines)
+
+
+def test_tier_expression_compiled_at_load():  # R-C5
+    def tiers(d):
+        d["project_types"][0]["funding"] = {
+            "kind": "tiered", "amount": 10000,
+            "tiers": [{"when": "project.academician_reports", "amount": 30000, "label": "院士作报告"},
+                      {"when": "project.foreign_scholar ||", "amount": 20000, "label": "外籍学者"}],
+        }
+
+    msg = problems_of(mutate(tiers))
+    assert msg.startswith(f"{FILE}: project_types[0].funding.tiers[1].when: CEL 表达式有语法错误")
