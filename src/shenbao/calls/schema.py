@@ -278,6 +278,7 @@ class Material(Strict):
     name: Text
     required: bool = True
     max_count: int | None = Field(default=None, ge=1)
+    min_count: int | None = Field(default=None, ge=1)  # 相片（3-5张）: at least this many
     kinds: list[MaterialKind] = []
     note: str = ""
     # only projects of these tracks (申报类型 codes) owe it (“经费用于…的，需提交…”); empty: every project
@@ -406,6 +407,7 @@ class Routing(Strict):
     by: Literal["home_association", "university_association", "home_or_university_association"]
     with_finance: bool = False
     label: Text
+    tracks: list[Key] | None = None  # only applications of these tracks (申报类型 codes); None: every track
 
 
 class MeetingRule(Strict):
@@ -453,7 +455,7 @@ FieldKind = Literal[
 ColumnKind = Literal["text", "long_text", "integer", "number", "money", "phone", "mobile", "date", "email"]
 PersonPart = Literal[
     "name", "position", "professional_title", "phone", "mobile", "office_phone", "email", "wechat",
-    "employer", "full_time",
+    "employer", "full_time", "fax",
 ]
 OpinionBy = Literal[
     "applicant", "unit_head", "project_lead", "society", "journal_editor", "leading_doctor", "host_unit",
@@ -519,6 +521,10 @@ class FormField(Strict):
     stamp: bool = False
     stamp_label: str = ""
     text: str = ""  # fixed text printed in the block (a commitment); {meeting} is filled in
+    co_signers: list[Text] = []  # further signature lines in the same block (期刊负责人签名 …), each dated
+    # the answer is also a fact of the project, `project.<key>`, read by tiers, task and acceptance checks
+    # (是否有两院院士出席并做大会报告 → project.academician_report)
+    fact: bool = False
 
     @model_validator(mode="after")
     def _shape(self):
@@ -608,6 +614,15 @@ class Contact(Strict):
     postcode: str = ""
 
 
+class Annex(Strict):
+    """A document the notice attaches or cites (附件2 项目管理办法 …) that applicants must read or follow."""
+
+    label: str = ""  # 附件2
+    title: Text
+    types: list[Code] = []  # the project types it concerns; empty: the whole call
+    note: str = ""
+
+
 class Channel(Strict):
     kind: Literal["online", "email", "post", "in_person"]
     target: str = ""  # url, mail address or postal address
@@ -649,6 +664,9 @@ class Track(Strict):
     funding: Funding | None = None
     tasks: list[Task] = []
     content: str = ""
+    # the track's events must be held within these dates (广西科学年会相关活动：2023年8月至10月)
+    events_from: dt.date | None = None
+    events_until: dt.date | None = None
 
 
 class Common(Strict):
@@ -675,6 +693,7 @@ class ProjectType(Common):
     quota: Quota | None = None
     funding: Funding | None = None
     tracks: list[Track] = []
+    multiple_tracks: bool = False  # one application may tick several tracks (可单独或叠加申报); funding adds up
     tasks: list[Task] = []
     deliverables: list[Deliverable] = []
     post_funding: PostFunding | None = None
@@ -729,6 +748,7 @@ class Call(Strict):
     review: Review = Review()
     categories: list[Category] = []  # extra categories a new issuer brings
     forms: list[FormTemplate] = []
+    annexes: list[Annex] = []  # 附件 that are documents, not forms (管理办法 …)
     project_types: list[ProjectType] = Field(min_length=1)
     source: str = ""  # where the notice text is
 
