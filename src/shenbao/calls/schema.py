@@ -245,6 +245,8 @@ class Task(Strict):
     minimums: dict[Key, Decimal] = {}
     naming: list[Text] = []
     check: Expr | None = None
+    # the task binds only applicants of these categories (常德 2022: 市级学会10人、高校科协50人); empty: all
+    categories: list[Key] = []
 
     @field_validator("check")
     @classmethod
@@ -395,7 +397,8 @@ class NamedApplicant(Strict):
 
 class Joint(Strict):
     allowed: bool = True
-    max_units: int = Field(default=2, ge=1)
+    max_units: int | None = Field(default=2, ge=1)  # None: the notice sets no maximum (两个以上单位联合申报)
+    names: list[Literal["lead", "participants"]] = []  # what a joint application must name (注明牵头、参与单位)
     outsiders_only: bool = False  # only units outside the eligible categories need to join (不在范围的可联合)
     note: str = ""
 
@@ -413,6 +416,8 @@ class Routing(Strict):
 class MeetingRule(Strict):
     categories: list[Key] | None = None  # None: any applicant not matched by an earlier rule
     kinds: list[Text] = Field(min_length=1)
+    # the applicant writes the meeting's name in the commitment's blank (经____会议研究审议); `kinds` describe it
+    named_by_applicant: bool = False
 
 
 class OwnApproval(Strict):
@@ -700,6 +705,8 @@ class ProjectType(Common):
     form: Code | None = None
     content: str = ""
     requirements: str = ""
+    # 申报材料 to hand in besides the form (常德 2022 服务站建设: 服务站筹建申请及申报表)
+    application_materials: list[Text] = []
 
     @model_validator(mode="after")
     def _shape(self):
@@ -739,6 +746,8 @@ class Call(Strict):
     published_on: dt.date | None = None
     opens_at: dt.datetime | None = None
     deadline: dt.datetime
+    # the notice states no deadline (在规定时间内寄送): `deadline` is a placeholder the funder must confirm
+    deadline_placeholder: bool = False
     addressees: str = ""
     summary: str = ""
     submission: Submission
@@ -793,6 +802,11 @@ class Call(Strict):
                     out.extend(
                         (f"{prefix}own_approval.meetings[{mi}].categories", c) for c in m.categories or []
                     )
+            for ki, k in enumerate(getattr(common, "tasks", [])):
+                out.extend((f"{prefix}tasks[{ki}].categories", c) for c in k.categories)
+            for ti, tr in enumerate(getattr(common, "tracks", [])):
+                for ki, k in enumerate(tr.tasks):
+                    out.extend((f"{prefix}tracks[{ti}].tasks[{ki}].categories", c) for c in k.categories)
 
         scan("defaults.", self.defaults)
         for i, t in enumerate(self.project_types):
