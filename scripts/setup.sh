@@ -42,7 +42,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ ! -f "$stamp" ]; then
   echo "== installing the project into .venv ($extras)"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e "$extras"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q -e "$extras" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import shenbao, django, cel, reportlab" || { echo "installation failed" >&2; exit 1; }
   touch "$stamp"
 fi

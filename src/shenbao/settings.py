@@ -196,14 +196,10 @@ else:
 # --- documents ------------------------------------------------------------------------------------
 # TrueType CJK fonts (ReportLab cannot read the CFF-based Noto CJK); first one found is used.
 SHENBAO_CJK_FONTS = [
-    p
-    for p in os.environ.get("SHENBAO_CJK_FONT", "").split(":")
-    + [
-        "/usr/share/fonts/truetype/arphic/uming.ttc",
-        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    ]
-    if p
+    *[p for p in os.environ.get("SHENBAO_CJK_FONT", "").split(":") if p],
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
 ]
 
 LOGGING = {
