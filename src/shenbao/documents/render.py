@@ -1,60 +1,55 @@
 """Application forms (附表 / 申报书) as PDF and DOCX, from a call's form template.
 
-First version: a simple rendering; the shared layout model follows.
+    form_pdf(call=…, project_type=…, values=None, footer=None, qr_text=None) -> bytes
+    form_docx(call=…, project_type=…, values=None, footer=None, qr_text=None) -> bytes
+    blank_form_pdf(call=…, project_type=…) / blank_form_docx(call=…, project_type=…)
+
+`call` is a `shenbao.calls.models.Call`, `project_type` a `shenbao.calls.models.ProjectType` of it. Both
+renderers draw the same `layout.FormLayout` (see `shenbao.documents.layout` for the shape of `values`).
+`footer` is a line printed at the foot of every page (a fingerprint); `qr_text` is encoded in a QR code
+printed on every page.
 """
 
 from __future__ import annotations
 
-import io
+from shenbao.calls.schema import FormTemplate
+from shenbao.documents.layout import FormLayout, build_layout
 
 
 class NoFormError(LookupError):
     """The project type has no form template in its call."""
 
 
-def _form(call, project_type):
-    ptype = project_type.document
-    form = call.document.form_for(ptype)
+def form_template(*, call, project_type) -> FormTemplate:
+    """The form template (schema) of a project type; NoFormError when the call gives it none."""
+    if project_type.call_id != call.pk:
+        raise ValueError(f"项目类型 {project_type.code} 不属于申报通知 {call.code}")
+    form = call.document.form_for(project_type.document)
     if form is None:
         raise NoFormError(f"项目类型 {project_type.code} {project_type.name} 没有申报表")
     return form
 
 
+def form_layout(*, call, project_type, values: dict | None = None) -> FormLayout:
+    """The layout both renderers draw: blank when `values` is None."""
+    form = form_template(call=call, project_type=project_type)
+    return build_layout(call=call.document, project_type=project_type.document, form=form, values=values)
+
+
 def form_pdf(*, call, project_type, values: dict | None = None, footer: str | None = None,
              qr_text: str | None = None) -> bytes:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Paragraph, SimpleDocTemplate
+    from shenbao.documents.pdf import render_pdf
 
-    from shenbao.documents.fonts import cjk_font
-
-    form = _form(call, project_type)
-    font = cjk_font()
-    style = ParagraphStyle("b", fontName=font, fontSize=11, leading=16, wordWrap="CJK")
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4)
-    story = [Paragraph(form.label, style), Paragraph(form.title, style),
-             Paragraph(f"(项目编号：{project_type.code} 号)", style)]
-    for f in form.all_fields():
-        story.append(Paragraph(f.label, style))
-    doc.build(story)
-    return buf.getvalue()
+    return render_pdf(form_layout(call=call, project_type=project_type, values=values),
+                      footer=footer, qr_text=qr_text)
 
 
 def form_docx(*, call, project_type, values: dict | None = None, footer: str | None = None,
               qr_text: str | None = None) -> bytes:
-    import docx
+    from shenbao.documents.word import render_docx
 
-    form = _form(call, project_type)
-    d = docx.Document()
-    d.add_paragraph(form.label)
-    d.add_heading(form.title, level=1)
-    d.add_paragraph(f"(项目编号：{project_type.code} 号)")
-    for f in form.all_fields():
-        d.add_paragraph(f.label)
-    buf = io.BytesIO()
-    d.save(buf)
-    return buf.getvalue()
+    return render_docx(form_layout(call=call, project_type=project_type, values=values),
+                       footer=footer, qr_text=qr_text)
 
 
 def blank_form_pdf(*, call, project_type) -> bytes:
