@@ -1,0 +1,194 @@
+"""柳州市科协 2026 “科创赋能” (柳科协字〔2026〕5号, seeds/000): the call file against the notice.
+
+Every expected value below is read off the notice, not computed by the code under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+
+from shenbao.calls import schema
+from shenbao.calls.models import ProjectType
+from shenbao.core.expressions import compile_expression
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def call(load_call):
+    return load_call("liuzhou2026")
+
+
+@pytest.fixture
+def doc(call):
+    return call.document
+
+
+def ptype(doc, code):
+    return next(t for t in doc.project_types if t.code == code)
+
+
+def fields_of(doc, code):
+    return {f.key: f for f in doc.form_for(ptype(doc, code)).all_fields()}
+
+
+def org_context(*, category, **attrs):
+    """The eligibility context of the contract, every catalogue attribute present with its default."""
+    cat = schema.load_text((settings.CALLS_DIR / "catalogue.yaml").read_text("utf-8"), "catalogue.yaml")
+    parents = {c.code: c.parent for c in cat.categories}
+    lineage, node = [], category
+    while node:
+        lineage.append(node)
+        node = parents[node]
+    return {
+        "org": {"name": "某单位", "category": category, "categories": lineage, "region": "广西壮族自治区柳州市",
+                "parent": "柳州市科学技术协会", "attrs": {a.key: a.default for a in cat.attributes} | attrs,
+                "max": {}, "ever": {}, "yearly": {"rating": {}}, "founded_year": 0},
+        "call": {"code": "liuzhou-2026-kcfn", "year": 2026},
+    }
+
+
+def admitted(doc, code, ctx):
+    """Whether some eligibility group of the type admits the context (category in lineage and `when`)."""
+    for g in doc.effective(ptype(doc, code), "eligibility").groups:
+        if set(g.categories) & set(ctx["org"]["categories"]):
+            if not g.when or compile_expression(g.when).holds(ctx):
+                return True
+    return False
+
+
+def test_document_number_and_deadline(call, doc):
+    # R-C1, R-E7: 柳科协字〔2026〕5号, 2026年3月31日下午17:00前
+    assert doc.document_number == "柳科协字〔2026〕5号"
+    assert call.document_number == "柳科协字〔2026〕5号"
+    assert call.deadline.astimezone(SHANGHAI) == dt.datetime(2026, 3, 31, 17, 0, tzinfo=SHANGHAI)
+    assert doc.issuer.name == "柳州市科学技术协会" and doc.issuer.level == "city"
+
+
+def test_at_most_two_applications_and_joint_rule(doc):
+    # R-E3: 同一单位申报项目原则上不超过2个; R-E4: 不在范围的可联合，联合申报单位数量不超过2个
+    assert doc.max_applications_per_unit == 2
+    joint = doc.defaults.joint
+    assert joint.allowed and joint.max_units == 2 and joint.outsiders_only
+
+
+@pytest.mark.parametrize(("code", "name", "n"), [
+    ("2026-1", "学会改革与发展项目", 2),
+    ("2026-2", "“龙城科创大讲堂”学术交流项目", 1),
+    ("2026-3", "学会资源入柳赋能项目", 2),
+    ("2026-4", "博士创新站产才融合项目", 4),
+    ("2026-5", "企业（园区）科协提能发展项目", 1),
+])
+def test_five_types_quotas_and_funding(call, doc, code, name, n):
+    # R-C2: 计划立项数量 and 1-2万元/个
+    t = ptype(doc, code)
+    assert t.name == name
+    assert (t.quota.kind, t.quota.n) == ("exactly", n)
+    assert (t.funding.kind, t.funding.min, t.funding.max) == ("range", 10000, 20000)
+    assert ProjectType.objects.get(call=call, code=code).cap == 20000
+
+
+def test_type_count_and_forms(call, doc):
+    # R-C2: five types, each with its own 附表
+    assert [t.code for t in doc.project_types] == ["2026-1", "2026-2", "2026-3", "2026-4", "2026-5"]
+    assert call.types.count() == 5
+    assert [(f.label, f.code) for f in doc.forms] == [(f"附表{i}", f"F{i}") for i in range(1, 6)]
+    assert [t.form for t in doc.project_types] == ["F1", "F2", "F3", "F4", "F5"]
+
+
+def test_work_summary_limited_to_800_characters(doc):
+    # R-F2: 附表1 “(800字内)”
+    fields = fields_of(doc, "2026-1")
+    summary = fields["work_summary"]
+    assert summary.max_chars == 800 and summary.kind == "long_text"
+    assert summary.label == "学会党建，学会服务创新、服务社会和政府事务、服务科技工作者、自身建设工作总结综述"
+    assert fields["secretary_general"].parts == ["name", "phone", "full_time"]  # □专职 □兼职
+    opinion = fields["opinion_society"]
+    assert (opinion.label, opinion.signer, opinion.stamp_label) == ("学会意见", "学会负责人签名", "单位盖章")
+
+
+def test_no_other_character_limits(doc):
+    # R-F2: the notice prints no other limit (项目名称 has none)
+    limited = {(fm.code, f.key) for fm in doc.forms for f in fm.all_fields() if f.max_chars is not None}
+    assert limited == {("F1", "work_summary")}
+
+
+def test_form_fields_per_annex(doc):
+    # R-F1: 附表4 has no 计划完成时间 and its signer says 签字; 附表2 has no 实施项目的能力和基础
+    f2, f4, f5 = fields_of(doc, "2026-2"), fields_of(doc, "2026-4"), fields_of(doc, "2026-5")
+    assert "completion" not in f4 and "completion" in f2 and "completion" in f5
+    assert "capability" not in f2 and "capability" in f4
+    assert f4["opinion_unit"].signer == "单位负责人签字"
+    assert f2["opinion_unit"].signer == "单位负责人签名"
+    assert f5["content_significance"].label == "项目内容及意义"
+    assert f2["project_contact"].parts == ["name", "position", "phone", "wechat"]
+    assert f2["plan"].help == "（包含并不仅限于项目要求明确的基本任务）"
+
+
+def test_disbursement_spending_changes_checks(doc):
+    # R-P1 contract first; R-P2 by progress; R-P3 forbidden spending; R-P4 changes; R-P5 spot checks, recovery
+    pa = doc.defaults.post_award
+    assert pa.contract == "contract"
+    assert pa.disbursement.mode == "by_progress"
+    assert set(pa.spending.forbidden) == {"fixed_assets", "investment", "donation", "sponsorship", "labour", "rewards"}
+    assert pa.spending.travel_max_share is None
+    assert "提前向市科协提交变更申请" in pa.change_requests
+    assert pa.spot_checks and pa.recovery
+
+
+def test_filings_and_news(doc):
+    # R-P6: 学术交流活动报市科协和市民政局备案; R-P9: news to the funder's site and public account
+    (filing,) = doc.defaults.post_award.filings
+    assert filing.authorities == ["柳州市科协", "柳州市民政局"]
+    assert doc.defaults.post_award.news == ["柳州市科协网站", "柳州市科协公众号"]
+
+
+def test_acceptance_materials_per_type(doc):
+    # R-P7: completion 2026年12月; 2026-5 adds the 专家入企赋能 case study
+    for t in doc.project_types:
+        assert doc.effective(t, "completion_by") == dt.date(2026, 12, 31)
+    codes = {t.code: [m.code for m in doc.effective(t, "acceptance").materials] for t in doc.project_types}
+    assert codes["2026-1"] == codes["2026-2"] == ["acceptance_form", "expense_evidence", "news", "summary_report"]
+    assert codes["2026-3"] == codes["2026-4"] == ["acceptance_form", "evidence", "news", "summary_report"]
+    assert codes["2026-5"] == ["acceptance_form", "case_study", "evidence", "news", "summary_report"]
+
+
+def test_task_minimums_and_naming(doc):
+    # R-C4
+    t2 = ptype(doc, "2026-2").tasks[0]
+    assert {k: int(v) for k, v in t2.minimums.items()} == {"events": 1, "participants": 50}
+    assert t2.naming == ["龙城科创大讲堂"]
+    joint_event = ptype(doc, "2026-1").tasks[1]
+    assert {k: int(v) for k, v in joint_event.minimums.items()} == {"events": 1, "societies": 3}
+
+
+def test_doctoral_station_hosts_of_2025_only(doc):
+    # R-E1: 2025年广西壮族自治区博士创新站柳州市各建站单位
+    assert admitted(doc, "2026-4", org_context(category="doctoral_station_host", station_approved_year=2025))
+    assert not admitted(doc, "2026-4", org_context(category="doctoral_station_host", station_approved_year=2024))
+    assert not admitted(doc, "2026-4", org_context(category="city_society", station_approved_year=2025))
+
+
+def test_eligible_categories(doc):
+    # R-E1: 2026-1 only the city's societies; 2026-5 only enterprise associations
+    society = org_context(category="city_society")
+    university = org_context(category="university_association")
+    county = org_context(category="county_association")
+    assert admitted(doc, "2026-1", society) and not admitted(doc, "2026-1", university)
+    assert admitted(doc, "2026-2", university) and admitted(doc, "2026-3", county)
+    assert not admitted(doc, "2026-5", society)
+    assert admitted(doc, "2026-5", org_context(category="enterprise_association"))
+
+
+def test_submission_and_contacts(doc):
+    # R-C1, R-F4: e-mail + one stamped paper copy, identical; contacts of 学会部
+    sub = doc.submission
+    assert sub.paper_copies == 1 and sub.stamped and sub.electronic_equals_paper
+    assert next(c.target for c in sub.channels if c.kind == "email") == "lzkxxhb@gxi.gov.cn"
+    assert [(c.name, c.phone, c.mobile) for c in doc.contacts] == [
+        ("李香慧", "0772-2629066", "18276735671"), ("陈彤", "0772-2629066", "17344255505")]
