@@ -26,7 +26,7 @@ _serial = itertools.count(1)
 def credit_code(n: int | None = None) -> str:
     """A valid 统一社会信用代码 (GB 32100 check digit), different for each call unless n is given."""
     n = next(_serial) if n is None else n
-    base = f"5145{n:014d}"[:17]
+    base = f"5145{n:013d}"  # 17 digits, then the check digit
     return base + uscc.calc_check_digit(base)
 
 
