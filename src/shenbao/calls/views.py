@@ -1,7 +1,211 @@
-from django.shortcuts import render
+"""The public portal, the call page with its blank forms, and the funder's call administration."""
 
-from shenbao.calls import selectors
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shenbao.calls import permissions, schema, selectors, services
+from shenbao.calls.models import Call
+from shenbao.core.decisions import Decision, NotAllowed
+
+MAX_UPLOAD = 2 * 1024 * 1024  # a call file is a few dozen kB
+
+
+def refused(request, decision: Decision | str, status: int = 403):
+    reason = decision.reason if isinstance(decision, Decision) else decision
+    return render(request, "calls/refused.html", {"reason": reason}, status=status)
+
+
+def attachment(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    """A download whose (Chinese) file name survives every browser: an ASCII fallback and RFC 5987."""
+    response = HttpResponse(content, content_type=content_type)
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    return response
+
+
+# --- public ----------------------------------------------------------------------------------------------
 
 
 def portal(request):
-    return render(request, "calls/portal.html", {"calls": selectors.public_calls()})
+    groups = selectors.portal_groups()
+    now = timezone.now()
+    for g in groups:
+        for c in g.calls:
+            c.remaining = selectors.remaining_text(c, now)
+    return render(request, "calls/portal.html", {
+        "groups": groups,
+        "count": sum(len(g.calls) for g in groups),
+        "open_count": sum(g.open_count for g in groups),
+        "can_manage": bool(permissions.can_manage_calls(request.user)),
+    })
+
+
+def _visible_call(request, code: str) -> Call:
+    call = Call.objects.select_related("issuer").filter(code=code).first()
+    if call is None or not permissions.can_preview(request.user, call):
+        raise Http404(_("没有这个申报通知"))
+    return call
+
+
+def call_detail(request, code: str):
+    call = _visible_call(request, code)
+    document = call.document
+    return render(request, "calls/call_detail.html", {
+        "call": call,
+        "doc": document,
+        "types": selectors.type_views(call),
+        "deadline": selectors.deadline_local(call),
+        "opens": selectors.opens_local(call),
+        "remaining": selectors.remaining_text(call),
+        "phase": call.phase,
+        "preview": call.status != Call.Status.PUBLISHED,
+        "common": selectors.call_common(call),
+        "annexes": getattr(document, "annexes", []),
+    })
+
+
+FORMATS = {
+    "pdf": ("application/pdf", "blank_form_pdf"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "blank_form_docx"),
+}
+
+
+def blank_form(request, code: str, type_code: str):
+    call = _visible_call(request, code)
+    fmt = request.GET.get("format", "pdf")
+    if fmt not in FORMATS:
+        raise Http404(_("不支持的格式"))
+    ptype = call.types.filter(code=type_code, retired=False).first()
+    form = call.document.form_for(ptype.document) if ptype else None
+    if form is None:
+        raise Http404(_("该项目类型没有申报表"))
+    from shenbao.documents import render as documents_render
+
+    content_type, func = FORMATS[fmt]
+    content = getattr(documents_render, func)(call=call, project_type=ptype)
+    name = " ".join(p for p in [form.label, ptype.code, form.title] if p)
+    return attachment(content, f"{name}.{fmt}", content_type)
+
+
+# --- the funder's pages --------------------------------------------------------------------------------
+
+
+def _registrations_url() -> str:
+    try:
+        return reverse("orgs:registrations")
+    except NoReverseMatch:
+        return "/accounts/registrations/"
+
+
+@login_required
+def manage(request):
+    decision = permissions.can_manage_calls(request.user)
+    if not decision:
+        return refused(request, decision)
+    return render(request, "calls/manage.html", {
+        "calls": selectors.funder_calls(request.user),
+        "organisations": selectors.funder_organisations(request.user),
+        "registrations_url": _registrations_url(),
+    })
+
+
+def _managed_call(code: str) -> Call:
+    call = Call.objects.select_related("issuer").filter(code=code).first()
+    if call is None:
+        raise Http404(_("没有这个申报通知"))
+    return call
+
+
+@login_required
+@require_POST
+def set_published(request, code: str):
+    call = _managed_call(code)
+    published = request.POST.get("published") == "1"
+    try:
+        services.set_published(call=call, published=published, actor=request.user)
+    except NotAllowed as exc:
+        return refused(request, exc.reason)
+    messages.success(request, _("已发布：%s") % call.title if published else _("已撤回：%s") % call.title)
+    return redirect("calls:manage")
+
+
+@login_required
+def export_call(request, code: str):
+    call = _managed_call(code)
+    decision = permissions.can_export(request.user, call)
+    if not decision:
+        return refused(request, decision)
+    filename = call.source_name or f"{call.code}.yaml"
+    return attachment(call.source_yaml.encode("utf-8"), filename, "application/yaml; charset=utf-8")
+
+
+def _read_upload(request) -> tuple[str, str] | tuple[None, str]:
+    """(text, filename) from the uploaded file, else from the pasted text; (None, reason) when neither."""
+    upload = request.FILES.get("file")
+    if upload is not None:
+        if upload.size > MAX_UPLOAD:
+            return None, _("文件太大（超过 2 MB）")
+        try:
+            return upload.read().decode("utf-8-sig"), Path(upload.name).name
+        except UnicodeDecodeError:
+            return None, _("文件须为 UTF-8 编码的 YAML 文本")
+    text = request.POST.get("text", "").strip()
+    if text:
+        return text + "\n", request.POST.get("filename", "").strip() or "pasted.yaml"
+    return None, _("请上传 YAML 文件或粘贴文件内容")
+
+
+@login_required
+def import_call(request):
+    decision = permissions.can_manage_calls(request.user)
+    if not decision:
+        return refused(request, decision)
+    context = {"problems": [], "filename": "", "text": "", "refusal": ""}
+    if request.method != "POST":
+        return render(request, "calls/import.html", context)
+    text, filename = _read_upload(request)
+    if text is None:
+        context["refusal"] = filename
+        return render(request, "calls/import.html", context, status=400)
+    context["filename"] = filename
+    if "file" not in request.FILES:
+        context["text"] = text
+    try:
+        doc = services.validate_call_text(text, filename)
+        existing = Call.objects.select_related("issuer").filter(code=doc.code).first()
+        allowed = permissions.can_import_call(request.user, doc.issuer.name, existing)
+        if not allowed:
+            context["refusal"] = allowed.reason
+            return render(request, "calls/import.html", context, status=403)
+        result = services.load_call(text=text, filename=filename, actor=request.user)
+    except schema.CallFormatError as exc:
+        context["problems"] = [{"file": exc.filename, "path": p, "message": m} for p, m in exc.problems]
+        return render(request, "calls/import.html", context, status=400)
+    except services.CallInUseError as exc:
+        context["problems"] = [{"file": exc.filename, "path": "", "message": m} for m in exc.problems]
+        return render(request, "calls/import.html", context, status=409)
+    except NotAllowed as exc:
+        context["refusal"] = exc.reason
+        return render(request, "calls/import.html", context, status=403)
+    call = result.call
+    if result.created:
+        messages.success(request, _("已导入新通知（未发布）：%s") % call.title)
+    elif result.changed:
+        messages.success(request, _("已更新通知（第 %(rev)s 版）：%(title)s") % {"rev": call.revision,
+                                                                                 "title": call.title})
+    else:
+        messages.info(request, _("文件与现有通知相同，未作更改：%s") % call.title)
+    return redirect("calls:manage")
