@@ -163,6 +163,7 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("SHENBAO_MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own assets (css, vendor/htmx) beside the apps' ones
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
