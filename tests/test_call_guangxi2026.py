@@ -338,10 +338,11 @@ def test_form_3_international_facts_and_checks(doc):
                "call": {"code": "guangxi-2026-tzzx", "year": 2026}}
         return all(c.holds(ctx) for c in checks)
 
-    # R-C4: ≥100 participants; 与会者来自3个或以上国家和地区（不含港澳台）
-    assert passes("international", 120, ["泰国", "越南"])
-    assert not passes("international", 99, ["泰国", "越南"])
-    assert not passes("international", 150, ["香港", "越南"])
+    # R-C4: ≥100 participants; ≥3 countries other than China, 香港/澳门/台湾 not counted
+    assert passes("international", 120, ["泰国", "越南", "老挝"])
+    assert not passes("international", 120, ["泰国", "越南"])
+    assert not passes("international", 99, ["泰国", "越南", "老挝"])
+    assert not passes("international", 150, ["香港", "越南", "泰国"])
     assert not passes("international", 150, ["台湾", "澳门", "中国"])
     assert passes("cross_regional", 100, [])
     assert not passes("cross_regional", 60, [])
