@@ -180,11 +180,17 @@ Block = Section | Line | Person | Choice | Table | Opinion | Note
 
 @dataclass(frozen=True)
 class Cover:
-    """A cover page (常德's 申报书): programme line, title, 项目编号, the cover fields, the maker line."""
+    """The cover fields of a form. With a maker line (常德's 申报书: “常德市科学技术协会 制 2022年3月”)
+    they make a cover page of their own (programme line, title, 项目编号, the fields, the maker); without
+    one they are lines under the title (广西's 附表7: 申报单位（盖章）：…  填表日期：…)."""
 
     programme: str
     fields: tuple[Line, ...]
     maker: str = ""
+
+    @property
+    def page(self) -> bool:
+        return bool(self.maker)
 
 
 @dataclass(frozen=True)
@@ -456,7 +462,7 @@ def _blocks_for(f: FormField, values: dict, filled: bool, ptype: ProjectType, la
             t = replace(t, bare=True)
         return [t]
     if k == "opinion":
-        text = f.text.replace("{meeting}", str(values.get("_meeting") or "　" * 8)) if f.text else ""
+        text = f.text.replace("{meeting}", str(values.get("_meeting") or "_" * 12)) if f.text else ""
         return [Opinion(key=f.key, label=f.label, text=text, value=cell_text("text", v), signer=f.signer,
                         date=f.date, stamp_label=f.stamp_label or ("单位盖章" if f.stamp else ""),
                         lines=2 if text else 4, co_signers=tuple(f.co_signers))]
@@ -465,6 +471,8 @@ def _blocks_for(f: FormField, values: dict, filled: bool, ptype: ProjectType, la
     text = cell_text(k, v, f.unit)
     if not text and not filled:
         text = _blank_value(f)
+    if filled and k in ("date", "period") and "年" in help_text:
+        help_text = ""  # the help was the blank to fill in (年 月 日起至 …)
     if k == "attachment" and not help_text:
         help_text = "（另附）"
     lines = _long_lines(f) if k == "long_text" else 1

@@ -16,11 +16,12 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Frame,
-    KeepTogether,
     PageBreak,
     PageTemplate,
     Paragraph,
@@ -78,9 +79,9 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "head_right": ParagraphStyle("head_right", parent=base, fontSize=HEAD_PT, leading=18, alignment=TA_RIGHT,
                                      spaceAfter=4),
         "section": ParagraphStyle("section", parent=base, fontSize=HEAD_PT, leading=18),
-        "cover_label": ParagraphStyle("cover_label", parent=base, fontSize=HEAD_PT, leading=20,
+        "cover_label": ParagraphStyle("cover_label", parent=base, fontSize=HEAD_PT, leading=15,
                                       alignment=TA_LEFT),
-        "cover_value": ParagraphStyle("cover_value", parent=base, fontSize=HEAD_PT, leading=20),
+        "cover_value": ParagraphStyle("cover_value", parent=base, fontSize=HEAD_PT, leading=15),
         "small": ParagraphStyle("small", parent=base, fontSize=SMALL_PT, leading=11),
     }
 
@@ -102,20 +103,29 @@ def _grid_style(extra: list | None = None) -> TableStyle:
     return TableStyle(cmds + (extra or []))
 
 
-def _grid_table(rows, extra=None, split_in_row: bool = False) -> RLTable:
-    t = RLTable(rows, colWidths=[WIDTH * g for g in GRID], style=_grid_style(extra), splitInRow=int(split_in_row))
-    return t
+def _grid_table(rows, extra=None) -> RLTable:
+    """The five columns of a person block: label | part | value | part | value."""
+    return RLTable(rows, colWidths=[WIDTH * g for g in GRID], style=_grid_style(extra))
+
+
+def _pair(label, cell, extra=None, split_in_row: bool = False) -> RLTable:
+    """label | value (a quarter and three quarters of the width), or one full-width cell when label is None.
+    No spans here: a long value may split inside its row over pages."""
+    if label is None:
+        return RLTable([[cell]], colWidths=[WIDTH], style=_grid_style(extra), splitInRow=int(split_in_row))
+    return RLTable([[label, cell]], colWidths=[WIDTH * GRID[0], WIDTH * (1 - GRID[0])],
+                   style=_grid_style(extra), splitInRow=int(split_in_row))
 
 
 class _Renderer:
     def __init__(self, font: str):
+        self.font = font
         self.s = _styles(font)
 
     # blocks ------------------------------------------------------------------------------------------
 
     def section(self, b: L.Section):
-        return _grid_table([[_p(b.title, self.s["section"], Bold), "", "", "", ""]],
-                           [("SPAN", (0, 0), (-1, 0))])
+        return _pair(None, _p(b.title, self.s["section"], Bold))
 
     def line(self, b: L.Line):
         cell = []
@@ -128,12 +138,9 @@ class _Renderer:
         # a long filled text may run over a page; a blank cell moves whole to the next page
         split = len(b.value) > 300
         if b.bare:
-            return _grid_table([[cell or "", "", "", "", ""]], [("SPAN", (0, 0), (-1, 0)),
-                                                                ("VALIGN", (0, 0), (0, 0), "TOP")], split)
-        extra = [("SPAN", (1, 0), (-1, 0))]
-        if b.lines > 1:
-            extra.append(("VALIGN", (1, 0), (1, 0), "TOP"))
-        return _grid_table([[_p(b.label, self.s["label"]), cell or "", "", "", ""]], extra, split)
+            return _pair(None, cell or "", [("VALIGN", (0, 0), (0, 0), "TOP")], split)
+        extra = [("VALIGN", (1, 0), (1, 0), "TOP")] if b.lines > 1 else []
+        return _pair(_p(b.label, self.s["label"]), cell or "", extra, split)
 
     def person(self, b: L.Person):
         rows, extra = [], []
@@ -158,7 +165,7 @@ class _Renderer:
         cell = [_p(b.text(), self.s["body"])]
         if b.help:
             cell.append(_p(b.help, self.s["help"]))
-        return _grid_table([[_p(b.label, self.s["label"]), cell, "", "", ""]], [("SPAN", (1, 0), (-1, 0))])
+        return _pair(_p(b.label, self.s["label"]), cell)
 
     def table(self, b: L.Table):
         n = len(b.headers)
@@ -194,11 +201,11 @@ class _Renderer:
             if signer:
                 cell.append(_p(signer, self.s["body"]))
             cell.extend(_p(t + "　　", self.s["right"]) for t in right)
-        return _grid_table([[_p(b.label, self.s["label"]), cell, "", "", ""]], [("SPAN", (1, 0), (-1, 0))])
+        return _pair(_p(b.label, self.s["label"]), cell, split_in_row=len(b.value) > 300)
 
     def note(self, b: L.Note):
         text = f"{b.label}：{b.text}" if b.text else b.label
-        return _grid_table([[_p(text, self.s["body"]), "", "", "", ""]], [("SPAN", (0, 0), (-1, 0))])
+        return _pair(None, _p(text, self.s["body"]))
 
     def block(self, b: L.Block):
         return {
@@ -207,6 +214,23 @@ class _Renderer:
         }[type(b)](b)
 
     # pages -------------------------------------------------------------------------------------------
+
+    def cover_fields(self, cover: L.Cover, *, centred: bool) -> RLTable:
+        """label：value lines, the value underlined."""
+        s = self.s
+        labels = [f.label if f.label.endswith("：") else f"{f.label}：" for f in cover.fields]
+        label_w = max(stringWidth(x, self.font, HEAD_PT) for x in labels) + 14
+        value_w = (125 * mm if centred else WIDTH * 0.6) - label_w
+        rows = [[_p(x, s["cover_label"]), _p(f.value, s["cover_value"])] for x, f in zip(labels, cover.fields,
+                                                                                         strict=True)]
+        return RLTable(rows, colWidths=[label_w, value_w], hAlign="CENTER" if centred else "LEFT",
+                       style=TableStyle([
+                           ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
+                           ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                           ("LEFTPADDING", (0, 0), (0, -1), 0),
+                           ("TOPPADDING", (0, 0), (-1, -1), 9 if centred else 3),
+                           ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                       ]))
 
     def cover(self, lay: L.FormLayout) -> list:
         s = self.s
@@ -221,16 +245,7 @@ class _Renderer:
         if lay.code_line:
             out.append(_p(lay.code_line, s["head"]))
         out.append(Spacer(1, 35 * mm))
-        rows = [[_p(f"{f.label}：" if not f.label.endswith("：") else f.label, s["cover_label"]),
-                 _p(f.value, s["cover_value"])] for f in lay.cover.fields]
-        if rows:
-            t = RLTable(rows, colWidths=[40 * mm, 85 * mm], style=TableStyle([
-                ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
-                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                ("TOPPADDING", (0, 0), (-1, -1), 9),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]))
-            out.append(t)
+        out.append(self.cover_fields(lay.cover, centred=True))
         if lay.cover.maker:
             out.append(Spacer(1, 45 * mm))
             out.append(_p(lay.cover.maker, s["head"]))
@@ -240,7 +255,7 @@ class _Renderer:
     def story(self, lay: L.FormLayout) -> list:
         s = self.s
         out: list = []
-        if lay.cover:
+        if lay.cover and lay.cover.page:
             out.extend(self.cover(lay))
             if lay.fill_date:
                 out.append(_p(lay.fill_date, s["head_right"]))
@@ -250,18 +265,31 @@ class _Renderer:
             out.append(_p(lay.title, s["title"], Bold))
             if lay.code_line:
                 out.append(_p(lay.code_line, s["head"]))
-            if lay.fill_date:
+            if lay.cover and lay.cover.fields:
+                out.append(self.cover_fields(lay.cover, centred=False))
+                out.append(Spacer(1, 8))
+            elif lay.fill_date:
                 out.append(_p(lay.fill_date, s["head_right"]))
             else:
                 out.append(Spacer(1, 4))
-        pending: list = []  # section titles wait for the block under them: never alone at a page foot
+            if lay.cover and lay.cover.fields and lay.fill_date:
+                out.append(_p(lay.fill_date, s["head_right"]))
+        pending: list = []  # section titles wait for the block under them
         for b in lay.blocks:
             flow = self.block(b)
             if isinstance(b, L.Section):
                 pending.append(flow)
                 continue
-            out.append(KeepTogether([*pending, flow]) if pending else flow)
-            pending = []
+            if pending:
+                # never a section title alone at the foot of a page: keep room for the titles and the
+                # block under them (its first rows when it can split)
+                need = sum(p.wrap(WIDTH, PAGE_H)[1] for p in pending)
+                _, h = flow.wrap(WIDTH, PAGE_H)
+                need += min(h, 110) if _splits(b) else h
+                out.append(CondPageBreak(need))
+                out.extend(pending)
+                pending = []
+            out.append(flow)
         out.extend(pending)
         if lay.note:
             out.append(Spacer(1, 6))
@@ -270,6 +298,11 @@ class _Renderer:
             out.append(Spacer(1, 12))
             out.append(_p(lay.maker, s["right"]))
         return out
+
+
+def _splits(b: L.Block) -> bool:
+    """Whether a block's table may break over pages (a long filled text; a repeating table by rows)."""
+    return isinstance(b, L.Table) or (isinstance(b, (L.Line, L.Opinion)) and len(b.value) > 300)
 
 
 def _numbered_canvas(font: str):

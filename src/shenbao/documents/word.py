@@ -318,6 +318,30 @@ def _footer(section, footer: str | None, qr_text: str | None) -> None:
         p.add_run().add_picture(png, width=Mm(22))
 
 
+def _cover_fields(doc, cover: L.Cover, *, centred: bool) -> None:
+    """label：value lines, the value underlined."""
+    if not cover.fields:
+        return
+    labels = [f.label if f.label.endswith("：") else f"{f.label}：" for f in cover.fields]
+    label_mm = max(len(x) for x in labels) * HEAD_PT * 0.3528 + 4
+    value_mm = (125 if centred else WIDTH_MM * 0.6) - label_mm
+    t = doc.add_table(rows=0, cols=2)
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER if centred else WD_TABLE_ALIGNMENT.LEFT
+    t.autofit = False
+    _no_borders(t)
+    for label, f in zip(labels, cover.fields, strict=True):
+        row = t.add_row()
+        row.height = Pt(30 if centred else 22)
+        row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+        a, b = row.cells
+        a.width, b.width = Mm(label_mm), Mm(value_mm)
+        a.vertical_alignment = b.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
+        _para(a, label, size=HEAD_PT, first=True)
+        _para(b, f.value, size=HEAD_PT, first=True)
+        _cell_bottom_border(b)
+    _para(doc, "", size=1).paragraph_format.line_spacing = Pt(1)
+
+
 def _cover(doc, lay: L.FormLayout) -> None:
     if lay.label:
         _para(doc, lay.label, size=HEAD_PT)
@@ -328,21 +352,7 @@ def _cover(doc, lay: L.FormLayout) -> None:
     if lay.code_line:
         _para(doc, lay.code_line, size=HEAD_PT, align=CENTER)
     _para(doc, "", size=HEAD_PT, before=90)
-    if lay.cover.fields:
-        t = doc.add_table(rows=0, cols=2)
-        t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        t.autofit = False
-        _no_borders(t)
-        for f in lay.cover.fields:
-            row = t.add_row()
-            row.height = Pt(30)
-            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
-            a, b = row.cells
-            a.width, b.width = Mm(40), Mm(85)
-            a.vertical_alignment = b.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
-            _para(a, f.label if f.label.endswith("：") else f"{f.label}：", size=HEAD_PT, first=True)
-            _para(b, f.value, size=HEAD_PT, first=True)
-            _cell_bottom_border(b)
+    _cover_fields(doc, lay.cover, centred=True)
     if lay.cover.maker:
         _para(doc, "", size=HEAD_PT, before=120)
         _para(doc, lay.cover.maker, size=HEAD_PT, align=CENTER)
@@ -365,18 +375,18 @@ def render_docx(lay: L.FormLayout, *, footer: str | None = None, qr_text: str | 
     section.footer_distance = Mm(6)
     _footer(section, footer, qr_text)
 
-    if lay.cover:
+    if lay.cover and lay.cover.page:
         _cover(doc, lay)
-        if lay.fill_date:
-            _para(doc, lay.fill_date, size=HEAD_PT, align=RIGHT, after=4)
     else:
         if lay.label:
             _para(doc, lay.label, size=HEAD_PT, first=True)
         _para(doc, lay.title, size=TITLE_PT, bold=True, align=CENTER, before=6, after=4)
         if lay.code_line:
             _para(doc, lay.code_line, size=HEAD_PT, align=CENTER)
-        if lay.fill_date:
-            _para(doc, lay.fill_date, size=HEAD_PT, align=RIGHT, after=4)
+        if lay.cover:
+            _cover_fields(doc, lay.cover, centred=False)
+    if lay.fill_date:
+        _para(doc, lay.fill_date, size=HEAD_PT, align=RIGHT, after=4)
     w = _Writer(doc)
     for b in lay.blocks:
         w.block(b)
