@@ -158,4 +158,4 @@ def get_call(request, key: str):
     call = selectors.get_call(key, published_only=True)
     if call is None:
         raise HttpError(404, f"没有这个申报通知：{key}")
-    return 200, _detail(call)
+    return _detail(call)
