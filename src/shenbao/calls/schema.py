@@ -909,8 +909,9 @@ def problems_from(exc: ValidationError) -> list[tuple[str, str]]:
 def parse_yaml(text: str, filename: str) -> dict:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
