@@ -1,5 +1,11 @@
-"""Applications (申报). This stage's issue builds the journey; the model exists now because a call that
-has applications must refuse changes that would invalidate them."""
+"""Applications (申报): a draft an applicant unit fills from its type's form, the frozen snapshots it
+submits, who takes part (joint applications), its own approval, endorsements on the route to the funder
+and the stamped scans of the printed form.
+
+Nothing submitted is ever deleted: snapshots cannot be updated or deleted at all (a database trigger
+refuses it, see migration 0004), scans and endorsements are history rows, a participant leaving a draft is
+marked removed, and a draft that was never submitted is discarded by status, not deleted.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +16,187 @@ from django.db import models
 class Application(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
+        AWAITING_ENDORSEMENT = "awaiting_endorsement", "待属地推荐"
         SUBMITTED = "submitted", "已提交"
-        ENDORSED = "endorsed", "已推荐"
         RETURNED = "returned", "退回修改"
-        WITHDRAWN = "withdrawn", "已撤回"
+        DISCARDED = "discarded", "已放弃"
 
     call = models.ForeignKey("calls.Call", on_delete=models.PROTECT, related_name="applications")
     project_type = models.ForeignKey("calls.ProjectType", on_delete=models.PROTECT, related_name="applications")
     track = models.ForeignKey("calls.Track", null=True, blank=True, on_delete=models.PROTECT,
                               related_name="applications")
+    # the lead unit (牵头单位) of a joint application; participants are ApplicationParticipant rows
     applicant = models.ForeignKey("orgs.Organisation", on_delete=models.PROTECT, related_name="applications")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     title = models.CharField("项目名称", max_length=300, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT)
+    # the form values as typed (contract: field key → value); validated fully only at submit
     data = models.JSONField(default=dict, blank=True)
+    # optimistic lock: every save of the draft increments it; a save with an older number is a conflict
     version = models.PositiveIntegerField(default=1)
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    saved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # the latest submission
+    current_snapshot = models.ForeignKey("Snapshot", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    # R-E9: the association that must endorse before the funder sees it (set at submit when routing applies)
+    endorser = models.ForeignKey("orgs.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="applications_to_endorse", verbose_name="推荐单位")
+    routing_label = models.CharField("推荐要求", max_length=300, blank=True)
+    # return for revision (退回修改): the reason shown to the applicant and the new deadline
+    return_reason = models.TextField("退回理由", blank=True)
+    revision_deadline = models.DateTimeField("修改后提交截止时间", null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
 
     class Meta:
         ordering = ["-updated_at", "id"]
         verbose_name = verbose_name_plural = "申报"
+        indexes = [models.Index(fields=["applicant", "call", "status"], name="app_applicant_call_status")]
 
     def __str__(self) -> str:
         return self.title or f"申报 #{self.pk}"
+
+    @property
+    def deadline(self):
+        """The deadline that applies now: a return for revision's new deadline, else the call's."""
+        return self.revision_deadline or self.call.deadline
+
+
+class ApplicationParticipant(models.Model):
+    """A participant unit (参与单位) of a joint application, named by the lead; it confirms from its own
+    account. Leaving a draft marks the row removed (kept for history)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="participants")
+    organisation = models.ForeignKey("orgs.Organisation", on_delete=models.PROTECT,
+                                     related_name="participations", verbose_name="参与单位")
+    order = models.PositiveIntegerField(default=0)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["application", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "organisation"], condition=models.Q(removed_at__isnull=True),
+                                    name="uniq_active_participant"),
+        ]
+        verbose_name = verbose_name_plural = "参与单位"
+
+    def __str__(self) -> str:
+        return f"{self.organisation}（{'已确认' if self.confirmed_at else '待确认'}）"
+
+
+class OwnApproval(models.Model):
+    """The applicant's own approval (R-E8): the meeting that approved the application and the unit
+    head's acceptance of the call's commitment text (with the meeting filled in)."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="own_approval")
+    meeting_kind = models.CharField("会议类型", max_length=100)
+    meeting_name = models.CharField("会议名称", max_length=200, blank=True)
+    meeting_date = models.DateField("会议日期")
+    commitment = models.TextField("承诺内容")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name="单位负责人")
+    accepted_at = models.DateTimeField("负责人确认时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位内部审议"
+
+    def __str__(self) -> str:
+        return f"{self.meeting_kind} {self.meeting_date}"
+
+
+class Snapshot(models.Model):
+    """The submitted version, frozen: never updated or deleted (a database trigger refuses both).
+
+    `values` is the whole frozen document (form values, applicant, participants, own approval …);
+    `fingerprint` is the sha256 of its canonical JSON, printed and encoded in the QR code of every page."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="snapshots")
+    number = models.PositiveIntegerField("版本")
+    draft_version = models.PositiveIntegerField()  # the draft version it froze: a retried submit finds it
+    values = models.JSONField()
+    fingerprint = models.CharField("版本指纹", max_length=64, db_index=True)
+    submitted_at = models.DateTimeField()
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["application", "number"]
+        constraints = [models.UniqueConstraint(fields=["application", "number"], name="uniq_snapshot_number")]
+        verbose_name = verbose_name_plural = "提交版本"
+
+    def __str__(self) -> str:
+        return f"申报 #{self.application_id} 第{self.number}版"
+
+    @property
+    def short_fingerprint(self) -> str:
+        return self.fingerprint[:16]
+
+
+class Scan(models.Model):
+    """A stamped scan of the printed form of one snapshot. Verified by its QR code (method qr), or by
+    funder staff with a written reason when no QR can be read (method manual). Kept for history."""
+
+    class Method(models.TextChoices):
+        QR = "qr", "二维码核验"
+        MANUAL = "manual", "人工核验"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="scans")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="scans")
+    file = models.FileField(max_length=300)
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    qr_text = models.CharField(max_length=300, blank=True)
+    verified = models.BooleanField("已核验", default=False)
+    method = models.CharField(max_length=10, choices=Method.choices, blank=True)
+    reason = models.TextField("人工核验理由", blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = verbose_name_plural = "盖章扫描件"
+
+    def __str__(self) -> str:
+        return f"{self.snapshot} 扫描件（{'已核验' if self.verified else '待核验'}）"
+
+
+class Endorsement(models.Model):
+    """The home (or university) association's decision on an application routed through it (R-E9)."""
+
+    class Decision(models.TextChoices):
+        ENDORSE = "endorse", "同意推荐"
+        RETURN = "return", "退回修改"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="endorsements")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="endorsements")
+    organisation = models.ForeignKey("orgs.Organisation", on_delete=models.PROTECT, related_name="endorsements_given")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    opinion = models.TextField("意见")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = verbose_name_plural = "推荐意见"
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.get_decision_display()}"

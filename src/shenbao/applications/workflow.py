@@ -1,0 +1,61 @@
+"""The one transition table of an application (core.workflow). Services perform every change of status
+through `APPLICATION.perform`, which checks `who`, saves, audits and notifies in one transaction.
+
+    draft ──submit──────────▶ submitted
+    draft ──submit_routed───▶ awaiting_endorsement   (the call routes it through an association, R-E9)
+    awaiting_endorsement ──endorse──▶ submitted
+    awaiting_endorsement ──return───▶ returned
+    awaiting_endorsement ──withdraw─▶ draft           (before the deadline)
+    submitted ──withdraw────────────▶ draft           (before the deadline)
+    submitted ──return_for_revision─▶ returned        (funder staff: reason and a new deadline)
+    returned ──resubmit / resubmit_routed──▶ submitted / awaiting_endorsement
+    draft ──discard──▶ discarded                      (never submitted; kept, not deleted)
+"""
+
+from __future__ import annotations
+
+from shenbao.applications import permissions as p
+from shenbao.applications.routing import route_for
+from shenbao.core.decisions import ALLOW, Decision, deny
+from shenbao.core.workflow import Transition, Workflow
+
+
+def _direct(user, application) -> Decision:
+    decision = p.can_submit(user, application)
+    if decision and route_for(application) is not None:
+        return deny("此申报须先经推荐单位审核")
+    return decision
+
+
+def _routed(user, application) -> Decision:
+    decision = p.can_submit(user, application)
+    if not decision:
+        return decision
+    route = route_for(application)
+    if route is None:
+        return deny("此申报无需推荐，直接报送主办方")
+    if route.endorser is None:
+        return deny(f"此申报须经推荐（{route.label}），但本单位没有登记对应的属地科协或高校科协，请联系主办方")
+    return ALLOW
+
+
+APPLICATION = Workflow("application", [
+    Transition("draft", "submit", _direct, "submitted", "提交"),
+    Transition("draft", "submit_routed", _routed, "awaiting_endorsement", "提交推荐单位审核"),
+    Transition("draft", "discard", p.can_discard, "discarded", "放弃草稿"),
+    Transition("awaiting_endorsement", "endorse", p.can_endorse, "submitted", "同意推荐"),
+    Transition("awaiting_endorsement", "return", p.can_endorse, "returned", "退回修改"),
+    Transition("awaiting_endorsement", "withdraw", p.can_withdraw, "draft", "撤回"),
+    Transition("submitted", "withdraw", p.can_withdraw, "draft", "撤回"),
+    Transition("submitted", "return_for_revision", p.can_return_for_revision, "returned", "退回修改"),
+    Transition("returned", "resubmit", _direct, "submitted", "重新提交"),
+    Transition("returned", "resubmit_routed", _routed, "awaiting_endorsement", "重新提交推荐单位审核"),
+])
+
+SUBMIT_ACTIONS = {"submit", "submit_routed", "resubmit", "resubmit_routed"}
+
+
+def submit_action(application) -> str:
+    """The action that submits the application from where it stands."""
+    base = "resubmit" if application.status == "returned" else "submit"
+    return f"{base}_routed" if route_for(application) is not None else base
