@@ -1,0 +1,534 @@
+"""Who may apply to what: ONE function (`check`) that the 可申报项目 page and submission both use.
+
+Every rule comes from the call's data (the typed document: `eligibility`, `joint`, `exclusions`,
+`named_applicants`, `max_applications_per_unit`, `opens_at`, `deadline`) and from the platform's records
+(the organisation tree and its dated attributes, applications, awarded projects, bars). No rule here
+knows a particular call. Each refusal is a `Reason` with a code and a sentence a clerk understands.
+
+Reason codes: deadline, not_open, unit_status, barred, named_only, category, condition, quota_per_unit,
+unfinished, deferral, joint, repeat. `category` also covers `within_issuer` (detail["rule"]).
+
+Rules (IDs of REQUIREMENTS.md):
+- R-E1 categories: the unit's category or one of its parent categories is listed by a group;
+  `within_issuer`: the unit sits under the issuer in the organisation tree.
+- R-E2 a group's CEL `when` (society grade, yearly rating …) with its `unmet` sentence.
+- R-C9 `conditions`: CEL expressions that must all hold.
+- R-C7 `named_applicants`: the type accepts only the named units (matched by registered name or short
+  name, with “科学技术协会” read as “科协”); the naming replaces the category and tree rules.
+- R-E3 `max_applications_per_unit`: the unit's applications to the call that are not drafts and not
+  withdrawn, other than the one being checked, must be fewer than the maximum. A draft does not count;
+  at submission the submitted ones plus this one make the number.
+- R-E4 `joint`: at most `max_units` units in all (lead included). With `outsiders_only` (柳州, 广西 2026:
+  “如不在所列申报主体范围的，可联合申报”) a unit outside the listed categories may take part as a
+  participant of an eligible lead; without it every unit of a joint application is an applicant unit and
+  must itself be in the listed categories (and under the issuer when `within_issuer`). The lead is always
+  the applicant of record and must be eligible on its own. No `joint` block: single applicants only.
+- R-E5 `unfinished_programme` / `pending_deferral`: projects of the same funder's programme left
+  unfinished without cause, or whose acceptance is deferred and not yet done.
+- R-E6 `repeat_years`, `repeat_exempt`, `repeat_similarity`: the title and content are compared with the
+  unit's projects that the same funder supported in the past N years (重复申报: the unit applying again
+  for what it already got; similarity.py); the most similar one is shown. Exempt when the type's kind, or
+  the basis on which the unit is named, is listed in `repeat_exempt`.
+- R-E10 bars: a Bar of the unit (for this funder or for all) that covers the day of the check.
+- R-E7 the deadline and `opens_at` are instants: compared as such and shown in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from django.utils import timezone
+
+from shenbao.applications.models import Application
+from shenbao.applications.similarity import best_match
+from shenbao.calls import schema
+from shenbao.calls.models import Call, ProjectType, Track
+from shenbao.core.decisions import ALLOW, Decision, deny
+from shenbao.core.expressions import ExpressionError, compile_expression
+from shenbao.orgs.models import Category, Organisation
+from shenbao.orgs.selectors import eligibility_context, is_within
+from shenbao.projects.models import Bar, Project
+
+SHANGHAI = schema.SHANGHAI
+
+CODES = (
+    "deadline", "not_open", "unit_status", "barred", "named_only", "category", "condition", "quota_per_unit",
+    "unfinished", "deferral", "joint", "repeat",
+)
+# applications that do not count toward max_applications_per_unit: drafts (a withdrawn application is a
+# draft again) and drafts given up; everything sent on (awaiting endorsement, submitted, returned) counts
+NOT_COUNTED = ("draft", "discarded", "withdrawn")
+BASIS_TEXT = {"commissioned": "定向委托", "continued": "连续支持", "named": "指定单位"}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """ok when no reason refuses. `notes` inform without refusing (a repeat that an exempt kind allows,
+    the way open to a unit outside the categories)."""
+
+    ok: bool
+    reasons: list[Reason]
+    notes: list[Reason] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, reasons: list[Reason], notes: list[Reason] | None = None) -> Verdict:
+        return cls(ok=not reasons, reasons=reasons, notes=notes or [])
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+    @property
+    def message(self) -> str:
+        return "；".join(r.message for r in self.reasons)
+
+    def decision(self) -> Decision:
+        """For `core.decisions.require` in services."""
+        return ALLOW if self.ok else deny(self.message)
+
+
+@dataclass(frozen=True)
+class Offer:
+    call: Call
+    project_type: ProjectType
+    track: Track | None
+    verdict: Verdict
+
+
+# --- words ---------------------------------------------------------------------------------------------
+
+
+def local_text(moment: dt.datetime) -> str:
+    """2026年3月31日17:00 in Asia/Shanghai, whatever the server's zone; the end of a day shows as the day."""
+    t = moment.astimezone(SHANGHAI)
+    day = f"{t.year}年{t.month}月{t.day}日"
+    if (t.hour, t.minute) == (23, 59):
+        return day
+    return f"{day}{t:%H:%M}"
+
+
+def _day_text(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _percent(score: float) -> int:
+    return round(score * 100)
+
+
+_NAME_FOLD = (("科学技术协会", "科协"), ("（", "("), ("）", ")"), (" ", ""), ("\u3000", ""))
+
+
+def _fold_name(name: str) -> str:
+    name = (name or "").strip()
+    for a, b in _NAME_FOLD:
+        name = name.replace(a, b)
+    return name
+
+
+def names_match(org: Organisation, name: str) -> bool:
+    """The organisation is the unit a notice names: its registered name or short name, read leniently
+    only where writing varies (科学技术协会 = 科协, full- or half-width brackets, spaces)."""
+    wanted = _fold_name(name)
+    return bool(wanted) and wanted in {_fold_name(org.name), _fold_name(org.short_name)} - {""}
+
+
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
+
+
+def programme_keys(*texts: str | None) -> set[str]:
+    """What identifies a programme across years: the quoted name (广西科协“提质增效”项目 → 提质增效), else the
+    whole name. Notices name one programme differently from year to year (自治区科协“提质增效”项目)."""
+    keys: set[str] = set()
+    for text in texts:
+        text = (text or "").strip()
+        if not text:
+            continue
+        quoted = _QUOTED.findall(text)
+        if quoted:
+            keys.update(q.strip() for q in quoted)
+        elif len(text) <= 40:
+            keys.add(text)
+    return {k for k in keys if k}
+
+
+# --- the facts a check needs, read once -----------------------------------------------------------------
+
+
+class _Facts:
+    """The applicant's facts as of one instant, shared by the checks of one page."""
+
+    def __init__(self, org: Organisation, at: dt.datetime):
+        self.org = org
+        self.at = at
+        self.day = at.astimezone(SHANGHAI).date()
+
+    @cached_property
+    def context(self) -> dict[str, Any]:
+        return eligibility_context(self.org, on=self.day)
+
+    @cached_property
+    def lineage(self) -> list[str]:
+        return self.org.category.lineage()
+
+    @cached_property
+    def bars(self) -> list[Bar]:
+        return list(Bar.objects.filter(organisation=self.org, starts_on__lte=self.day, ends_on__gte=self.day)
+                    .select_related("funder").order_by("-ends_on"))
+
+    @cached_property
+    def projects(self) -> list[Project]:
+        return list(Project.objects.filter(applicant=self.org).order_by("-year", "id"))
+
+    def category_names(self, doc: schema.Call) -> dict[str, str]:
+        if not hasattr(self, "_names"):
+            self._names = dict(Category.objects.values_list("code", "name"))
+        return {**self._names, **{c.code: c.name for c in doc.categories}}
+
+    def counted_applications(self, call: Call, exclude: Application | None) -> int:
+        qs = Application.objects.filter(call=call, applicant=self.org).exclude(status__in=NOT_COUNTED)
+        if exclude is not None and exclude.pk:
+            qs = qs.exclude(pk=exclude.pk)
+        return qs.count()
+
+
+# --- the rules ------------------------------------------------------------------------------------------
+
+
+def _cel_holds(source: str, env: dict[str, Any]) -> tuple[bool, str]:
+    try:
+        return compile_expression(source).holds(env), ""
+    except ExpressionError as exc:
+        return False, str(exc)
+
+
+def _group_label(group: schema.EligibleGroup, names: dict[str, str]) -> str:
+    return group.label or "、".join(names.get(c, c) for c in group.categories)
+
+
+def _in_groups(lineage: Sequence[str], groups: list[schema.EligibleGroup]) -> list[schema.EligibleGroup]:
+    return [g for g in groups if set(g.categories) & set(lineage)]
+
+
+def _when_holds(group: schema.EligibleGroup, env: dict[str, Any]) -> tuple[bool, str]:
+    if not group.when:
+        return True, ""
+    return _cel_holds(group.when, env)
+
+
+def _who_rules(*, org: Organisation, lineage: Sequence[str], env: dict[str, Any], call: Call,
+               doc: schema.Call, elig: schema.Eligibility | None, joint: schema.Joint | None,
+               names: dict[str, str], as_participant: bool = False) -> list[Reason]:
+    """R-E1, R-E2 and within_issuer for one unit (the applicant, or a participant of a joint application)."""
+    out: list[Reason] = []
+    subject = f"参与单位{org.name}" if as_participant else "贵单位"
+    groups = (elig.groups if elig else None) or []
+    if groups:
+        listed = _in_groups(lineage, groups)
+        who = "、".join(dict.fromkeys(_group_label(g, names) for g in groups))
+        if not listed:
+            message = f"本类型限{who}申报，{subject}类别为{org.category.name}"
+            detail: dict[str, Any] = {"rule": "groups", "category": org.category.code}
+            if not as_participant and joint and joint.allowed and joint.outsiders_only:
+                message += "（不在申报主体范围的单位可作为参与单位，与符合条件的牵头单位联合申报）"
+                detail["joint_possible"] = True
+            out.append(Reason("category", message, detail))
+        else:
+            results = [(g, *_when_holds(g, env)) for g in listed]
+            if not any(ok for _g, ok, _err in results):
+                unmet = list(dict.fromkeys(g.unmet or f"不符合“{_group_label(g, names)}”的条件"
+                                           for g, _ok, _err in results))
+                errors = [err for _g, _ok, err in results if err]
+                message = "；".join(unmet)
+                if as_participant:
+                    message = f"{subject}：{message}"
+                out.append(Reason("condition", message, {"rule": "groups.when", "errors": errors}))
+    if elig and elig.within_issuer and not is_within(org, call.issuer):
+        issuer = doc.issuer.short_name or doc.issuer.name
+        out.append(Reason("category", f"本通知限{issuer}所属单位申报，{subject}未登记在{issuer}之下",
+                          {"rule": "within_issuer", "issuer": call.issuer.name}))
+    return out
+
+
+def _named_rule(org: Organisation,
+                ptype: schema.ProjectType) -> tuple[list[Reason], schema.NamedApplicant | None]:
+    """R-C7: commissioned and continued items accept only the units they name."""
+    named = ptype.named_applicants
+    if not named:
+        return [], None
+    found = next((a for a in named if names_match(org, a.name)), None)
+    if found is not None:
+        return [], found
+    bases = {a.basis for a in named}
+    if len(bases) == 1 and "named" not in bases:
+        message = f"本项目为{BASIS_TEXT[bases.pop()]}项目，仅限{'、'.join(a.name for a in named)}申报"
+    else:
+        shown = [a.name + (f"（{BASIS_TEXT[a.basis]}）" if a.basis != "named" else "") for a in named]
+        message = f"本项目仅限{'、'.join(shown)}申报"
+    return [Reason("named_only", message, {"names": [a.name for a in named]})], None
+
+
+def _history_rules(*, facts: _Facts, call: Call, doc: schema.Call,
+                   excl: schema.Exclusions | None) -> list[Reason]:
+    """R-E5: unfinished projects and pending acceptance deferrals of the same funder's programme."""
+    if excl is None or not (excl.unfinished_programme or excl.pending_deferral):
+        return []
+    keys = programme_keys(doc.programme, excl.unfinished_programme)
+
+    def same_programme(p: Project) -> bool:
+        if p.call_id == call.pk:
+            return False
+        if p.funder_id is not None and p.funder_id != call.issuer_id:
+            return False
+        return p.programme == doc.programme or any(k in p.programme for k in keys)
+
+    out: list[Reason] = []
+    for p in facts.projects:
+        if not same_programme(p):
+            continue
+        if excl.unfinished_programme and p.status == Project.Status.UNFINISHED:
+            out.append(Reason("unfinished", f"贵单位有未完成的{p.programme}《{p.title}》（{p.year}年度），不得申报",
+                              {"project_id": p.pk, "title": p.title, "year": p.year}))
+        elif excl.pending_deferral and p.status == Project.Status.DEFERRED:
+            out.append(Reason("deferral", f"贵单位{p.year}年度项目《{p.title}》已申请延期验收，完成验收后方可申报",
+                              {"project_id": p.pk, "title": p.title, "year": p.year}))
+    return out
+
+
+def _repeat_rule(*, facts: _Facts, call: Call, doc: schema.Call, ptype: schema.ProjectType,
+                 excl: schema.Exclusions | None, named: schema.NamedApplicant | None,
+                 title: str, content: str) -> tuple[list[Reason], list[Reason]]:
+    """R-E6: content funded in the past N years may not be applied for again, except exempt kinds."""
+    if excl is None or not excl.repeat_years:
+        return [], []
+    text = "\n".join(t for t in (title, content) if t)
+    if not text.strip():
+        return [], []
+    earliest = doc.year - excl.repeat_years
+    candidates = [(p, f"{p.title}\n{p.content}") for p in facts.projects
+                  if earliest <= p.year <= doc.year and p.call_id != call.pk
+                  and p.funder_id in (None, call.issuer_id)]
+    match = best_match(text, candidates)
+    if match is None or match.score < float(excl.repeat_similarity):
+        return [], []
+    p: Project = match.item
+    pct = _percent(match.score)
+    detail = {"project_id": p.pk, "title": p.title, "year": p.year, "score": round(match.score, 4)}
+    message = f"与{p.year}年已获支持的项目《{p.title}》内容重复（相似度{pct}%）"
+    kinds = (ptype.kind, named.basis if named else None)
+    exempt_as = next((k for k in kinds if k in excl.repeat_exempt), None)
+    if exempt_as:
+        note = f"{message}；本项目为{BASIS_TEXT[exempt_as]}项目，不受重复申报限制"
+        return [], [Reason("repeat", note, {**detail, "exempt": exempt_as})]
+    return [Reason("repeat", message, detail)], []
+
+
+def _joint_rules(*, org: Organisation, participants: Sequence[Organisation], call: Call, doc: schema.Call,
+                 elig: schema.Eligibility | None, joint: schema.Joint | None, names: dict[str, str],
+                 at: dt.datetime) -> list[Reason]:
+    """R-E4."""
+    if not participants:
+        return []
+    if joint is None or not joint.allowed:
+        return [Reason("joint", "本类型不接受联合申报，须由一个单位单独申报", {"rule": "not_allowed"})]
+    out: list[Reason] = []
+    ids = [p.pk for p in participants]
+    if org.pk in ids:
+        out.append(Reason("joint", "牵头单位不能同时作为参与单位", {"rule": "lead_is_participant"}))
+    if len(set(ids)) != len(ids):
+        out.append(Reason("joint", "参与单位重复", {"rule": "duplicate"}))
+    units = 1 + len(set(ids) - {org.pk})
+    if joint.max_units is not None and units > joint.max_units:
+        out.append(Reason("joint", f"联合申报单位数量不超过{joint.max_units}个，本申报共{units}个单位（含牵头单位）",
+                          {"rule": "max_units", "max": joint.max_units, "units": units}))
+    for partner in dict.fromkeys(p for p in participants if p.pk != org.pk):
+        pf = _Facts(partner, at)
+        for bar in pf.bars:
+            if bar.funder_id is None or bar.funder_id == call.issuer_id:
+                out.append(Reason("joint", f"参与单位{partner.name}因{bar.reason}被取消申报资格至{_day_text(bar.ends_on)}",
+                                  {"rule": "participant_barred", "organisation_id": partner.pk}))
+        if not joint.outsiders_only:
+            env = {"org": pf.context, "call": {"code": doc.code, "year": doc.year}}
+            for r in _who_rules(org=partner, lineage=pf.lineage, env=env, call=call, doc=doc, elig=elig,
+                                joint=joint, names=names, as_participant=True):
+                out.append(Reason("joint", r.message, {**r.detail, "organisation_id": partner.pk}))
+    return out
+
+
+def _resolve(call: Call, project_type: ProjectType | str, track: Track | str | None):
+    if isinstance(project_type, str):
+        project_type = call.types.get(code=project_type)
+    ptype = next((t for t in call.document.project_types if t.code == project_type.code), None)
+    if ptype is None:
+        raise ValueError(f"项目类型 {project_type.code} 不在通知 {call.code} 中")
+    if isinstance(track, str):
+        track = project_type.tracks.get(code=track)
+    if track is not None and track.code not in {t.code for t in ptype.tracks}:
+        raise ValueError(f"申报类型 {track.code} 不属于项目类型 {ptype.code}")
+    return project_type, ptype, track
+
+
+def _named_participants(application: Application) -> list[Organisation]:
+    """The participant units a joint application names (those not removed)."""
+    rows = getattr(application, "participants", None)
+    if rows is None:
+        return []
+    active = rows.filter(removed_at__isnull=True).select_related("organisation", "organisation__category")
+    return [p.organisation for p in active]
+
+
+def _instant(at: dt.datetime | None) -> dt.datetime:
+    if at is None:
+        return timezone.now()
+    if timezone.is_naive(at):  # a wall-clock time without zone is read as Asia/Shanghai, never the server's
+        return at.replace(tzinfo=SHANGHAI)
+    return at
+
+
+def application_text(call: Call, project_type: ProjectType | str, values: dict[str, Any]) -> str:
+    """The content of an application for R-E6: the answers to the form's long-text fields, in form order."""
+    _row, ptype, _track = _resolve(call, project_type, None)
+    form = call.document.form_for(ptype)
+    if form is None or not isinstance(values, dict):
+        return ""
+    parts = []
+    for f in form.all_fields():
+        v = values.get(f.key)
+        if f.kind == "long_text" and isinstance(v, str) and v.strip():
+            parts.append(v.strip())
+    return "\n".join(parts)
+
+
+def check(*, org: Organisation, call: Call, project_type: ProjectType | str, track: Track | str | None = None,
+          at: dt.datetime | None = None, application: Application | None = None,
+          participants: Iterable[Organisation] = (), title: str = "", content: str = "",
+          _facts: _Facts | None = None) -> Verdict:
+    """May `org` apply to `project_type` of `call` at the instant `at` (default: now)?
+
+    `application`: the one being submitted (it does not count against the per-unit maximum; its title, its
+    long-text answers and its participants are used when `title`, `content`, `participants` are not given).
+    `participants`: the other units of a joint application. Every rule is evaluated, so that the clerk sees
+    all reasons at once.
+    """
+    at = _instant(at)
+    _row, ptype, _track = _resolve(call, project_type, track)
+    facts = _facts if _facts is not None and _facts.org.pk == org.pk and _facts.at == at else _Facts(org, at)
+    doc = call.document
+    elig = doc.effective(ptype, "eligibility")
+    joint = doc.effective(ptype, "joint")
+    excl = doc.effective(ptype, "exclusions")
+    names = facts.category_names(doc)
+    participants = list(participants)
+    if application is not None and application.pk:
+        title = title or application.title
+        if not content and isinstance(application.data, dict):
+            content = application_text(call, ptype.code, application.data)
+        if not participants:
+            participants = _named_participants(application)
+
+    reasons: list[Reason] = []
+    notes: list[Reason] = []
+
+    # R-E7: instants compared; shown in Asia/Shanghai
+    if call.opens_at and at < call.opens_at:
+        reasons.append(Reason("not_open", f"申报将于{local_text(call.opens_at)}开始", {"opens_at": call.opens_at}))
+    revision_deadline = getattr(application, "revision_deadline", None) if application is not None else None
+    if revision_deadline is not None:  # returned for revision (退回修改) with its own new deadline
+        if at >= revision_deadline:
+            reasons.append(Reason("deadline", f"退回修改后的提交已于{local_text(revision_deadline)}截止",
+                                  {"deadline": revision_deadline, "revision": True}))
+    elif at >= call.deadline:
+        message = f"申报已于{local_text(call.deadline)}截止"
+        reasons.append(Reason("deadline", message,
+                              {"deadline": call.deadline, "placeholder": doc.deadline_placeholder}))
+
+    if org.status != Organisation.Status.ACTIVE:
+        reasons.append(Reason("unit_status", "贵单位注册信息尚未审核通过，审核通过后方可申报",
+                              {"status": org.status}))
+
+    # R-E10
+    for bar in facts.bars:
+        if bar.funder_id is None or bar.funder_id == call.issuer_id:
+            reasons.append(Reason("barred", f"贵单位因{bar.reason}被取消申报资格至{_day_text(bar.ends_on)}",
+                                  {"bar_id": bar.pk, "ends_on": bar.ends_on}))
+
+    env = {"org": facts.context, "call": {"code": doc.code, "year": doc.year}}
+    # R-C7, else R-E1 / R-E2 / within_issuer
+    named_reasons, named = _named_rule(org, ptype)
+    if ptype.named_applicants:
+        reasons.extend(named_reasons)
+    else:
+        reasons.extend(_who_rules(org=org, lineage=facts.lineage, env=env, call=call, doc=doc, elig=elig,
+                                  joint=joint, names=names))
+    # R-C9
+    for cond in (elig.conditions if elig else None) or []:
+        holds, error = _cel_holds(cond.expr, env)
+        if not holds:
+            reasons.append(Reason("condition", cond.message, {"rule": "conditions", "expr": cond.expr,
+                                                             "error": error}))
+
+    # R-E3
+    limit = doc.max_applications_per_unit
+    if limit:
+        n = facts.counted_applications(call, application)
+        if n >= limit:
+            reasons.append(Reason("quota_per_unit", f"贵单位本通知已提交{n}项申报，每个单位最多{limit}项",
+                                  {"count": n, "max": limit}))
+
+    # R-E5
+    reasons.extend(_history_rules(facts=facts, call=call, doc=doc, excl=excl))
+    # R-E4
+    reasons.extend(_joint_rules(org=org, participants=participants, call=call, doc=doc, elig=elig,
+                                joint=joint, names=names, at=at))
+    # R-E6
+    repeat, repeat_notes = _repeat_rule(facts=facts, call=call, doc=doc, ptype=ptype, excl=excl, named=named,
+                                        title=title, content=content)
+    reasons.extend(repeat)
+    notes.extend(repeat_notes)
+    return Verdict.of(reasons, notes)
+
+
+def eligible_offers(*, org: Organisation, at: dt.datetime | None = None,
+                    only_eligible: bool = False) -> list[Offer]:
+    """What the unit may apply for: every type of every published call whose deadline has not passed
+    (open, or not yet open), each with its verdict; nearest deadline first, types in the call's order.
+    `only_eligible` keeps the offers whose verdict is ok."""
+    at = _instant(at)
+    facts = _Facts(org, at)
+    calls = (Call.objects.filter(status=Call.Status.PUBLISHED, deadline__gt=at)
+             .select_related("issuer").order_by("deadline", "id"))
+    offers: list[Offer] = []
+    for call in calls:
+        for row in call.types.filter(retired=False).order_by("order", "id"):
+            verdict = check(org=org, call=call, project_type=row, at=at, _facts=facts)
+            if verdict.ok or not only_eligible:
+                offers.append(Offer(call=call, project_type=row, track=None, verdict=verdict))
+    return offers
+
+
+def submit_decision(**kwargs) -> Decision:
+    """`check(...)` as a Decision, for `require(...)` in the submission service."""
+    return check(**kwargs).decision()
+
+
+__all__ = [
+    "CODES", "Offer", "Reason", "Verdict", "application_text", "check", "eligible_offers", "local_text",
+    "names_match", "programme_keys", "submit_decision",
+]
