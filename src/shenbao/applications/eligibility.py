@@ -449,7 +449,9 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
     # R-E7: instants compared; shown in Asia/Shanghai
     if call.opens_at and at < call.opens_at:
         reasons.append(Reason("not_open", f"申报将于{local_text(call.opens_at)}开始", {"opens_at": call.opens_at}))
-    revision_deadline = getattr(application, "revision_deadline", None) if application is not None else None
+    revision_deadline = None
+    if application is not None and application.status == "returned":
+        revision_deadline = getattr(application, "revision_deadline", None)
     if revision_deadline is not None:  # returned for revision (退回修改) with its own new deadline
         if at >= revision_deadline:
             reasons.append(Reason("deadline", f"退回修改后的提交已于{local_text(revision_deadline)}截止",
