@@ -1,0 +1,56 @@
+"""Who hears of what happens to an application: a short e-mail after the transaction commits. A mail that
+cannot be sent never undoes the change (it is logged)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.mail import send_mail
+
+from shenbao.orgs.models import Role, User
+
+log = logging.getLogger(__name__)
+
+
+def _addresses(org_id: int | None, roles) -> list[str]:
+    if org_id is None:
+        return []
+    users = User.objects.filter(is_active=True, roles__role__in=roles).filter(
+        roles__organisation_id=org_id).exclude(email="").distinct()
+    return sorted({u.email for u in users})
+
+
+def _send(subject: str, body: str, to: list[str]) -> None:
+    if not to:
+        return
+    try:
+        send_mail(subject, body, None, to, fail_silently=False)
+    except Exception:  # a mail server that is down must not break the application's change
+        log.exception("notification not sent: %s", subject)
+
+
+def transition(application, t) -> None:
+    """Called by workflow.perform after a status change commits."""
+    name = application.title or f"申报 #{application.pk}"
+    applicant = (application.applicant_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
+    targets = {
+        "submit": [(application.call.issuer_id, (Role.FUNDER_STAFF,)), applicant],
+        "resubmit": [(application.call.issuer_id, (Role.FUNDER_STAFF,)), applicant],
+        "submit_routed": [(application.endorser_id, (Role.HOME_REVIEWER,)), applicant],
+        "resubmit_routed": [(application.endorser_id, (Role.HOME_REVIEWER,)), applicant],
+        "endorse": [(application.call.issuer_id, (Role.FUNDER_STAFF,)), applicant],
+        "return": [applicant],
+        "return_for_revision": [applicant],
+        "withdraw": [applicant],
+    }.get(t.action, [])
+    to: list[str] = []
+    for org_id, roles in targets:
+        to.extend(_addresses(org_id, roles))
+    _send(f"【申报】{name}：{t.label}", f"申报《{name}》状态已变为：{application.get_status_display()}。", sorted(set(to)))
+
+
+def participant_invited(participant) -> None:
+    app = participant.application
+    to = _addresses(participant.organisation_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
+    _send(f"【联合申报】{app.applicant.name}邀请贵单位参与申报",
+          f"{app.applicant.name}将贵单位列为《{app.title or app.project_type.name}》的参与单位，请登录平台确认。", to)

@@ -1,0 +1,203 @@
+"""Reads of applications for the dashboard, the endorsement and funder lists, history and printing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from shenbao.applications import permissions
+from shenbao.applications.models import Application, ApplicationParticipant, OwnApproval, Scan, Snapshot
+from shenbao.core import audit
+from shenbao.documents import scans
+from shenbao.orgs.models import Role, RoleAssignment
+
+ACTION_LABELS = {
+    "application.create": "创建草稿",
+    "application.save": "保存",
+    "application.autosave": "自动保存",
+    "application.submit": "提交",
+    "application.submit_routed": "提交（待推荐单位审核）",
+    "application.resubmit": "修改后重新提交",
+    "application.resubmit_routed": "修改后重新提交（待推荐单位审核）",
+    "application.withdraw": "撤回",
+    "application.return_for_revision": "主办方退回修改",
+    "application.endorse": "推荐单位同意推荐",
+    "application.return": "推荐单位退回修改",
+    "application.discard": "放弃草稿",
+    "application.own_approval": "登记单位审议会议",
+    "application.commitment_accepted": "单位负责人确认承诺",
+    "application.participant_added": "添加参与单位",
+    "application.participant_removed": "移除参与单位",
+    "application.participant_confirmed": "参与单位确认参与",
+    "application.scan_verified": "上传盖章扫描件（二维码核验通过）",
+    "application.scan_unreadable": "上传盖章扫描件（未识别二维码，待人工核验）",
+    "application.scan_refused": "上传盖章扫描件被拒绝",
+    "application.scan_accepted_manually": "主办方人工核验扫描件",
+}
+
+
+def _org_ids(user, roles) -> set[int]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    ids = set(RoleAssignment.objects.filter(user=user, role__in=roles, organisation__isnull=False)
+              .values_list("organisation_id", flat=True))
+    if user.organisation_id and RoleAssignment.objects.filter(user=user, role__in=roles,
+                                                              organisation__isnull=True).exists():
+        ids.add(user.organisation_id)
+    return ids
+
+
+def _base() -> QuerySet[Application]:
+    return Application.objects.select_related("call", "call__issuer", "project_type", "track", "applicant",
+                                              "current_snapshot", "endorser")
+
+
+def for_user(user) -> QuerySet[Application]:
+    """The applications of the user's unit(s), as lead or as participant; discarded drafts last."""
+    orgs = _org_ids(user, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
+    return (_base().filter(Q(applicant_id__in=orgs)
+                           | Q(participants__organisation_id__in=orgs, participants__removed_at__isnull=True))
+            .distinct().annotate(gone=Case(When(status="discarded", then=Value(1)), default=Value(0),
+                                           output_field=IntegerField()))
+            .order_by("gone", "-updated_at"))
+
+
+def pending_participations(user) -> QuerySet[ApplicationParticipant]:
+    """Invitations to take part in another unit's joint application, not yet confirmed."""
+    orgs = _org_ids(user, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
+    return (ApplicationParticipant.objects.filter(organisation_id__in=orgs, removed_at__isnull=True,
+                                                  confirmed_at__isnull=True,
+                                                  application__status__in=permissions.EDITABLE)
+            .select_related("application", "application__applicant", "application__project_type", "organisation"))
+
+
+def endorsement_queue(user) -> QuerySet[Application]:
+    orgs = _org_ids(user, (Role.HOME_REVIEWER,))
+    return _base().filter(endorser_id__in=orgs, status="awaiting_endorsement").order_by("submitted_at")
+
+
+def endorsed_by(user) -> QuerySet[Application]:
+    orgs = _org_ids(user, (Role.HOME_REVIEWER,))
+    return (_base().filter(endorser_id__in=orgs, endorsements__isnull=False).exclude(status="awaiting_endorsement")
+            .distinct().order_by("-updated_at"))
+
+
+def received(user, *, call=None) -> QuerySet[Application]:
+    """What reached the funder: submitted (after endorsement where routed) or returned by it."""
+    orgs = _org_ids(user, (Role.FUNDER_STAFF, Role.FUNDER_LEADER))
+    qs = _base().filter(call__issuer_id__in=orgs, current_snapshot__isnull=False,
+                        status__in=["submitted", "returned"])
+    if call is not None:
+        qs = qs.filter(call=call)
+    return qs.order_by("call", "project_type__order", "submitted_at")
+
+
+def current_scan(snapshot: Snapshot | None) -> Scan | None:
+    if snapshot is None:
+        return None
+    return snapshot.scans.filter(verified=True).order_by("-verified_at", "-id").first()
+
+
+def scans_of(application: Application) -> QuerySet[Scan]:
+    return application.scans.select_related("snapshot", "uploaded_by", "verified_by").order_by("-uploaded_at", "-id")
+
+
+def own_approval(application: Application) -> OwnApproval | None:
+    return OwnApproval.objects.filter(application=application).select_related("accepted_by", "recorded_by").first()
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Deadline:
+    label: str
+    at: dt.datetime
+    passed: bool
+
+
+def deadlines(application: Application, now: dt.datetime | None = None) -> list[Deadline]:
+    now = now or timezone.now()
+    out = [Deadline("申报截止", application.call.deadline, now >= application.call.deadline)]
+    if application.revision_deadline:
+        out.append(Deadline("修改后提交截止", application.revision_deadline, now >= application.revision_deadline))
+    return out
+
+
+def next_step(application: Application, user=None) -> str:
+    """What the applicant has to do next, in one sentence."""
+    from shenbao.applications import services
+
+    s = application.status
+    if s == "discarded":
+        return "已放弃"
+    if s in ("draft", "returned"):
+        if timezone.now() >= application.deadline:
+            return "已过截止时间，不能再提交"
+        steps = []
+        if s == "returned":
+            steps.append("按退回理由修改")
+        if services.own_approval_rule(application) and services.own_approval_problems(application):
+            steps.append("登记单位审议会议并由负责人确认承诺")
+        if services.participant_problems(application):
+            steps.append("等待参与单位确认")
+        steps.append("填写完整后提交")
+        return "；".join(steps)
+    if s == "awaiting_endorsement":
+        return f"等待{application.endorser.name if application.endorser_id else '推荐单位'}审核推荐"
+    if s == "submitted":
+        snap = application.current_snapshot
+        needs_scan = application.call.document.submission.stamped
+        if needs_scan and current_scan(snap) is None:
+            return "打印申报表，签字盖章后上传扫描件"
+        return "已报送主办方，等待评审"
+    return ""
+
+
+@dataclass
+class HistoryRow:
+    at: dt.datetime
+    who: str
+    label: str
+    note: str
+    after: dict | None
+
+
+def history(application: Application) -> list[HistoryRow]:
+    """Who did what when: every audit event of the application, oldest first."""
+    rows = []
+    for e in audit.history(application):
+        rows.append(HistoryRow(at=e.at, who=e.actor_name or "系统", label=ACTION_LABELS.get(e.action, e.action),
+                               note=e.note, after=e.after))
+    return rows
+
+
+# --- printing -----------------------------------------------------------------------------------------------
+
+
+def print_values(snapshot: Snapshot) -> dict:
+    """The values printed on the form of a snapshot: the frozen values, with the participants of a joint
+    application named beside the lead unit (the form template has no field for them)."""
+    frozen = snapshot.values
+    values = dict(frozen.get("values") or {})
+    participants = [p["name"] for p in frozen.get("participants") or []]
+    if participants and isinstance(values.get("applicant_unit"), str):
+        values["applicant_unit"] = f"{values['applicant_unit']}（牵头单位）；参与单位：{'、'.join(participants)}"
+    return values
+
+
+def print_footer(snapshot: Snapshot) -> str:
+    return f"版本指纹 {snapshot.short_fingerprint}… · 申报编号 {snapshot.application_id} 第 {snapshot.number} 版"
+
+
+def print_qr(snapshot: Snapshot) -> str:
+    return scans.qr_text(snapshot.application_id, snapshot.number, snapshot.fingerprint)
+
+
+def print_filename(snapshot: Snapshot, ext: str) -> str:
+    app = snapshot.application
+    name = (app.title or app.project_type.name)[:40]
+    return f"{app.project_type.code}-{name}-第{snapshot.number}版.{ext}"

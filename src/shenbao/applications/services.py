@@ -1,0 +1,677 @@
+"""Changes to applications: drafts, saves with a version check, submission into an immutable snapshot,
+withdrawal, return for revision, endorsement, participants and the applicant's own approval.
+
+Every function takes keyword arguments only, runs in one transaction, checks its permission (or the
+workflow's `who`) and writes an audit event with the state before and after. Status changes go through
+`workflow.APPLICATION.perform` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from shenbao.applications import formdata, notify, permissions
+from shenbao.applications.models import (
+    Application,
+    ApplicationParticipant,
+    Endorsement,
+    OwnApproval,
+    Scan,
+    Snapshot,
+)
+from shenbao.applications.routing import route_for
+from shenbao.applications.workflow import APPLICATION, submit_action
+from shenbao.calls import schema
+from shenbao.core import audit
+from shenbao.core.decisions import NotAllowed, require
+from shenbao.orgs.models import Organisation
+
+# --- errors the pages and the API show ------------------------------------------------------------------
+
+
+class Conflict(Exception):
+    """The draft was saved by someone else since `expected_version`: nothing was saved. `theirs` are the
+    values now stored (version `version`, saved by `saved_by` at `saved_at`)."""
+
+    def __init__(self, *, application: Application, theirs: dict, version: int, saved_by, saved_at):
+        self.application = application
+        self.theirs = theirs
+        self.version = version
+        self.saved_by = saved_by
+        self.saved_at = saved_at
+        who = str(saved_by) if saved_by else "另一位经办人"
+        when = f"于{timezone.localtime(saved_at):%H:%M:%S}" if saved_at else ""
+        self.message = (f"{who}{when}已保存了此申报的新内容（第{version}版草稿），您的修改尚未保存。"
+                        "您填写的内容仍在页面上：请核对对方的修改后再保存。")
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    detail: dict = field(default_factory=dict)
+
+
+class Refused(Exception):
+    """Submission refused: the reasons (eligibility, own approval, participants) and the form's errors."""
+
+    def __init__(self, *, reasons: list | None = None, errors: dict | None = None):
+        self.reasons = list(reasons or [])
+        self.errors = dict(errors or {})
+        parts = [r.message for r in self.reasons]
+        if self.errors:
+            parts.append(f"申报表有 {len(self.errors)} 处需要修改")
+        self.message = "；".join(parts) or "不能提交"
+        super().__init__(self.message)
+
+
+@dataclass
+class SaveResult:
+    application: Application
+    errors: dict[str, list[str]]
+    changed: bool
+
+
+@dataclass
+class SubmitResult:
+    snapshot: Snapshot
+    created: bool
+
+
+def _state(app: Application) -> dict[str, Any]:
+    return {"status": app.status, "version": app.version, "title": app.title,
+            "track": app.track.code if app.track_id else None}
+
+
+def _lock(application: Application) -> Application:
+    return (Application.objects.select_for_update()
+            .select_related("call", "call__issuer", "project_type", "track", "applicant", "applicant__category")
+            .get(pk=application.pk))
+
+
+# --- drafts ----------------------------------------------------------------------------------------------
+
+
+def create_draft(*, user, project_type, track=None, ip: str | None = None) -> Application:
+    """A new draft of the user's unit for a project type (and track). The call's rules are checked at
+    submission (and shown on the 可申报项目 page); a draft may be started whenever the call is open."""
+    org = user.organisation
+    require(permissions.can_apply(user, org))
+    call = project_type.call
+    if call.status != call.Status.PUBLISHED:
+        raise NotAllowed("该通知未发布")
+    if project_type.retired:
+        raise NotAllowed("该项目类型已取消")
+    if track is not None and track.project_type_id != project_type.pk:
+        raise NotAllowed("申报类型不属于该项目类型")
+    if timezone.now() >= call.deadline:
+        raise NotAllowed(f"申报已于{timezone.localtime(call.deadline):%Y-%m-%d %H:%M}截止")
+    data: dict[str, Any] = {}
+    form = call.document.form_for(project_type.document)
+    tf = formdata.track_field(form)
+    if track is not None and tf is not None:
+        data[tf.key] = track.code if tf.kind == "choice_one" else [track.code]
+    if form is not None and any(f.key == "applicant_unit" for f in form.all_fields()):
+        data["applicant_unit"] = org.name
+    if form is not None and any(f.key == "address" for f in form.all_fields()) and org.address:
+        data["address"] = org.address
+    with transaction.atomic():
+        app = Application.objects.create(call=call, project_type=project_type, track=track, applicant=org,
+                                         created_by=user, data=data, saved_by=user, saved_at=timezone.now())
+        audit.record(actor=user, action="application.create", obj=app, after=_state(app), ip=ip)
+    return app
+
+
+def _apply_values(app: Application, values: dict) -> None:
+    app.data = values
+    app.title = formdata.title_from(app, values) or app.title
+    code = formdata.track_code_from(app, values)
+    if code is not None:
+        app.track = app.project_type.tracks.filter(code=code, retired=False).first() or app.track
+
+
+def save_draft(*, user, application: Application, values: dict, expected_version: int,
+               autosave: bool = False, ip: str | None = None) -> SaveResult:
+    """Store the typed values of a draft. `expected_version` is the version the user's page was loaded
+    with: if someone saved since, a `Conflict` carries their values and nothing is stored. Formats are
+    checked (partial validation); the values are stored as typed even with errors, which are returned
+    for display beside the fields. Saving what is already stored changes nothing."""
+    with transaction.atomic():
+        app = _lock(application)
+        require(permissions.can_edit(user, app))
+        new = formdata.merge_kept(app, app.data, values)
+        if new == app.data:
+            result = formdata.validate(app, new, partial=True)
+            return SaveResult(application=app, errors=result.errors, changed=False)
+        if expected_version != app.version:
+            raise Conflict(application=app, theirs=app.data, version=app.version, saved_by=app.saved_by,
+                           saved_at=app.saved_at)
+        result = formdata.validate(app, new, partial=True)
+        before = {**_state(app), "data": app.data}
+        _apply_values(app, new)
+        app.version += 1
+        app.saved_by = user
+        app.saved_at = timezone.now()
+        app.save(update_fields=["data", "title", "track", "version", "saved_by", "saved_at", "updated_at"])
+        audit.record(actor=user, action="application.autosave" if autosave else "application.save", obj=app,
+                     before=before, after={**_state(app), "data": app.data, "errors": len(result.errors)}, ip=ip)
+    application.__dict__.update({k: getattr(app, k) for k in ("data", "title", "track_id", "version",
+                                                               "saved_by_id", "saved_at", "status")})
+    return SaveResult(application=app, errors=result.errors, changed=True)
+
+
+def autosave(*, user, application: Application, values: dict, expected_version: int,
+             ip: str | None = None) -> SaveResult:
+    """The page's periodic save: the same as save_draft (same version check, partial validation)."""
+    return save_draft(user=user, application=application, values=values, expected_version=expected_version,
+                      autosave=True, ip=ip)
+
+
+def discard(*, user, application: Application, ip: str | None = None) -> Application:
+    """Give up a draft that was never submitted: kept, marked discarded (it stops counting anywhere)."""
+    return APPLICATION.perform(user=user, obj=application, action="discard")
+
+
+# --- the applicant's own approval (R-E8) ------------------------------------------------------------------
+
+
+def own_approval_rule(application: Application) -> schema.OwnApproval | None:
+    doc = application.call.document
+    return doc.effective(application.project_type.document, "own_approval")
+
+
+def meeting_rule(application: Application) -> schema.MeetingRule | None:
+    """The meeting kinds that apply to the applicant's category (the first rule that names one of its
+    categories, else the first rule that names none)."""
+    rule = own_approval_rule(application)
+    if rule is None:
+        return None
+    lineage = set(application.applicant.category.lineage())
+    named = [m for m in rule.meetings if m.categories and lineage & set(m.categories)]
+    if named:
+        return named[0]
+    return next((m for m in rule.meetings if not m.categories), None)
+
+
+def commitment_text(application: Application, meeting: str) -> str:
+    rule = own_approval_rule(application)
+    return rule.commitment.replace("{meeting}", meeting) if rule else ""
+
+
+def record_own_approval(*, user, application: Application, meeting_kind: str, meeting_name: str = "",
+                        meeting_date: dt.date, ip: str | None = None) -> OwnApproval:
+    """Record the meeting that approved the application. A change after the head accepted the commitment
+    asks the head to accept again."""
+    with transaction.atomic():
+        app = _lock(application)
+        require(permissions.can_record_own_approval(user, app))
+        rule = meeting_rule(app)
+        if rule is None:
+            raise NotAllowed("本项目类型不要求单位内部审议")
+        meeting_kind = (meeting_kind or "").strip()
+        meeting_name = (meeting_name or "").strip()
+        if meeting_kind not in rule.kinds:
+            raise NotAllowed(f"会议类型须为：{'、'.join(rule.kinds)}")
+        if rule.named_by_applicant and not meeting_name:
+            raise NotAllowed("请填写会议名称（承诺书中“经____会议研究审议”处）")
+        if meeting_date > timezone.localdate():
+            raise NotAllowed("会议日期不能晚于今天：须先开会审议，再提交申报")
+        text = commitment_text(app, meeting_name or meeting_kind)
+        current = OwnApproval.objects.filter(application=app).first()
+        before = _approval_state(current)
+        facts = {"meeting_kind": meeting_kind, "meeting_name": meeting_name, "meeting_date": meeting_date,
+                 "commitment": text}
+        if current is None:
+            current = OwnApproval.objects.create(application=app, recorded_by=user, recorded_at=timezone.now(),
+                                                 **facts)
+        else:
+            changed = any(getattr(current, k) != v for k, v in facts.items())
+            for k, v in facts.items():
+                setattr(current, k, v)
+            current.recorded_by, current.recorded_at = user, timezone.now()
+            if changed:
+                current.accepted_by, current.accepted_at = None, None
+            current.save()
+        audit.record(actor=user, action="application.own_approval", obj=app, before=before,
+                     after=_approval_state(current), ip=ip)
+    return current
+
+
+def _approval_state(a: OwnApproval | None) -> dict | None:
+    if a is None:
+        return None
+    return {"meeting_kind": a.meeting_kind, "meeting_name": a.meeting_name, "meeting_date": a.meeting_date,
+            "commitment": a.commitment, "accepted_by": a.accepted_by.get_username() if a.accepted_by_id else None,
+            "accepted_at": a.accepted_at}
+
+
+def accept_commitment(*, user, application: Application, ip: str | None = None) -> OwnApproval:
+    """The unit head accepts the commitment text as it stands (with the recorded meeting)."""
+    with transaction.atomic():
+        app = _lock(application)
+        require(permissions.can_accept_commitment(user, app))
+        current = OwnApproval.objects.select_for_update().filter(application=app).first()
+        if current is None:
+            raise NotAllowed("请经办人先登记审议会议，再由单位负责人确认承诺")
+        before = _approval_state(current)
+        current.accepted_by, current.accepted_at = user, timezone.now()
+        current.save(update_fields=["accepted_by", "accepted_at"])
+        audit.record(actor=user, action="application.commitment_accepted", obj=app, before=before,
+                     after=_approval_state(current), ip=ip)
+    return current
+
+
+def own_approval_problems(application: Application) -> list[Problem]:
+    """What R-E8 still asks before submission."""
+    rule = own_approval_rule(application)
+    if rule is None:
+        return []
+    approval = OwnApproval.objects.filter(application=application).first()
+    if approval is None:
+        kinds = "、".join(meeting_rule(application).kinds) if meeting_rule(application) else ""
+        return [Problem("own_approval", f"提交前须登记本单位审议会议（{kinds}）并由单位负责人确认承诺",
+                        {"kinds": kinds})]
+    if rule.head_signs and not approval.accepted_at:
+        return [Problem("own_approval", "单位负责人尚未确认承诺", {})]
+    return []
+
+
+# --- joint applications (R-E4) ----------------------------------------------------------------------------
+
+
+def active_participants(application: Application):
+    return (application.participants.filter(removed_at__isnull=True)
+            .select_related("organisation", "organisation__category", "confirmed_by").order_by("order", "id"))
+
+
+def add_participant(*, user, application: Application, organisation: Organisation,
+                    ip: str | None = None) -> ApplicationParticipant:
+    """The lead names a participant unit; it must confirm from its own account. The number of units and
+    who may take part are the eligibility function's `joint` rules."""
+    from shenbao.applications import eligibility
+
+    with transaction.atomic():
+        app = _lock(application)
+        require(permissions.can_edit(user, app))
+        if organisation.status != Organisation.Status.ACTIVE:
+            raise NotAllowed(f"{organisation.name}尚未通过注册审核，不能作为参与单位")
+        current = [p.organisation for p in active_participants(app)]
+        if organisation.pk in {o.pk for o in current}:
+            raise NotAllowed(f"{organisation.name}已是参与单位")
+        verdict = eligibility.check(org=app.applicant, call=app.call, project_type=app.project_type,
+                                    track=app.track, application=app, participants=[*current, organisation])
+        joint = [r for r in verdict.reasons if r.code == "joint"]
+        if joint:
+            raise NotAllowed("；".join(r.message for r in joint))
+        row = ApplicationParticipant.objects.create(application=app, organisation=organisation,
+                                                    order=len(current) + 1, invited_by=user)
+        audit.record(actor=user, action="application.participant_added", obj=app,
+                     before={"participants": [o.name for o in current]},
+                     after={"participants": [*(o.name for o in current), organisation.name]}, ip=ip)
+    transaction.on_commit(lambda: notify.participant_invited(row))
+    return row
+
+
+def remove_participant(*, user, participant: ApplicationParticipant, ip: str | None = None) -> None:
+    with transaction.atomic():
+        app = _lock(participant.application)
+        require(permissions.can_edit(user, app))
+        row = ApplicationParticipant.objects.select_for_update().get(pk=participant.pk)
+        if row.removed_at:
+            return
+        row.removed_at, row.removed_by = timezone.now(), user
+        row.save(update_fields=["removed_at", "removed_by"])
+        audit.record(actor=user, action="application.participant_removed", obj=app,
+                     before={"participant": row.organisation.name, "confirmed": bool(row.confirmed_at)},
+                     after={"participant": row.organisation.name, "removed": True}, ip=ip)
+
+
+def confirm_participation(*, user, participant: ApplicationParticipant, ip: str | None = None) -> ApplicationParticipant:
+    """A participant unit confirms, from its own account, that it takes part."""
+    with transaction.atomic():
+        app = _lock(participant.application)
+        row = ApplicationParticipant.objects.select_for_update().select_related("organisation").get(pk=participant.pk)
+        row.application = app
+        require(permissions.can_confirm_participation(user, row))
+        if row.confirmed_at:
+            return row
+        row.confirmed_at, row.confirmed_by = timezone.now(), user
+        row.save(update_fields=["confirmed_at", "confirmed_by"])
+        audit.record(actor=user, action="application.participant_confirmed", obj=app,
+                     before={"participant": row.organisation.name, "confirmed": False},
+                     after={"participant": row.organisation.name, "confirmed": True}, ip=ip)
+    return row
+
+
+def participant_problems(application: Application) -> list[Problem]:
+    return [Problem("participant_unconfirmed", f"参与单位{p.organisation.name}尚未确认参与",
+                    {"organisation_id": p.organisation_id})
+            for p in active_participants(application) if not p.confirmed_at]
+
+
+# --- submission ----------------------------------------------------------------------------------------------
+
+
+def canonical_json(value: Any) -> str:
+    """The one text a snapshot's fingerprint is computed over: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def fingerprint_of(frozen: dict) -> str:
+    return hashlib.sha256(canonical_json(frozen).encode("utf-8")).hexdigest()
+
+
+def _frozen(app: Application, cleaned: dict, *, number: int, user, at: dt.datetime) -> dict:
+    approval = OwnApproval.objects.filter(application=app).first()
+    values = dict(cleaned)
+    if approval is not None:
+        values["_meeting"] = approval.meeting_name or approval.meeting_kind
+    values["_fill_date"] = timezone.localtime(at).date().isoformat()
+    frozen = {
+        "application": app.pk,
+        "number": number,
+        "call": {"code": app.call.code, "title": app.call.title, "document_number": app.call.document_number},
+        "project_type": {"code": app.project_type.code, "name": app.project_type.name},
+        "track": {"code": app.track.code, "name": app.track.name} if app.track_id else None,
+        "applicant": {"id": app.applicant_id, "name": app.applicant.name, "credit_code": app.applicant.credit_code},
+        "participants": [{"id": p.organisation_id, "name": p.organisation.name,
+                          "credit_code": p.organisation.credit_code, "confirmed_at": p.confirmed_at}
+                         for p in active_participants(app)],
+        "own_approval": _approval_state(approval),
+        "title": app.title,
+        "values": values,
+        "draft_version": app.version,
+        "submitted_at": at,
+        "submitted_by": user.get_username(),
+    }
+    return json.loads(canonical_json(frozen))  # exactly what the database will hold
+
+
+def submit(*, user, application: Application, expected_version: int | None = None,
+           ip: str | None = None) -> SubmitResult:
+    """Submit the draft: once. The row is locked; a second submit (double click, retried request, twenty
+    at once) finds the snapshot the first one made and creates nothing. Checks, in this order: who may
+    (workflow), the version on screen, own approval (R-E8), participants confirmed (R-E4), the form in
+    full (FORMS), eligibility (ELIG: every call rule, the deadline included). Then freezes a Snapshot and
+    moves the status (to the endorsing association when the call routes it, R-E9)."""
+    from shenbao.applications import eligibility
+
+    with transaction.atomic():
+        app = _lock(application)
+        if app.status in ("submitted", "awaiting_endorsement") and app.current_snapshot_id:
+            snap = app.current_snapshot
+            if expected_version is None or snap.draft_version == expected_version:
+                require(permissions.can_view(user, app))
+                return SubmitResult(snapshot=snap, created=False)
+        action = submit_action(app)
+        require(APPLICATION.can(user, app, action))
+        if expected_version is not None and expected_version != app.version:
+            raise Conflict(application=app, theirs=app.data, version=app.version, saved_by=app.saved_by,
+                           saved_at=app.saved_at)
+        problems: list = [*own_approval_problems(app), *participant_problems(app)]
+        track_code = formdata.track_code_from(app, app.data)
+        result = formdata.validate(app, app.data, partial=False, track_code=track_code)
+        participants = [p.organisation for p in active_participants(app)]
+        verdict = eligibility.check(org=app.applicant, call=app.call, project_type=app.project_type,
+                                    track=app.track, application=app, participants=participants)
+        reasons = list(verdict.reasons)
+        if app.status == "returned" and app.revision_deadline and timezone.now() < app.revision_deadline:
+            # a return for revision gives its own deadline, which replaces the call's for this resubmission
+            reasons = [r for r in reasons if r.code != "deadline"]
+        elif app.status == "returned" and app.revision_deadline:
+            reasons = [r for r in reasons if r.code != "deadline"]
+            reasons.append(Problem("deadline", f"修改后提交已于{timezone.localtime(app.revision_deadline):%Y-%m-%d %H:%M}截止"))
+        if problems or reasons or result.errors:
+            raise Refused(reasons=[*reasons, *problems], errors=result.errors)
+        now = timezone.now()
+        number = (app.snapshots.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        frozen = _frozen(app, result.cleaned, number=number, user=user, at=now)
+        snap = Snapshot.objects.create(application=app, number=number, draft_version=app.version, values=frozen,
+                                       fingerprint=fingerprint_of(frozen), submitted_at=now, submitted_by=user)
+        route = route_for(app)
+        app.current_snapshot = snap
+        app.submitted_at = now
+        app.endorser = route.endorser if route else None
+        app.routing_label = route.label if route else ""
+        app.save(update_fields=["current_snapshot", "submitted_at", "endorser", "routing_label", "updated_at"])
+        APPLICATION.perform(user=user, obj=app, action=action, notify=notify.transition,
+                            extra_after={"snapshot": number, "fingerprint": snap.fingerprint,
+                                         "endorser": route.endorser.name if route else None})
+    application.status = app.status
+    application.current_snapshot = snap
+    return SubmitResult(snapshot=snap, created=True)
+
+
+def withdraw(*, user, application: Application, reason: str = "", ip: str | None = None) -> Application:
+    """Back to draft before the deadline; the snapshot and its history stay."""
+    with transaction.atomic():
+        app = _lock(application)
+        APPLICATION.perform(user=user, obj=app, action="withdraw", note=reason, notify=notify.transition,
+                            extra_after={"snapshot": app.current_snapshot.number if app.current_snapshot_id else None})
+    application.status = app.status
+    return app
+
+
+def return_for_revision(*, user, application: Application, reason: str, new_deadline: dt.datetime,
+                        ip: str | None = None) -> Application:
+    """Funder staff send a submitted application back with the reason shown to the applicant and a new
+    deadline for the revised version."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise NotAllowed("请写明退回修改的理由")
+    if new_deadline <= timezone.now():
+        raise NotAllowed("新的截止时间须晚于现在")
+    with transaction.atomic():
+        app = _lock(application)
+        require(APPLICATION.can(user, app, "return_for_revision"))
+        app.return_reason, app.revision_deadline = reason, new_deadline
+        app.returned_at, app.returned_by = timezone.now(), user
+        app.save(update_fields=["return_reason", "revision_deadline", "returned_at", "returned_by", "updated_at"])
+        APPLICATION.perform(user=user, obj=app, action="return_for_revision", note=reason, notify=notify.transition,
+                            extra_after={"reason": reason, "revision_deadline": new_deadline})
+    application.status = app.status
+    return app
+
+
+# --- endorsement by the home association (R-E9) -------------------------------------------------------------
+
+
+def endorse(*, user, application: Application, opinion: str, ip: str | None = None) -> Endorsement:
+    """The endorsing association's reviewer recommends the application with an opinion; it then reaches
+    the funder, who sees the opinion."""
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise NotAllowed("请填写推荐意见")
+    with transaction.atomic():
+        app = _lock(application)
+        require(APPLICATION.can(user, app, "endorse"))
+        row = Endorsement.objects.create(application=app, snapshot=app.current_snapshot, organisation=app.endorser,
+                                         reviewer=user, decision=Endorsement.Decision.ENDORSE, opinion=opinion)
+        APPLICATION.perform(user=user, obj=app, action="endorse", note=opinion, notify=notify.transition,
+                            extra_after={"endorser": app.endorser.name, "opinion": opinion})
+    application.status = app.status
+    return row
+
+
+def return_by_endorser(*, user, application: Application, reason: str, new_deadline: dt.datetime | None = None,
+                       ip: str | None = None) -> Endorsement:
+    """The endorsing association returns the application to the applicant with a reason (and, if it
+    gives one, a new deadline; else the call's deadline applies)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise NotAllowed("请写明退回理由")
+    if new_deadline is not None and new_deadline <= timezone.now():
+        raise NotAllowed("新的截止时间须晚于现在")
+    with transaction.atomic():
+        app = _lock(application)
+        require(APPLICATION.can(user, app, "return"))
+        row = Endorsement.objects.create(application=app, snapshot=app.current_snapshot, organisation=app.endorser,
+                                         reviewer=user, decision=Endorsement.Decision.RETURN, opinion=reason)
+        app.return_reason, app.returned_at, app.returned_by = reason, timezone.now(), user
+        fields = ["return_reason", "returned_at", "returned_by", "updated_at"]
+        if new_deadline is not None:
+            app.revision_deadline = new_deadline
+            fields.append("revision_deadline")
+        app.save(update_fields=fields)
+        APPLICATION.perform(user=user, obj=app, action="return", note=reason, notify=notify.transition,
+                            extra_after={"endorser": app.endorser.name, "reason": reason,
+                                         "revision_deadline": new_deadline})
+    application.status = app.status
+    return row
+
+
+# --- stamped scans ---------------------------------------------------------------------------------------
+
+MAX_SCAN_BYTES = 20 * 1024 * 1024
+
+
+class ScanRefused(Exception):
+    """The upload is not kept (wrong type, too large, a QR of another version or application)."""
+
+    def __init__(self, message: str, code: str):
+        self.message, self.code = message, code
+        super().__init__(message)
+
+
+@dataclass
+class ScanResult:
+    scan: Scan
+    message: str
+
+
+def _scan_dir(app: Application):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    path = Path(settings.MEDIA_ROOT) / "scans" / str(app.pk)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _mismatch(app: Application, snap: Snapshot, refs) -> ScanRefused:
+    ref = refs[0]
+    if ref.application_id != app.pk:
+        return ScanRefused(f"扫描件上的二维码属于另一份申报（编号 {ref.application_id}），不是本申报"
+                           f"（编号 {app.pk}）的申报表，请上传本申报打印盖章后的扫描件", "other_application")
+    if ref.number != snap.number:
+        return ScanRefused(f"扫描件是第 {ref.number} 版的申报表，当前提交的是第 {snap.number} 版：请打印第 "
+                           f"{snap.number} 版（页脚指纹 {snap.short_fingerprint}…）盖章后重新上传", "other_version")
+    return ScanRefused(f"扫描件二维码中的版本指纹（{ref.fingerprint[:16]}…）与提交版本的指纹"
+                       f"（{snap.short_fingerprint}…）不一致：纸质版与电子版内容不一致", "fingerprint")
+
+
+def upload_scan(*, user, application: Application, upload, ip: str | None = None) -> ScanResult:
+    """Keep a stamped scan of the printed form of the current snapshot. The file is written under a
+    temporary name and moved into place only once it is known good, so a failed or interrupted upload
+    leaves every earlier file and the current verified scan as they were.
+
+    QR of this version → verified. QR of another version or application → refused with a clear message.
+    No readable QR → kept unverified, for the funder's staff to accept with a reason (or a better scan)."""
+    import os
+    import uuid
+
+    from shenbao.documents import scans
+
+    app = Application.objects.select_related("current_snapshot", "applicant", "call").get(pk=application.pk)
+    require(permissions.can_upload_scan(user, app))
+    snap = app.current_snapshot
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_SCAN_BYTES:
+        raise ScanRefused(f"文件过大（{size / 1024 / 1024:.1f} MB）：扫描件不能超过 20 MB", "too_large")
+    folder = _scan_dir(app)
+    token = uuid.uuid4().hex
+    tmp = folder / f".incoming-{token}.part"
+    final = None
+    try:
+        digest, total, head = hashlib.sha256(), 0, b""
+        with open(tmp, "wb") as out:
+            for chunk in upload.chunks():
+                total += len(chunk)
+                if total > MAX_SCAN_BYTES:
+                    raise ScanRefused("文件过大：扫描件不能超过 20 MB", "too_large")
+                if len(head) < 16:
+                    head += chunk[: 16 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if total == 0:
+            raise ScanRefused("文件是空的", "empty")
+        kind = scans.sniff(head)
+        if kind is None:
+            raise ScanRefused("只接受 PDF、JPG 或 PNG 格式的扫描件（按文件内容识别，不看扩展名）", "type")
+        expected = scans.qr_text(app.pk, snap.number, snap.fingerprint)
+        texts = scans.read_qr(tmp, kind, want=lambda t: t == expected)
+        verified = expected in texts
+        refs = [r for r in (scans.parse_qr(t) for t in texts) if r is not None]
+        if not verified and refs:
+            raise _mismatch(app, snap, refs)
+        final = folder / f"v{snap.number}-{token}.{kind}"
+        os.replace(tmp, final)
+        now = timezone.now()
+        with transaction.atomic():
+            scan = Scan.objects.create(
+                application=app, snapshot=snap, file=str(final.relative_to(_media_root())),
+                original_name=(getattr(upload, "name", "") or "")[:200], content_type=scans.KINDS[kind],
+                size=total, sha256=digest.hexdigest(), qr_text=expected if verified else "",
+                verified=verified, method=Scan.Method.QR if verified else "", uploaded_by=user,
+                verified_by=user if verified else None, verified_at=now if verified else None)
+            audit.record(actor=user, action="application.scan_verified" if verified else "application.scan_unreadable",
+                         obj=app, after={"scan": scan.pk, "snapshot": snap.number, "verified": verified,
+                                         "sha256": scan.sha256, "size": total, "type": kind}, ip=ip)
+    except ScanRefused as exc:
+        with transaction.atomic():
+            audit.record(actor=user, action="application.scan_refused", obj=app, note=exc.message,
+                         after={"code": exc.code, "snapshot": snap.number}, ip=ip)
+        raise
+    except BaseException:
+        if final is not None:
+            final.unlink(missing_ok=True)
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+    if verified:
+        message = f"扫描件已核验：二维码与第 {snap.number} 版（指纹 {snap.short_fingerprint}…）一致"
+    else:
+        message = ("未能从扫描件中识别出本平台的二维码。文件已保存，等待主办方人工核验；"
+                   "也可重新扫描（建议 300 dpi，二维码完整清晰）后再上传")
+    return ScanResult(scan=scan, message=message)
+
+
+def _media_root():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return Path(settings.MEDIA_ROOT)
+
+
+def accept_scan_manually(*, user, scan, reason: str, ip: str | None = None):
+    """Funder staff accept a scan whose QR could not be read, with a written reason (audited)."""
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise NotAllowed("请写明人工核验的理由（不少于4个字）")
+    with transaction.atomic():
+        row = Scan.objects.select_for_update().select_related("application", "application__call").get(pk=scan.pk)
+        require(permissions.can_accept_scan_manually(user, row.application))
+        if row.verified:
+            raise NotAllowed("该扫描件已核验")
+        if row.snapshot_id != row.application.current_snapshot_id:
+            raise NotAllowed("该扫描件不是当前提交版本的，不能核验")
+        before = {"scan": row.pk, "verified": False}
+        row.verified, row.method, row.reason = True, Scan.Method.MANUAL, reason
+        row.verified_by, row.verified_at = user, timezone.now()
+        row.save(update_fields=["verified", "method", "reason", "verified_by", "verified_at"])
+        audit.record(actor=user, action="application.scan_accepted_manually", obj=row.application, before=before,
+                     after={"scan": row.pk, "verified": True, "method": "manual", "reason": reason}, note=reason, ip=ip)
+    return row
