@@ -134,6 +134,18 @@ def test_portal_groups_published_calls_by_funder_and_phase(client, liuzhou):
     assert hidden.title not in html and hidden.code not in html
 
 
+def test_portal_filters_by_phase(client, liuzhou):
+    closed = set_dates(variant(liuzhou, code="lz-closed"), deadline=-dt.timedelta(days=1))
+    upcoming = set_dates(variant(liuzhou, code="lz-upcoming"), opens=dt.timedelta(days=1),
+                         deadline=dt.timedelta(days=9))
+    for phase, shown in [("open", liuzhou), ("closed", closed), ("upcoming", upcoming)]:
+        html = client.get(reverse("calls:portal"), {"phase": phase}).content.decode()
+        codes = set(re.findall(r'data-phase="\w+" data-code="([^"]+)"', html))
+        assert codes == {shown.code}, (phase, codes)
+    html = client.get(reverse("calls:portal"), {"phase": "nonsense"}).content.decode()
+    assert set(re.findall(r'data-code="([^"]+)"', html)) == {liuzhou.code, closed.code, upcoming.code}
+
+
 def test_unpublishing_hides_a_call_from_the_portal(client, liuzhou):
     assert liuzhou.title in client.get(reverse("calls:portal")).content.decode()
     services.set_published(call=liuzhou, published=False)

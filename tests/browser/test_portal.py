@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from shenbao.calls.models import Call
+from tests.test_portal import EXISTING
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,12 +33,17 @@ def _phone_page(_chromium, base: str, tz: str = "Asia/Shanghai"):
 
 
 def test_portal_and_call_page_at_desktop_width(page, load_call, artifacts):  # R-C1, R-C2, R-P7
+    others = [load_call(name) for name in EXISTING if name != "liuzhou2026"]
     call = _open_call(load_call)
     doc = call.document
     page.goto(page.base + "/")
     card = page.locator(f'[data-code="{call.code}"]')
     assert card.get_attribute("data-phase") == "open"
     assert doc.title in card.inner_text()
+    for other in others:
+        section = page.locator(f"#funder-{other.issuer_id}")
+        assert other.issuer.name in section.locator("h2").inner_text()
+        assert section.locator(f'[data-code="{other.code}"]').get_attribute("data-phase") == other.phase
     page.screenshot(path=str(artifacts / "portal-desktop.png"), full_page=True)
 
     card.get_by_role("link", name=doc.title).click()
@@ -108,5 +114,48 @@ def test_portal_and_call_page_at_phone_width(_chromium, live_server, load_call, 
         assert label == '"计划立项数量"'
         pg.screenshot(path=str(artifacts / "call-phone.png"), full_page=True)
         pg.screenshot(path=str(artifacts / "call-phone-top.png"))
+    finally:
+        context.close()
+
+
+def _login(pg, client, user):
+    client.force_login(user)
+    pg.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": pg.base}])
+
+
+def test_funder_manages_calls_in_the_browser(page, client, load_call, make_user, artifacts, _chromium,
+                                            live_server):
+    from shenbao.orgs.models import Role
+
+    call = _open_call(load_call)
+    staff = make_user("lz_funder", org=call.issuer, roles=(Role.FUNDER_STAFF,))
+    _login(page, client, staff)
+    page.goto(page.base + "/manage/calls/")
+    row = page.locator(f'tr[data-code="{call.code}"]')
+    assert "已发布" in row.inner_text()
+    page.screenshot(path=str(artifacts / "manage-desktop.png"), full_page=True)
+    row.get_by_role("button", name="撤回").click()
+    page.wait_for_load_state()
+    assert "已撤回" in page.locator(f'tr[data-code="{call.code}"]').inner_text()
+    call.refresh_from_db()
+    assert call.status == Call.Status.UNPUBLISHED
+
+    # a malformed file: the problems are listed, nothing changes
+    page.goto(page.base + "/manage/calls/import/")
+    page.fill("#id_filename", "broken.yaml")
+    page.fill("#id_text", call.source_yaml.replace("deadline: 2026-03-31T17:00:00+08:00", "deadline: soon"))
+    page.get_by_role("button", name="导入", exact=True).click()
+    page.wait_for_load_state()
+    problems = page.locator(".problem-list").inner_text()
+    assert "broken.yaml" in problems and "deadline" in problems
+    page.screenshot(path=str(artifacts / "import-errors-desktop.png"), full_page=True)
+
+    context, pg = _phone_page(_chromium, live_server.url)
+    try:
+        _login(pg, client, staff)
+        pg.goto(pg.base + "/manage/calls/")
+        assert pg.locator(f'tr[data-code="{call.code}"]').is_visible()
+        assert pg.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        pg.screenshot(path=str(artifacts / "manage-phone.png"), full_page=True)
     finally:
         context.close()

@@ -56,9 +56,13 @@ class FunderGroup:
         return sum(1 for c in self.calls if c.phase == "open")
 
 
-def portal_groups() -> list[FunderGroup]:
-    """Published calls grouped by issuer; within a funder open calls first, then upcoming, then closed."""
-    calls = list(public_calls().annotate(type_count=Count("types", filter=Q(types__retired=False))))
+def portal_groups(phase: str | None = None) -> list[FunderGroup]:
+    """Published calls (of one phase, if given) grouped by issuer; within a funder open calls first, then
+    upcoming, then closed."""
+    qs = public_calls().annotate(type_count=Count("types", filter=Q(types__retired=False)))
+    if phase in PHASES:
+        qs = qs.filter(phase_q(phase))
+    calls = list(qs)
     calls.sort(key=lambda c: (c.issuer.name, c.issuer_id))
     groups = []
     for _issuer, items in groupby(calls, key=lambda c: c.issuer_id):
@@ -68,6 +72,11 @@ def portal_groups() -> list[FunderGroup]:
     # funders with open calls first, then by their nearest deadline
     groups.sort(key=lambda g: (-g.open_count, PHASE_ORDER[g.calls[0].phase], _deadline_key(g.calls[0])))
     return groups
+
+
+def phase_counts() -> dict[str, int]:
+    now = timezone.now()
+    return {p: public_calls().filter(phase_q(p, now)).count() for p in PHASES}
 
 
 def _deadline_key(call: Call) -> float:

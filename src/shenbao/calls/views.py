@@ -40,15 +40,20 @@ def attachment(content: bytes, filename: str, content_type: str) -> HttpResponse
 
 
 def portal(request):
-    groups = selectors.portal_groups()
+    phase = request.GET.get("phase")
+    phase = phase if phase in selectors.PHASES else None
+    groups = selectors.portal_groups(phase)
     now = timezone.now()
     for g in groups:
         for c in g.calls:
             c.remaining = selectors.remaining_text(c, now)
+    counts = selectors.phase_counts()
     return render(request, "calls/portal.html", {
         "groups": groups,
-        "count": sum(len(g.calls) for g in groups),
-        "open_count": sum(g.open_count for g in groups),
+        "phase": phase,
+        "counts": counts,
+        "count": sum(counts.values()),
+        "funder_count": selectors.public_calls().values("issuer").distinct().count(),
         "can_manage": bool(permissions.can_manage_calls(request.user)),
     })
 
