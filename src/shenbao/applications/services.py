@@ -93,7 +93,7 @@ def _state(app: Application) -> dict[str, Any]:
 
 
 def _lock(application: Application) -> Application:
-    return (Application.objects.select_for_update()
+    return (Application.objects.select_for_update(of=("self",))
             .select_related("call", "call__issuer", "project_type", "track", "applicant", "applicant__category")
             .get(pk=application.pk))
 
@@ -339,7 +339,7 @@ def confirm_participation(*, user, participant: ApplicationParticipant, ip: str 
     """A participant unit confirms, from its own account, that it takes part."""
     with transaction.atomic():
         app = _lock(participant.application)
-        row = ApplicationParticipant.objects.select_for_update().select_related("organisation").get(pk=participant.pk)
+        row = ApplicationParticipant.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=participant.pk)
         row.application = app
         require(permissions.can_confirm_participation(user, row))
         if row.confirmed_at:
@@ -662,7 +662,7 @@ def accept_scan_manually(*, user, scan, reason: str, ip: str | None = None):
     if len(reason) < 4:
         raise NotAllowed("请写明人工核验的理由（不少于4个字）")
     with transaction.atomic():
-        row = Scan.objects.select_for_update().select_related("application", "application__call").get(pk=scan.pk)
+        row = Scan.objects.select_for_update(of=("self",)).select_related("application", "application__call").get(pk=scan.pk)
         require(permissions.can_accept_scan_manually(user, row.application))
         if row.verified:
             raise NotAllowed("该扫描件已核验")
