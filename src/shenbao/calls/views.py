@@ -26,10 +26,11 @@ def refused(request, decision: Decision | str, status: int = 403):
     return render(request, "calls/refused.html", {"reason": reason}, status=status)
 
 
-def attachment(content: bytes, filename: str, content_type: str) -> HttpResponse:
+def attachment(content: bytes, filename: str, content_type: str, fallback: str = "") -> HttpResponse:
     """A download whose (Chinese) file name survives every browser: an ASCII fallback and RFC 5987."""
     response = HttpResponse(content, content_type=content_type)
-    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_"
+                       for ch in (fallback or filename))
     response["Content-Disposition"] = (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
     )
@@ -102,7 +103,7 @@ def blank_form(request, code: str, type_code: str):
     content_type, func = FORMATS[fmt]
     content = getattr(documents_render, func)(call=call, project_type=ptype)
     name = " ".join(p for p in [form.label, ptype.code, form.title] if p)
-    return attachment(content, f"{name}.{fmt}", content_type)
+    return attachment(content, f"{name}.{fmt}", content_type, fallback=f"{call.code}-{ptype.code}.{fmt}")
 
 
 # --- the funder's pages --------------------------------------------------------------------------------
