@@ -68,6 +68,16 @@ def ensure_demo_data() -> list[tuple[str, str, str]]:
     if not gx.attributes.exists():
         OrgAttribute.objects.create(organisation=gx, key="society_grade", value=4, note="4A级学会")
         OrgAttribute.objects.create(organisation=gx, key="rating", value="A", year=2025)
+    lz = by_name["柳州市机械工程学会"]
+    if not lz.attributes.exists():  # a past 3A (2019–2022), 2A since 2023: eligible where “曾获评3A” counts
+        import datetime as dt
+
+        OrgAttribute.objects.create(organisation=lz, key="society_grade", value=3, valid_from=dt.date(2019, 1, 1),
+                                    valid_to=dt.date(2022, 12, 31), note="3A级学会")
+        OrgAttribute.objects.create(organisation=lz, key="society_grade", value=2, valid_from=dt.date(2023, 1, 1),
+                                    note="2A级学会")
+        OrgAttribute.objects.create(organisation=lz, key="has_party_branch", value=True)
+    _pending_registration(by_name["柳州市科学技术协会"])
     logins = []
     for username, role, org_name in USERS:
         org = by_name.get(org_name) if org_name else None
@@ -77,4 +87,26 @@ def ensure_demo_data() -> list[tuple[str, str, str]]:
                                             must_change_password=False, display_name=username)
         RoleAssignment.objects.get_or_create(user=user, role=role, organisation=org)
         logins.append((username, DEMO_PASSWORD, f"{Role(role).label}{' · ' + org_name if org_name else ''}"))
+    logins.append((PENDING_USER, DEMO_PASSWORD, f"待审核的注册 · {PENDING_ORG}（由 home 或 funder 审核）"))
     return logins
+
+
+PENDING_ORG = "柳州市电子学会"
+PENDING_USER = "new_clerk"
+
+
+def _pending_registration(home: Organisation) -> None:
+    """A unit that registered itself and waits for 柳州市科协 to approve it (the registrations page)."""
+    if Organisation.objects.filter(name=PENDING_ORG).exists() or User.objects.filter(username=PENDING_USER).exists():
+        return
+    from shenbao.orgs import services
+
+    try:
+        services.register_unit(
+            name=PENDING_ORG, credit_code=_fix_code("51450200MJ0000005X"),
+            category=Category.objects.get(code="city_society"), home_association=home,
+            address="柳州市城中区文昌路1号", contact_name="韦明", contact_phone="0772-2800001",
+            username=PENDING_USER, password=DEMO_PASSWORD, display_name="韦明", phone="13800000005",
+        )
+    except services.RegistrationError:  # e.g. no loaded call accepts city societies: no demo registration
+        return

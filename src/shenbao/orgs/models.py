@@ -58,14 +58,16 @@ class Organisation(models.Model):
         ACTIVE = "active", "已通过"
         REJECTED = "rejected", "已驳回"
 
-    name = models.CharField("单位名称", max_length=200, unique=True)
+    name = models.CharField("单位名称", max_length=200, unique=True,
+                            error_messages={"unique": "该单位名称已注册，不能重复注册"})
     short_name = models.CharField("简称", max_length=100, blank=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="organisations",
                                  verbose_name="单位类别")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
                                verbose_name="上级（属地科协或主管单位）")
     credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True, null=True, blank=True,
-                                   validators=[validate_credit_code])
+                                   validators=[validate_credit_code],
+                                   error_messages={"unique": "该统一社会信用代码已注册，不能重复注册"})
     region = models.CharField("所在地区", max_length=100, blank=True)
     address = models.CharField("通信地址", max_length=300, blank=True)
     postcode = models.CharField("邮政编码", max_length=6, blank=True)
@@ -75,6 +77,11 @@ class Organisation(models.Model):
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.TextField("审核意见", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # registration (项目申报用户注册): when the unit registered itself, and who decided on it
+    submitted_at = models.DateTimeField("注册提交时间", null=True, blank=True)
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    reviewed_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name="审核人")
 
     class Meta:
         ordering = ["id"]

@@ -5,10 +5,19 @@ from shenbao.orgs import views
 
 app_name = "orgs"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="orgs/login.html"), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("home/", views.home, name="home"),
     path("register/", views.register, name="register"),
-    path("password/", auth_views.PasswordChangeView.as_view(template_name="orgs/password_change.html",
-                                                           success_url="/accounts/home/"), name="password_change"),
+    path("register/done/", views.register_done, name="register_done"),
+    path("register/resubmit/", views.resubmit, name="resubmit"),
+    path("password/", views.password_change, name="password_change"),
+    path("registrations/", views.registrations, name="registrations"),
+    path("registrations/<int:pk>/decide/", views.decide_registration, name="decide_registration"),
+    path("units/<int:pk>/", views.unit, name="unit"),
+    path("system/", views.system, name="system"),
+    path("system/orgs/<int:pk>/", views.system_org, name="system_org"),
+    path("security/", views.security, name="security"),
+    path("security/users/<int:pk>/", views.security_user, name="security_user"),
+    path("audit/", views.audit_log, name="audit"),
 ]

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as ValidationError_
+
+
+def normalize_credit_code(value: str | None) -> str:
+    """What people type → the stored form: full-width characters made half-width, spaces and hyphens
+    removed, letters upper-cased (“91450200mj 0000001x” → “91450200MJ0000001X”)."""
+    text = unicodedata.normalize("NFKC", value or "")
+    return re.sub(r"[\s\-]", "", text).upper()
 
 
 def validate_credit_code(value: str) -> None:
     """统一社会信用代码: 18 characters with the GB 32100-2015 check digit (python-stdnum implements it)."""
-    code = (value or "").strip().upper()
+    code = normalize_credit_code(value)
     if len(code) != 18:
         raise ValidationError("统一社会信用代码须为18位（当前%(n)s位）", code="length", params={"n": len(code)})
-    if not uscc.is_valid(code):
-        raise ValidationError("统一社会信用代码校验位不正确，请核对", code="checksum")
+    try:
+        uscc.validate(code)
+    except InvalidChecksum:
+        raise ValidationError("统一社会信用代码校验位不正确，请核对", code="checksum") from None
+    except ValidationError_:
+        raise ValidationError(
+            "统一社会信用代码格式不正确：前8位须为数字，其余为数字或大写字母（不含 I、O、Z、S、V）",
+            code="format",
+        ) from None
 
 
 class CharacterClassValidator:
@@ -35,3 +52,18 @@ class CharacterClassValidator:
 
     def get_help_text(self) -> str:
         return f"密码须包含大写字母、小写字母、数字、符号中的至少{self.min_classes}类。"
+
+
+class MinimumLengthValidator:
+    """At least `min_length` characters (Django's own message lacks a Chinese translation)."""
+
+    def __init__(self, min_length: int = 8):
+        self.min_length = min_length
+
+    def validate(self, password: str, user=None) -> None:
+        if len(password or "") < self.min_length:
+            raise ValidationError("密码太短，至少需要%(n)d个字符", code="password_too_short",
+                                  params={"n": self.min_length})
+
+    def get_help_text(self) -> str:
+        return f"密码至少{self.min_length}个字符。"

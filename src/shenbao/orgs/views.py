@@ -1,16 +1,435 @@
+"""Account pages: login, home, registration, the registrations page, units, and the three administrators."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from shenbao.core.decisions import Decision, NotAllowed
+from shenbao.orgs import forms, permissions, selectors, services
+from shenbao.orgs.models import AttributeDef, Category, Organisation, OrgAttribute, Role, RoleAssignment, User
+from shenbao.orgs.signals import client_ip
+
+
+def denied(request, decision: Decision | str, status: int = 403):
+    reason = decision.reason if isinstance(decision, Decision) else decision
+    return render(request, "orgs/denied.html", {"reason": reason}, status=status)
+
+
+def _errors_text(exc: ValidationError) -> str:
+    return "；".join(exc.messages)
+
+
+# --- login, lockout, password ------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "orgs/login.html"
+    authentication_form = forms.LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        failures = getattr(self.request, "axes_failures_since_start", None)
+        if self.request.method == "POST" and failures:
+            ctx["attempts_left"] = max(settings.AXES_FAILURE_LIMIT - failures, 0)
+        return ctx
+
+
+def lockout(request, original_response=None, credentials=None, *args, **kwargs):
+    """axes calls this when an account is locked (5 failures): a Chinese page saying until when."""
+    username = ""
+    if isinstance(credentials, dict):
+        username = credentials.get("username") or ""
+    username = username or request.POST.get("username", "")
+    until = selectors.locked_until(username) if username else None
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "orgs/locked.html", {
+        "username": username, "until": until, "limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes,
+    }, status=403)
+
+
+@login_required
+def password_change(request):
+    form = forms.OwnPasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(user=request.user, new_password=form.cleaned_data["new_password1"],
+                                     ip=client_ip(request))
+        except ValidationError as exc:
+            form.add_error("new_password1", exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "密码已修改。")
+            return redirect("orgs:home")
+    return render(request, "orgs/password_change.html", {
+        "form": form, "forced": request.user.must_change_password,
+    })
+
+
+# --- home ----------------------------------------------------------------------------------------------
+
+
+def _link(label: str, name: str, fallback: str | None = None, *args) -> dict | None:
+    """A link by URL name; another engineer's page may not exist yet: then the plain path, or nothing."""
+    try:
+        return {"label": label, "url": reverse(name, args=args)}
+    except NoReverseMatch:
+        return {"label": label, "url": fallback} if fallback else None
+
+
+ROLE_LINKS = {
+    Role.APPLICANT_CLERK: [("申报通知", "calls:portal", "/"), ("我的申报", "applications:mine", None)],
+    Role.UNIT_HEAD: [("申报通知", "calls:portal", "/"), ("本单位申报", "applications:mine", None)],
+    Role.HOME_REVIEWER: [("注册单位审核", "orgs:registrations", None),
+                         ("属地推荐审核", "applications:endorse", None)],
+    Role.FUNDER_STAFF: [("申报通知管理", "calls:manage", "/manage/calls/"),
+                        ("注册单位", "orgs:registrations", None)],
+    Role.FUNDER_LEADER: [("申报通知管理", "calls:manage", "/manage/calls/"),
+                         ("注册单位", "orgs:registrations", None)],
+    Role.FINANCE: [("经费管理", "projects:finance", None)],
+    Role.EXPERT: [("评审任务", "review:mine", None)],
+    Role.SYSTEM_ADMIN: [("系统管理：单位与类别", "orgs:system", None)],
+    Role.SECURITY_ADMIN: [("安全管理：账户与角色", "orgs:security", None)],
+    Role.AUDIT_ADMIN: [("审计日志", "orgs:audit", None)],
+}
 
 
 @login_required
 def home(request):
-    return render(request, "orgs/home.html", {})
+    user = request.user
+    assignments = list(user.roles.select_related("organisation"))
+    links, seen = [], set()
+    for a in assignments:
+        for label, name, fallback in ROLE_LINKS.get(a.role, []):
+            link = _link(label, name, fallback)
+            if link and link["url"] not in seen:
+                seen.add(link["url"])
+                links.append(link)
+    org = user.organisation
+    return render(request, "orgs/home.html", {
+        "org": org, "assignments": assignments, "links": links,
+        "can_resubmit": bool(org and org.status == Organisation.Status.REJECTED
+                             and services.REGISTRATION.can(user, org, "resubmit")),
+    })
+
+
+# --- registration --------------------------------------------------------------------------------------
 
 
 def register(request):
-    return render(request, "orgs/register.html", {})
+    if request.user.is_authenticated:
+        return redirect("orgs:home")
+    form = forms.RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            org, _user = services.register_unit(
+                **form.unit_data(), username=d["username"], password=d["password1"],
+                display_name=d["display_name"], phone=d["phone"], ip=client_ip(request),
+            )
+        except services.RegistrationError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            request.session["registered_org"] = org.pk
+            return redirect("orgs:register_done")
+    return render(request, "orgs/register.html", {"form": form})
 
 
-def lockout(request, credentials=None, *args, **kwargs):
-    return HttpResponse("账户已锁定：连续5次登录失败，请30分钟后再试。", status=403)
+def register_done(request):
+    org = Organisation.objects.filter(pk=request.session.get("registered_org")).select_related("parent").first()
+    if org is None:
+        return redirect("orgs:register")
+    return render(request, "orgs/register_done.html", {"org": org})
+
+
+@login_required
+def resubmit(request):
+    org = request.user.organisation
+    if org is None:
+        return denied(request, "您的账户不属于任何单位")
+    decision = services.REGISTRATION.can(request.user, org, "resubmit")
+    if not decision:
+        return denied(request, decision)
+    initial = {"name": org.name, "credit_code": org.credit_code, "category": org.category,
+               "home_association": org.parent, "address": org.address, "postcode": org.postcode,
+               "contact_name": org.contact_name, "contact_phone": org.contact_phone, "email": org.email}
+    form = forms.ResubmitForm(request.POST or None, initial=initial, org=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resubmit_registration(actor=request.user, org=org, **form.unit_data())
+        except services.RegistrationError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, "注册信息已重新提交，请等待属地科协审核。")
+            return redirect("orgs:home")
+    return render(request, "orgs/resubmit.html", {"form": form, "org": org})
+
+
+# --- registrations page (home association reviewers and funder staff) -----------------------------------
+
+
+@login_required
+def registrations(request):
+    decision = permissions.can_see_registrations(request.user)
+    if not decision:
+        return denied(request, decision)
+    status = request.GET.get("status", "pending")
+    if status not in {*Organisation.Status.values, "all"}:
+        status = "pending"
+    q = request.GET.get("q", "").strip()
+    qs = selectors.registrations(request.user, status="" if status == "all" else status, q=q)
+    qs = qs.prefetch_related(Prefetch("users", queryset=User.objects.order_by("id")))
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    rows = [(o, bool(permissions.can_review_registration(request.user, o))) for o in page]
+    tabs = [("pending", "待审核"), ("active", "已通过"), ("rejected", "已驳回"), ("all", "全部")]
+    return render(request, "orgs/registrations.html", {
+        "page": page, "rows": rows, "status": status, "q": q, "tabs": tabs,
+        "counts": selectors.registration_counts(request.user), "reject_form": forms.RejectForm(),
+    })
+
+
+@login_required
+@require_POST
+def decide_registration(request, pk: int):
+    org = get_object_or_404(Organisation, pk=pk)
+    action = request.POST.get("action")
+    back = request.POST.get("next") or reverse("orgs:registrations")
+    if not back.startswith("/"):
+        back = reverse("orgs:registrations")
+    try:
+        if action == "approve":
+            services.approve_registration(actor=request.user, org=org, note=request.POST.get("note", ""))
+            messages.success(request, f"已通过「{org.name}」的注册，其经办人现在可以申报。")
+        elif action == "reject":
+            services.reject_registration(actor=request.user, org=org, reason=request.POST.get("reason", ""))
+            messages.success(request, f"已驳回「{org.name}」的注册，理由将在其登录时显示。")
+        else:
+            return HttpResponseNotAllowed(["POST"])
+    except NotAllowed as exc:
+        return denied(request, exc.reason)
+    except ValidationError as exc:
+        messages.error(request, f"「{org.name}」：{_errors_text(exc)}")
+    return redirect(back)
+
+
+# --- a unit's page: facts, users, dated attributes --------------------------------------------------------
+
+
+@login_required
+def unit(request, pk: int):
+    org = get_object_or_404(Organisation.objects.select_related("category", "parent", "reviewed_by"), pk=pk)
+    decision = permissions.can_view_unit(request.user, org)
+    if not decision:
+        return denied(request, decision)
+    can_record = permissions.can_record_attributes(request.user, org)
+    form = forms.AttributeForm(request.POST or None) if can_record else None
+    if request.method == "POST":
+        if not can_record:
+            return denied(request, can_record)
+        try:
+            if request.POST.get("action") == "end":
+                rec = get_object_or_404(OrgAttribute, pk=request.POST.get("attribute"), organisation=org)
+                valid_to = forms.forms.DateField().clean(request.POST.get("valid_to"))
+                services.end_attribute(actor=request.user, attribute=rec, valid_to=valid_to)
+                messages.success(request, "已登记截止日期。")
+                return redirect("orgs:unit", pk=org.pk)
+            if request.POST.get("action") == "remove":
+                rec = get_object_or_404(OrgAttribute, pk=request.POST.get("attribute"), organisation=org)
+                services.remove_attribute(actor=request.user, attribute=rec, reason=request.POST.get("reason", ""))
+                messages.success(request, "已删除该属性记录（审计日志保留原值）。")
+                return redirect("orgs:unit", pk=org.pk)
+            if form.is_valid():
+                d = form.cleaned_data
+                services.record_attribute(actor=request.user, org=org, key=d["key"].key, value=d["value"],
+                                          year=d.get("year"), valid_from=d.get("valid_from"),
+                                          valid_to=d.get("valid_to"), note=d.get("note", ""))
+                messages.success(request, f"已登记「{d['key'].name}」。")
+                return redirect("orgs:unit", pk=org.pk)
+        except NotAllowed as exc:
+            return denied(request, exc.reason)
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc))
+    return render(request, "orgs/unit.html", {
+        "org": org, "users": org.users.prefetch_related("roles").order_by("id"),
+        "current": selectors.current_attributes(org), "history": selectors.attribute_history(org),
+        "form": form, "can_record": bool(can_record),
+        "can_review": org.status == Organisation.Status.PENDING
+        and bool(permissions.can_review_registration(request.user, org)),
+        "context": selectors.eligibility_context(org), "today": timezone.localdate(),
+        "defs": AttributeDef.objects.all(),
+    })
+
+
+# --- system administrator: organisations, categories, settings -------------------------------------------
+
+
+@login_required
+def system(request):
+    decision = permissions.can_administer_system(request.user)
+    if not decision:
+        return denied(request, decision)
+    form = forms.OrganisationForm(request.POST or None, initial={"status": Organisation.Status.ACTIVE})
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "reload_catalogue":
+                result = services.reload_catalogue(actor=request.user)
+                messages.success(request, f"已重新载入单位类别目录（{getattr(result, 'categories', 0)} 个类别）。")
+                return redirect("orgs:system")
+            if form.is_valid():
+                org = services.create_organisation(actor=request.user, **form.cleaned_data)
+                messages.success(request, f"已新增单位「{org.name}」。")
+                return redirect("orgs:system")
+        except NotAllowed as exc:
+            return denied(request, exc.reason)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    q = request.GET.get("q", "").strip()
+    if q:
+        rows = [(o, 0) for o in Organisation.objects.filter(name__icontains=q).select_related("category")[:200]]
+    else:
+        rows = selectors.tree(Organisation.objects.filter(category__is_association=True))
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    system_settings = [
+        ("登录失败锁定", f"连续 {settings.AXES_FAILURE_LIMIT} 次失败锁定 {minutes} 分钟"),
+        ("会话空闲超时", f"{settings.SESSION_COOKIE_AGE // 60} 分钟"),
+        ("密码规则", "至少8位，包含大写字母、小写字母、数字、符号中的至少3类；首次登录须修改"),
+        ("密码存储", "Argon2"),
+        ("时区", settings.TIME_ZONE),
+        ("申报通知目录", str(settings.CALLS_DIR)),
+    ]
+    return render(request, "orgs/system.html", {
+        "form": form, "rows": rows, "q": q, "categories": Category.objects.select_related("parent"),
+        "attributes": AttributeDef.objects.all(), "system_settings": system_settings,
+        "org_count": Organisation.objects.count(),
+    })
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def system_org(request, pk: int):
+    decision = permissions.can_administer_system(request.user)
+    if not decision:
+        return denied(request, decision)
+    org = get_object_or_404(Organisation, pk=pk)
+    form = forms.OrganisationForm(request.POST or None, instance=org)
+    if request.method == "POST" and form.is_valid():
+        fields = form.cleaned_data
+        org = Organisation.objects.get(pk=pk)  # the form changed the instance in memory; start clean
+        try:
+            services.update_organisation(actor=request.user, org=org, **fields)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"已保存「{org.name}」。")
+            return redirect("orgs:system")
+    return render(request, "orgs/system_org.html", {"form": form, "org": org})
+
+
+# --- security administrator: accounts, roles, unlocks, resets --------------------------------------------
+
+
+@login_required
+def security(request):
+    decision = permissions.can_administer_security(request.user)
+    if not decision:
+        return denied(request, decision)
+    form = forms.AccountForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user, password = services.create_account(actor=request.user, **d)
+        except NotAllowed as exc:
+            return denied(request, exc.reason)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            created = (user, password)
+            form = forms.AccountForm()
+    q = request.GET.get("q", "").strip()
+    page = Paginator(selectors.accounts(q=q), 50).get_page(request.GET.get("page"))
+    rows = [(u, selectors.locked_until(u.username)) for u in page]
+    return render(request, "orgs/security.html", {"form": form, "page": page, "rows": rows, "q": q,
+                                                  "created": created})
+
+
+@login_required
+def security_user(request, pk: int):
+    decision = permissions.can_administer_security(request.user)
+    if not decision:
+        return denied(request, decision)
+    target = get_object_or_404(User.objects.select_related("organisation"), pk=pk)
+    role_form = forms.RoleForm(initial={"organisation": target.organisation})
+    temp_password = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "grant":
+                role_form = forms.RoleForm(request.POST)
+                if role_form.is_valid():
+                    services.grant_role(actor=request.user, user=target, **role_form.cleaned_data)
+                    messages.success(request, "已授予角色。")
+                    return redirect("orgs:security_user", pk=pk)
+            elif action == "revoke":
+                assignment = get_object_or_404(RoleAssignment, pk=request.POST.get("assignment"), user=target)
+                services.revoke_role(actor=request.user, assignment=assignment)
+                messages.success(request, "已撤销角色。")
+                return redirect("orgs:security_user", pk=pk)
+            elif action == "reset":
+                temp_password = services.reset_password(actor=request.user, user=target)
+            elif action == "unlock":
+                services.unlock_account(actor=request.user, user=target)
+                messages.success(request, "已解除锁定。")
+                return redirect("orgs:security_user", pk=pk)
+            elif action in {"activate", "deactivate"}:
+                services.set_account_active(actor=request.user, user=target, active=action == "activate")
+                messages.success(request, "已启用账户。" if action == "activate" else "已停用账户。")
+                return redirect("orgs:security_user", pk=pk)
+        except NotAllowed as exc:
+            messages.error(request, exc.reason)
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc))
+    return render(request, "orgs/security_user.html", {
+        "target": target, "assignments": target.roles.select_related("organisation"),
+        "role_form": role_form, "temp_password": temp_password,
+        "locked_until": selectors.locked_until(target.username),
+        "self_edit": target.pk == request.user.pk,
+    })
+
+
+# --- audit administrator: the audit log ----------------------------------------------------------------
+
+
+@login_required
+def audit_log(request):
+    decision = permissions.can_read_audit_log(request.user)
+    if not decision:
+        return denied(request, decision)
+    form = forms.AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.audit_events(**{k: v for k, v in filters.items() if v})
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "orgs/audit.html", {"form": form, "page": page, "query": query.urlencode()})

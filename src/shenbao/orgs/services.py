@@ -1,0 +1,455 @@
+"""Changes to organisations, accounts and roles. Every change writes an audit event in its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shenbao.core import audit
+from shenbao.core.decisions import require
+from shenbao.core.workflow import Transition, Workflow
+from shenbao.orgs import permissions, selectors
+from shenbao.orgs.models import (
+    ADMIN_ROLES,
+    AttributeDef,
+    Category,
+    Organisation,
+    OrgAttribute,
+    Role,
+    RoleAssignment,
+    User,
+)
+from shenbao.orgs.validators import normalize_credit_code, validate_credit_code
+
+# A unit's registration: pending until its home association's reviewer or a funder above it decides.
+REGISTRATION = Workflow("registration", [
+    Transition("pending", "approve", permissions.can_review_registration, "active", "通过"),
+    Transition("pending", "reject", permissions.can_review_registration, "rejected", "驳回"),
+    Transition("rejected", "resubmit", permissions.can_resubmit_registration, "pending", "重新提交"),
+])
+
+
+class RegistrationError(Exception):
+    """What is wrong with a registration, field by field (field name → Chinese message)."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("；".join(errors.values()))
+
+
+# --- registration ------------------------------------------------------------------------------------
+
+
+def duplicate_message(existing: Organisation, *, by: str) -> str:
+    what = "统一社会信用代码" if by == "credit_code" else "单位名称"
+    return (f"该{what}已注册（{existing.name}，{existing.get_status_display()}），不能重复注册。"
+            "如需账号，请联系本单位经办人或属地科协。")
+
+
+def unit_problems(*, name: str, credit_code: str, category: Category | None, home: Organisation | None,
+                  exclude: Organisation | None = None) -> dict[str, str]:
+    """Everything that stops these unit facts from being registered, field by field."""
+    problems: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        problems["name"] = "请填写单位名称"
+    code = normalize_credit_code(credit_code)
+    try:
+        validate_credit_code(code)
+    except ValidationError as exc:
+        problems["credit_code"] = exc.messages[0]
+    others = Organisation.objects.exclude(pk=exclude.pk) if exclude else Organisation.objects.all()
+    if "credit_code" not in problems and (dup := others.filter(credit_code=code).first()):
+        problems["credit_code"] = duplicate_message(dup, by="credit_code")
+    if name and (dup := others.filter(name=name).first()):
+        problems["name"] = duplicate_message(dup, by="name")
+    if category is None or not selectors.applicant_categories().filter(pk=category.pk).exists():
+        problems["category"] = "请选择申报单位类别"
+    if home is None or not selectors.home_associations().filter(pk=home.pk).exists():
+        problems["home_association"] = "请选择属地科协（或主管科协）"
+    return problems
+
+
+def register_unit(*, name: str, credit_code: str, category: Category, home_association: Organisation,
+                  address: str, contact_name: str, contact_phone: str, username: str, password: str,
+                  display_name: str, phone: str = "", email: str = "", postcode: str = "",
+                  ip: str | None = None) -> tuple[Organisation, User]:
+    """项目申报用户注册: a unit registers itself with its first user; both wait for approval (the user
+    can log in and see the state, but holds no role until the registration is approved)."""
+    problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association)
+    username = (username or "").strip()
+    if not username:
+        problems["username"] = "请填写登录用户名"
+    elif User.objects.filter(username__iexact=username).exists():
+        problems["username"] = "该用户名已被使用，请换一个"
+    try:
+        validate_password(password, User(username=username, display_name=display_name, email=email))
+    except ValidationError as exc:
+        problems["password1"] = "；".join(exc.messages)
+    if problems:
+        raise RegistrationError(problems)
+    try:
+        with transaction.atomic():
+            org = Organisation.objects.create(
+                name=name.strip(), credit_code=normalize_credit_code(credit_code), category=category,
+                parent=home_association, address=address.strip(), postcode=postcode.strip(),
+                contact_name=contact_name.strip(), contact_phone=contact_phone.strip(), email=email.strip(),
+                status=Organisation.Status.PENDING, submitted_at=timezone.now(),
+            )
+            user = User.objects.create_user(
+                username=username, password=password, email=email.strip(), organisation=org,
+                display_name=display_name.strip(), phone=phone.strip(), must_change_password=False,
+                password_changed_at=timezone.now(),
+            )
+            audit.record(actor=None, actor_name=username, action="registration.submit", obj=org, ip=ip,
+                         after=_org_facts(org) | {"user": username})
+    except IntegrityError:
+        # two people registering the same unit at the same moment: the second one sees the duplicate
+        problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association)
+        raise RegistrationError(problems or {"name": "该单位已注册，不能重复注册"}) from None
+    return org, user
+
+
+def _org_facts(org: Organisation) -> dict[str, Any]:
+    return {"name": org.name, "credit_code": org.credit_code, "category": org.category.code,
+            "parent": org.parent.name if org.parent_id else "", "status": org.status}
+
+
+def approve_registration(*, actor, org: Organisation, note: str = "") -> Organisation:
+    """The unit becomes active; its users without a role become its applicant clerks."""
+    with transaction.atomic():
+        locked = REGISTRATION.perform(user=actor, obj=org, action="approve", note=note)
+        Organisation.objects.filter(pk=locked.pk).update(status_reason=note.strip(), reviewed_by=actor,
+                                                         reviewed_at=timezone.now())
+        for user in locked.users.all():
+            if not user.roles.exists():
+                RoleAssignment.objects.create(user=user, role=Role.APPLICANT_CLERK, organisation=locked)
+                audit.record(actor=actor, action="account.role_grant", obj=user,
+                             after={"role": Role.APPLICANT_CLERK, "organisation": locked.name},
+                             note="注册审核通过")
+    org.refresh_from_db()
+    return org
+
+
+def reject_registration(*, actor, org: Organisation, reason: str) -> Organisation:
+    """The unit stays out; the reason is shown to its user at login."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("驳回时须填写理由，申报单位登录后会看到")
+    with transaction.atomic():
+        locked = REGISTRATION.perform(user=actor, obj=org, action="reject", note=reason,
+                                      extra_after={"reason": reason})
+        Organisation.objects.filter(pk=locked.pk).update(status_reason=reason, reviewed_by=actor,
+                                                         reviewed_at=timezone.now())
+    org.refresh_from_db()
+    return org
+
+
+def resubmit_registration(*, actor, org: Organisation, name: str, credit_code: str, category: Category,
+                          home_association: Organisation, address: str, contact_name: str,
+                          contact_phone: str, email: str = "", postcode: str = "") -> Organisation:
+    """A rejected unit corrects its facts and waits again for review."""
+    require(REGISTRATION.can(actor, org, "resubmit"))
+    problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association,
+                             exclude=org)
+    if problems:
+        raise RegistrationError(problems)
+    with transaction.atomic():
+        before = _org_facts(org)
+        Organisation.objects.filter(pk=org.pk).update(
+            name=name.strip(), credit_code=normalize_credit_code(credit_code), category=category,
+            parent=home_association, address=address.strip(), postcode=postcode.strip(),
+            contact_name=contact_name.strip(), contact_phone=contact_phone.strip(), email=email.strip(),
+            submitted_at=timezone.now(),
+        )
+        org.refresh_from_db()
+        REGISTRATION.perform(user=actor, obj=org, action="resubmit", extra_after={"before": before})
+    org.refresh_from_db()
+    return org
+
+
+# --- passwords ---------------------------------------------------------------------------------------
+
+
+def change_password(*, user: User, new_password: str, ip: str | None = None) -> None:
+    """The user's own change (first login, after a reset, or at will). The old password was checked
+    by the form; the new one passes the password rules."""
+    validate_password(new_password, user)
+    with transaction.atomic():
+        forced = user.must_change_password
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        audit.record(actor=user, action="account.password_change", obj=user, ip=ip,
+                     note="首次登录/重置后修改密码" if forced else "")
+
+
+def temporary_password() -> str:
+    """12 characters from all four classes (no look-alikes), for a reset or a new account."""
+    upper, lower, digits, symbols = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789", "#@%+=?"
+    chars = [secrets.choice(upper) for _ in range(3)] + [secrets.choice(lower) for _ in range(4)]
+    chars += [secrets.choice(digits) for _ in range(3)] + [secrets.choice(symbols) for _ in range(2)]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+# --- accounts (security administrator) ---------------------------------------------------------------
+
+
+def create_account(*, actor, username: str, display_name: str, role: str, organisation: Organisation | None,
+                   phone: str = "", email: str = "") -> tuple[User, str]:
+    """A new account with one role and a temporary password that must be changed at first login."""
+    require(permissions.can_administer_security(actor))
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError("请填写用户名")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError("该用户名已被使用")
+    if role not in Role.values:
+        raise ValidationError("请选择角色")
+    if role not in ADMIN_ROLES and organisation is None and role != Role.EXPERT:
+        raise ValidationError("该角色须指定所属单位")
+    password = temporary_password()
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password, display_name=display_name.strip(),
+                                        organisation=organisation, phone=phone.strip(), email=email.strip(),
+                                        must_change_password=True)
+        RoleAssignment.objects.create(user=user, role=role, organisation=organisation)
+        audit.record(actor=actor, action="account.create", obj=user,
+                     after={"username": username, "role": role,
+                            "organisation": organisation.name if organisation else ""})
+    return user, password
+
+
+def grant_role(*, actor, user: User, role: str, organisation: Organisation | None = None) -> RoleAssignment:
+    require(permissions.can_grant_role(actor, user, role))
+    if role not in Role.values:
+        raise ValidationError("请选择角色")
+    if role in ADMIN_ROLES:
+        organisation = None
+    with transaction.atomic():
+        assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, organisation=organisation)
+        if created:
+            audit.record(actor=actor, action="account.role_grant", obj=user,
+                         after={"role": role, "organisation": organisation.name if organisation else ""})
+    return assignment
+
+
+def revoke_role(*, actor, assignment: RoleAssignment) -> None:
+    require(permissions.can_manage_account(actor, assignment.user))
+    with transaction.atomic():
+        before = {"role": assignment.role,
+                  "organisation": assignment.organisation.name if assignment.organisation_id else ""}
+        user = assignment.user
+        assignment.delete()
+        audit.record(actor=actor, action="account.role_revoke", obj=user, before=before)
+
+
+def reset_password(*, actor, user: User) -> str:
+    """A temporary password, shown once to the security administrator; the user must change it."""
+    require(permissions.can_manage_account(actor, user))
+    password = temporary_password()
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        audit.record(actor=actor, action="account.password_reset", obj=user)
+    return password
+
+
+def unlock_account(*, actor, user: User) -> int:
+    """Lift a lock after failed logins before its 30 minutes are over; returns the attempts cleared."""
+    from axes.models import AccessAttempt
+
+    require(permissions.can_manage_account(actor, user))
+    with transaction.atomic():
+        until = selectors.locked_until(user.username)
+        count, _ = AccessAttempt.objects.filter(username=user.username).delete()
+        audit.record(actor=actor, action="account.unlock", obj=user,
+                     before={"locked_until": until}, after={"attempts_cleared": count})
+    return count
+
+
+def set_account_active(*, actor, user: User, active: bool) -> None:
+    require(permissions.can_manage_account(actor, user))
+    with transaction.atomic():
+        before = user.is_active
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit.record(actor=actor, action="account.activate" if active else "account.deactivate", obj=user,
+                     before={"is_active": before}, after={"is_active": active})
+
+
+# --- organisations and categories (system administrator) ---------------------------------------------
+
+
+ORG_FIELDS = ("name", "short_name", "category", "parent", "credit_code", "region", "address", "postcode",
+              "contact_name", "contact_phone", "email", "status")
+
+
+def _check_org(org: Organisation) -> None:
+    if org.credit_code:
+        org.credit_code = normalize_credit_code(org.credit_code)
+    else:
+        org.credit_code = None
+    if org.pk and org.parent_id and (org.parent_id == org.pk or org.parent_id in selectors.descendant_ids([org])):
+        raise ValidationError({"parent": "上级单位不能是本单位或其下级单位"})
+    org.full_clean()
+
+
+def create_organisation(*, actor, **fields) -> Organisation:
+    require(permissions.can_administer_system(actor))
+    org = Organisation(**{k: v for k, v in fields.items() if k in ORG_FIELDS})
+    _check_org(org)
+    with transaction.atomic():
+        org.save()
+        audit.record(actor=actor, action="org.create", obj=org, after=_org_facts(org))
+    return org
+
+
+def update_organisation(*, actor, org: Organisation, **fields) -> Organisation:
+    require(permissions.can_administer_system(actor))
+    before = _org_facts(org)
+    for k, v in fields.items():
+        if k in ORG_FIELDS:
+            setattr(org, k, v)
+    _check_org(org)
+    with transaction.atomic():
+        org.save()
+        audit.record(actor=actor, action="org.update", obj=org, before=before, after=_org_facts(org))
+    return org
+
+
+def reload_catalogue(*, actor):
+    """Re-read calls/catalogue.yaml (categories and attributes)."""
+    from shenbao.calls import services as call_services
+
+    require(permissions.can_administer_system(actor))
+    return call_services.load_path(path=settings.CALLS_DIR / "catalogue.yaml", actor=actor)
+
+
+# --- dated attributes --------------------------------------------------------------------------------
+
+TRUE_WORDS = {"1", "true", "yes", "y", "是", "有", "√"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "无", "×", ""}
+
+
+def parse_attribute_value(defn: AttributeDef, raw: Any) -> Any:
+    """Typed text → the stored value of the attribute's kind, or a Chinese error."""
+    text = str(raw if raw is not None else "").strip()
+    kind = defn.kind
+    if kind == "grade":
+        t = text.upper().removesuffix("A").removesuffix("级")
+        t = "0" if t in {"", "无"} else t
+        if not t.isdigit():
+            raise ValidationError(f"{defn.name}须为等级，如 3A 或 3")
+        value = int(t)
+        allowed = {int(k) for k in defn.labels} | {0} if defn.labels else set(range(0, 6))
+        if value not in allowed:
+            raise ValidationError(f"{defn.name}没有 {text} 这一等级")
+        return value
+    if kind == "rating":
+        value = text.upper()
+        if defn.choices and value not in defn.choices:
+            raise ValidationError(f"{defn.name}须为 {'、'.join(defn.choices)} 之一")
+        if not value:
+            raise ValidationError(f"请填写{defn.name}")
+        return value
+    if kind == "bool":
+        if text.lower() in TRUE_WORDS:
+            return True
+        if text.lower() in FALSE_WORDS:
+            return False
+        raise ValidationError(f"{defn.name}须填“是”或“否”")
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValidationError(f"{defn.name}须为整数") from None
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValidationError(f"{defn.name}须为日期，如 2019-05-20") from None
+    if defn.choices and text not in defn.choices:
+        raise ValidationError(f"{defn.name}须为 {'、'.join(defn.choices)} 之一")
+    return text
+
+
+def _attr_facts(rec: OrgAttribute) -> dict[str, Any]:
+    return {"key": rec.key, "value": rec.value, "year": rec.year, "valid_from": rec.valid_from,
+            "valid_to": rec.valid_to, "note": rec.note}
+
+
+def record_attribute(*, actor, org: Organisation, key: str, value: Any, year: int | None = None,
+                     valid_from: dt.date | None = None, valid_to: dt.date | None = None,
+                     note: str = "") -> OrgAttribute:
+    """Record a dated fact. A yearly attribute (rating) has one value per year (a new one replaces it);
+    another attribute's new value closes the one that held before it (3A until 2022-12-31, then 2A)."""
+    require(permissions.can_record_attributes(actor, org))
+    defn = AttributeDef.objects.filter(key=key).first()
+    if defn is None:
+        raise ValidationError(f"没有名为 {key} 的单位属性")
+    stored = parse_attribute_value(defn, value)
+    if valid_from and valid_to and valid_to < valid_from:
+        raise ValidationError("截止日期不能早于起始日期")
+    with transaction.atomic():
+        if defn.yearly or defn.kind == "rating":
+            if not year:
+                raise ValidationError(f"{defn.name}按年度评定，请填写年度")
+            existing = OrgAttribute.objects.filter(organisation=org, key=key, year=year).first()
+            before = _attr_facts(existing) if existing else None
+            rec, _ = OrgAttribute.objects.update_or_create(
+                organisation=org, key=key, year=year,
+                defaults={"value": stored, "valid_from": valid_from, "valid_to": valid_to, "note": note},
+            )
+            audit.record(actor=actor, action="org.attribute_record", obj=org, before=before, after=_attr_facts(rec))
+            return rec
+        open_records = OrgAttribute.objects.filter(organisation=org, key=key, year__isnull=True, valid_to__isnull=True)
+        if valid_to is None and open_records.exists() and valid_from is None:
+            valid_from = timezone.localdate()
+        closed = []
+        if valid_to is None and valid_from is not None:
+            for old in open_records.filter(valid_from__lt=valid_from) | open_records.filter(valid_from__isnull=True):
+                old.valid_to = valid_from - dt.timedelta(days=1)
+                old.save(update_fields=["valid_to"])
+                closed.append(_attr_facts(old))
+        rec = OrgAttribute.objects.create(organisation=org, key=key, value=stored, valid_from=valid_from,
+                                          valid_to=valid_to, note=note)
+        audit.record(actor=actor, action="org.attribute_record", obj=org,
+                     before={"closed": closed} if closed else None, after=_attr_facts(rec))
+    return rec
+
+
+def end_attribute(*, actor, attribute: OrgAttribute, valid_to: dt.date) -> OrgAttribute:
+    """The fact no longer holds after `valid_to` (a grade withdrawn, a candidacy ended)."""
+    require(permissions.can_record_attributes(actor, attribute.organisation))
+    if attribute.valid_from and valid_to < attribute.valid_from:
+        raise ValidationError("截止日期不能早于起始日期")
+    with transaction.atomic():
+        before = _attr_facts(attribute)
+        attribute.valid_to = valid_to
+        attribute.save(update_fields=["valid_to"])
+        audit.record(actor=actor, action="org.attribute_end", obj=attribute.organisation, before=before,
+                     after=_attr_facts(attribute))
+    return attribute
+
+
+def remove_attribute(*, actor, attribute: OrgAttribute, reason: str) -> None:
+    """Remove a record entered by mistake (the audit log keeps what it was)."""
+    require(permissions.can_record_attributes(actor, attribute.organisation))
+    if not (reason or "").strip():
+        raise ValidationError("删除属性记录须说明原因")
+    with transaction.atomic():
+        org = attribute.organisation
+        before = _attr_facts(attribute)
+        attribute.delete()
+        audit.record(actor=actor, action="org.attribute_remove", obj=org, before=before, note=reason.strip())

@@ -1,0 +1,170 @@
+"""Login, lockout after 5 failures, 30-minute idle sessions, first-login password change, audit events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from shenbao.core.models import AuditEvent
+from shenbao.orgs.models import Role, User
+
+PASSWORD = "Shenbao#2026"
+PROJECT_HASHERS = list(settings.PASSWORD_HASHERS)  # as configured, before any test overrides it
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    """Argon2 is slow on purpose; these tests are about something else (test_accounts_auth proves argon2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clerk(make_org, make_user):
+    org = make_org("柳州市机械工程学会", "city_society")
+    return make_user("clerk", org, roles=(Role.APPLICANT_CLERK,), password=PASSWORD)
+
+
+def login(client, username, password, **extra):
+    return client.post("/accounts/login/", {"username": username, "password": password}, **extra)
+
+
+def logged_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def actions(username):
+    return list(AuditEvent.objects.filter(actor_name=username).order_by("id").values_list("action", flat=True))
+
+
+# --- passwords -------------------------------------------------------------------------------------------
+
+
+def test_passwords_are_argon2_and_follow_the_rules(clerk, settings, make_user):
+    settings.PASSWORD_HASHERS = PROJECT_HASHERS
+    user = make_user("hashed", password=PASSWORD)
+    assert user.password.startswith("argon2$") and user.check_password(PASSWORD)
+    for weak, why in [("Ab1#xyz", "至少需要8个字符"), ("abcdefgh1", "至少3类"), ("ABCDEFGH", "至少3类")]:
+        with pytest.raises(ValidationError) as exc:
+            validate_password(weak, clerk)
+        assert any(why in m for m in exc.value.messages), exc.value.messages
+    validate_password("Kxq7mnzR", clerk)  # 8 characters, 3 classes
+    validate_password("kxq7mn#z", clerk)  # lower, digit, symbol
+
+
+def test_first_login_must_change_password(make_user, client):
+    user = make_user("newbie", password=PASSWORD, must_change_password=True)
+    r = login(client, "newbie", PASSWORD)
+    assert r.status_code == 302
+    assert client.get("/accounts/home/").url == "/accounts/password/"  # every page leads to the change page
+    page = client.get("/accounts/password/").content.decode()
+    assert "首次登录" in page and "原密码" in page
+    r = client.post("/accounts/password/", {"old_password": PASSWORD, "new_password1": "abcdefgh",
+                                            "new_password2": "abcdefgh"})
+    assert "至少3类" in r.content.decode()
+    r = client.post("/accounts/password/", {"old_password": PASSWORD, "new_password1": PASSWORD,
+                                            "new_password2": PASSWORD})
+    assert "新密码不能与原密码相同" in r.content.decode()
+    r = client.post("/accounts/password/", {"old_password": "wrong", "new_password1": "New#pass2026",
+                                            "new_password2": "New#pass2026"})
+    assert "原密码不正确" in r.content.decode()
+    r = client.post("/accounts/password/", {"old_password": PASSWORD, "new_password1": "New#pass2026",
+                                            "new_password2": "New#pass2026"})
+    assert r.status_code == 302 and r.url == "/accounts/home/"
+    user.refresh_from_db()
+    assert not user.must_change_password and user.password_changed_at is not None
+    assert user.check_password("New#pass2026")
+    assert client.get("/accounts/home/").status_code == 200  # still logged in, free to go on
+    ev = AuditEvent.objects.get(action="account.password_change", actor=user)
+    assert "首次登录" in ev.note
+
+
+# --- audit of logins ---------------------------------------------------------------------------------------
+
+
+def test_login_failure_and_logout_are_audited(clerk, client):
+    r = login(client, "clerk", "wrong-password", REMOTE_ADDR="10.1.2.3")
+    assert r.status_code == 200 and "用户名或密码不正确" in r.content.decode()
+    assert "还可尝试 4 次" in r.content.decode()
+    login(client, "nobody", "whatever")
+    assert login(client, "clerk", PASSWORD).status_code == 302
+    client.post("/accounts/logout/")
+    assert actions("clerk") == ["account.login_failed", "account.login", "account.logout"]
+    failed = AuditEvent.objects.get(action="account.login_failed", actor_name="clerk")
+    assert failed.ip == "10.1.2.3" and failed.object_id == str(clerk.pk) and failed.actor is None
+    assert AuditEvent.objects.filter(action="account.login_failed", actor_name="nobody").exists()
+
+
+# --- lockout -----------------------------------------------------------------------------------------------
+
+
+def test_five_failures_lock_the_account_for_thirty_minutes(clerk, client):
+    assert settings.AXES_FAILURE_LIMIT == 5 and settings.AXES_COOLOFF_TIME == dt.timedelta(minutes=30)
+    for _ in range(4):
+        assert login(client, "clerk", "wrong").status_code == 200
+    r = login(client, "clerk", "wrong")  # the 5th failure locks
+    assert r.status_code == 403
+    page = r.content.decode()
+    assert "账户已锁定" in page and "30 分钟" in page and "解锁时间" in page
+    # the 6th attempt is refused even with the right password, from another address too
+    r = login(client, "clerk", PASSWORD, REMOTE_ADDR="192.168.9.9")
+    assert r.status_code == 403 and "账户已锁定" in r.content.decode()
+    assert not logged_in(client)
+    # every failure, the lock and the refused attempt are audit events (axes reports the lock first)
+    assert actions("clerk") == ["account.login_failed"] * 4 + [
+        "account.locked", "account.login_failed", "account.login_refused_locked", "account.login_failed"]
+    notes = list(AuditEvent.objects.filter(action="account.login_failed").order_by("id").values_list("note", flat=True))
+    assert notes == ["用户名或密码不正确"] * 5 + ["账户已锁定，登录被拒绝"]
+    # 29 minutes later: still locked (attempts during the lock do not extend it)
+    AccessAttempt.objects.filter(username="clerk").update(
+        attempt_time=timezone.now() - dt.timedelta(minutes=29))
+    assert login(client, "clerk", PASSWORD).status_code == 403
+    # 30 minutes after the lock: the right password works again
+    AccessAttempt.objects.filter(username="clerk").update(
+        attempt_time=timezone.now() - dt.timedelta(minutes=30, seconds=5))
+    r = login(client, "clerk", PASSWORD)
+    assert r.status_code == 302 and logged_in(client)
+
+
+def test_lock_counts_per_account_not_per_address(clerk, client):
+    for i in range(5):
+        login(client, "clerk", "wrong", REMOTE_ADDR=f"10.0.0.{i + 1}")
+    assert login(client, "clerk", PASSWORD, REMOTE_ADDR="10.0.0.99").status_code == 403
+    assert AuditEvent.objects.filter(action="account.locked", actor_name="clerk").count() == 1
+
+
+# --- idle sessions ---------------------------------------------------------------------------------------------
+
+
+def _session():
+    return Session.objects.get(session_key=Session.objects.latest("expire_date").session_key)
+
+
+def test_thirty_minutes_idle_ends_the_session(clerk, client):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    login(client, "clerk", PASSWORD)
+    assert client.get("/accounts/home/").status_code == 200
+    session = Session.objects.get(session_key=client.session.session_key)
+    left = session.expire_date - timezone.now()
+    assert dt.timedelta(minutes=29) < left <= dt.timedelta(minutes=30)
+    # 29 minutes idle: still in, and the request renews the 30 minutes
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + dt.timedelta(minutes=1))
+    assert client.get("/accounts/home/").status_code == 200
+    renewed = Session.objects.get(pk=session.pk).expire_date - timezone.now()
+    assert renewed > dt.timedelta(minutes=29)
+    # 30 minutes idle: the session is over and the next page asks for a login
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    r = client.get("/accounts/home/")
+    assert r.status_code == 302 and r.url.startswith("/accounts/login/")
+
+
+def test_inactive_account_cannot_log_in(clerk, client):
+    User.objects.filter(pk=clerk.pk).update(is_active=False)
+    r = login(client, "clerk", PASSWORD)
+    assert r.status_code == 200 and not logged_in(client)
