@@ -126,7 +126,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "shenbao.orgs.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "shenbao.orgs.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
@@ -142,6 +142,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "shenbao.orgs.views.lockout"
 AXES_VERBOSE = False
+# Attempts during the lock are refused without being counted: the lock ends 30 minutes after the 5th
+# failure, not 30 minutes after the last attempt.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # 30 minutes idle ends the session: the cookie lives 30 minutes and every request renews it.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
