@@ -3,6 +3,7 @@ kind filled; labels as printed; errors beside their field; typed values kept; us
 
 from __future__ import annotations
 
+import json
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -360,15 +361,15 @@ def test_attachment_keeps_the_stored_file_and_offers_an_upload():
 # --- in a browser, 390px wide ----------------------------------------------------------------------------
 
 
-def _page_html(form_html: str) -> str:
+def _page_html(form_html: str, form_attrs: str = "", after: str = "") -> str:
     root = Path(__file__).resolve().parent.parent / "src" / "shenbao"
     site = (root / "static" / "shenbao" / "css" / "site.css").read_text("utf-8")
     css = (root / "forms" / "static" / "forms" / "forms.css").read_text("utf-8")
     js = (root / "forms" / "static" / "forms" / "forms.js").read_text("utf-8")
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{site}</style>'
-            f'<style>{css}</style></head><body><main class="page"><form method="post" novalidate>{form_html}'
-            f'</form></main><script>{js}</script></body></html>')
+            f'<style>{css}</style></head><body><main class="page"><form method="post" novalidate {form_attrs}>{form_html}'
+            f'{after}</form></main><script>{js}</script></body></html>')
 
 
 @pytest.mark.browser
@@ -468,3 +469,43 @@ def test_counter_totals_over_cap_and_follow_ups_live(page, artifacts):
     index = [o.value for o in field.options].index(opt.value)
     page.check(f"#f-finance_rules-opt{index}")
     assert follow.is_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_autosave_posts_the_draft_and_shows_the_answer(page):
+    doc, form, ptype = form_and_type("liuzhou-2026-kcfn.yaml", "F2")
+    html = _page_html(
+        str(render_form(form=form, values={}, errors={}, call_doc=doc, type_doc=ptype)),
+        form_attrs='data-sb-autosave="/forms-test/autosave/"',
+        after='<input type="hidden" name="version" value="4"><p data-sb-autosave-status aria-live="polite"></p>',
+    )
+    seen = []
+
+    def serve(route):
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+    def autosave(route):
+        seen.append(route.request)
+        if len(seen) == 1:
+            route.fulfill(status=200, content_type="application/json", body=json.dumps({"ok": True, "version": 5}))
+        else:
+            route.fulfill(status=409, content_type="application/json",
+                          body=json.dumps({"ok": False, "message": "此申报已被他人修改，请刷新后再保存"}))
+
+    page.route(f"{page.base}/forms-test/", serve)
+    page.route(f"{page.base}/forms-test/autosave/", autosave)
+    page.goto(f"{page.base}/forms-test/")
+    page.fill("#f-project_name", "龙城科创大讲堂·智能网联汽车")
+    page.wait_for_function("document.querySelector('input[name=version]').value === '5'")
+    status = page.locator("[data-sb-autosave-status]")
+    assert status.inner_text().startswith("已自动保存")
+    first = seen[0]
+    assert first.method == "POST" and first.headers.get("x-shenbao-autosave") == "1"
+    body = first.post_data_buffer.decode("utf-8")
+    assert "龙城科创大讲堂·智能网联汽车" in body and 'name="autosave"' in body and 'name="version"' in body
+    # a conflict: the server's message is shown and the typed text stays on the page
+    page.fill("#f-goals", "预期成果：举办1场50人以上的学术交流活动")
+    page.wait_for_function("document.querySelector('[data-sb-autosave-status]').classList.contains('sb-error')")
+    assert status.inner_text() == "此申报已被他人修改，请刷新后再保存"
+    assert page.input_value("#f-goals") == "预期成果：举办1场50人以上的学术交流活动"
