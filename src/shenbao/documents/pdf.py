@@ -93,6 +93,7 @@ def _p(text: str, style: ParagraphStyle, cls=Paragraph) -> Paragraph:
 
 def _grid_style(extra: list | None = None) -> TableStyle:
     cmds = [
+        ("FONT", (0, 0), (-1, -1), cjk_font(), BODY_PT),
         ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LEFTPADDING", (0, 0), (-1, -1), PAD),
@@ -108,13 +109,20 @@ def _grid_table(rows, extra=None) -> RLTable:
     return RLTable(rows, colWidths=[WIDTH * g for g in GRID], style=_grid_style(extra))
 
 
-def _pair(label, cell, extra=None, split_in_row: bool = False) -> RLTable:
+LONG = 300  # characters: a value this long may break over pages inside its cell
+
+
+def _pair(label, cell, extra=None, split: bool = False) -> RLTable:
     """label | value (a quarter and three quarters of the width), or one full-width cell when label is None.
-    No spans here: a long value may split inside its row over pages."""
+    With `split` the row may break over pages inside its cell (a long filled text); then both cells are
+    top-aligned so that the label stands at the start. No spans here: ReportLab splits spans badly."""
+    extra = list(extra or [])
+    if split:
+        extra.append(("VALIGN", (0, 0), (-1, -1), "TOP"))
     if label is None:
-        return RLTable([[cell]], colWidths=[WIDTH], style=_grid_style(extra), splitInRow=int(split_in_row))
+        return RLTable([[cell]], colWidths=[WIDTH], style=_grid_style(extra), splitInRow=int(split))
     return RLTable([[label, cell]], colWidths=[WIDTH * GRID[0], WIDTH * (1 - GRID[0])],
-                   style=_grid_style(extra), splitInRow=int(split_in_row))
+                   style=_grid_style(extra), splitInRow=int(split))
 
 
 class _Renderer:
@@ -135,12 +143,9 @@ class _Renderer:
             cell.append(_p(b.value, self.s["body"]))
         if b.lines > 1 and not b.value:
             cell.append(Spacer(1, (b.lines - (1 if b.help else 0)) * LEADING))
-        # a long filled text may run over a page; a blank cell moves whole to the next page
-        split = len(b.value) > 300
-        if b.bare:
-            return _pair(None, cell or "", [("VALIGN", (0, 0), (0, 0), "TOP")], split)
-        extra = [("VALIGN", (1, 0), (1, 0), "TOP")] if b.lines > 1 else []
-        return _pair(_p(b.label, self.s["label"]), cell or "", extra, split)
+        label = None if b.bare else _p(b.label, self.s["label"])
+        extra = [("VALIGN", (-1, 0), (-1, 0), "TOP")] if b.lines > 1 or b.bare else []
+        return _pair(label, cell or "", extra, split=len(b.value) > LONG)
 
     def person(self, b: L.Person):
         rows, extra = [], []
@@ -167,28 +172,34 @@ class _Renderer:
             cell.append(_p(b.help, self.s["help"]))
         return _pair(_p(b.label, self.s["label"]), cell)
 
-    def table(self, b: L.Table):
-        n = len(b.headers)
-        total_w = sum(b.widths)
-        widths = [WIDTH * w / total_w for w in b.widths]
+    def table(self, b: L.Table) -> list:
+        """The label (and help) row, then the table: header row (repeated on each page), rows, total row.
+        The label stands in a table of its own so that the table has no span and a long cell may break
+        over pages."""
+        out = []
         head = [] if b.bare else [_p(b.label, self.s["body"])]
         if b.help:
             head.append(_p(b.help, self.s["help"]))
-        rows = [[head] + [""] * (n - 1)] if head else []
-        top = len(rows)
-        rows.append([_p(h, self.s["center"]) for h in b.headers])
+        if head:
+            out.append(_pair(None, head))
+        total_w = sum(b.widths)
+        widths = [WIDTH * w / total_w for w in b.widths]
+        rows = [[_p(h, self.s["center"]) for h in b.headers]]
         for r in b.rows:
             rows.append([_p(v, self.s["right"] if b.numeric[i] else self.s["body"]) if v else ""
                          for i, v in enumerate(r)])
         if b.total:
             rows.append([_p(v, self.s["right"] if b.numeric[i] and v != b.total[0] else self.s["center"])
                          if v else "" for i, v in enumerate(b.total)])
-        style = _grid_style([("SPAN", (0, 0), (-1, 0))] if top else [])
         blank_h = LEADING + 2 * PAD + 2
-        heights = [None] * (top + 1) + [None if any(r) else blank_h for r in b.rows]
+        heights = [None] + [None if any(r) else blank_h for r in b.rows]
         if b.total:
             heights.append(None if any(b.total) else blank_h)
-        return RLTable(rows, colWidths=widths, rowHeights=heights, style=style, repeatRows=top + 1)
+        split = any(len(v) > LONG for r in b.rows for v in r)
+        style = _grid_style([("VALIGN", (0, 1), (-1, -1), "TOP")] if split else [])
+        out.append(RLTable(rows, colWidths=widths, rowHeights=heights, style=style, repeatRows=1,
+                           splitInRow=int(split)))
+        return out
 
     def opinion(self, b: L.Opinion):
         cell = []
@@ -201,17 +212,19 @@ class _Renderer:
             if signer:
                 cell.append(_p(signer, self.s["body"]))
             cell.extend(_p(t + "　　", self.s["right"]) for t in right)
-        return _pair(_p(b.label, self.s["label"]), cell, split_in_row=len(b.value) > 300)
+        return _pair(_p(b.label, self.s["label"]), cell, split=len(b.value) > LONG)
 
     def note(self, b: L.Note):
         text = f"{b.label}：{b.text}" if b.text else b.label
         return _pair(None, _p(text, self.s["body"]))
 
-    def block(self, b: L.Block):
-        return {
+    def block(self, b: L.Block) -> list:
+        """The flowables of a block (tables, drawn edge to edge)."""
+        out = {
             L.Section: self.section, L.Line: self.line, L.Person: self.person, L.Choice: self.choice,
             L.Table: self.table, L.Opinion: self.opinion, L.Note: self.note,
         }[type(b)](b)
+        return out if isinstance(out, list) else [out]
 
     # pages -------------------------------------------------------------------------------------------
 
@@ -225,6 +238,7 @@ class _Renderer:
                                                                                          strict=True)]
         return RLTable(rows, colWidths=[label_w, value_w], hAlign="CENTER" if centred else "LEFT",
                        style=TableStyle([
+                           ("FONT", (0, 0), (-1, -1), self.font, HEAD_PT),
                            ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
                            ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                            ("LEFTPADDING", (0, 0), (0, -1), 0),
@@ -276,20 +290,20 @@ class _Renderer:
                 out.append(_p(lay.fill_date, s["head_right"]))
         pending: list = []  # section titles wait for the block under them
         for b in lay.blocks:
-            flow = self.block(b)
+            flows = self.block(b)
             if isinstance(b, L.Section):
-                pending.append(flow)
+                pending.extend(flows)
                 continue
             if pending:
                 # never a section title alone at the foot of a page: keep room for the titles and the
-                # block under them (its first rows when it can split)
-                need = sum(p.wrap(WIDTH, PAGE_H)[1] for p in pending)
-                _, h = flow.wrap(WIDTH, PAGE_H)
+                # block under them (its first rows when it can break over pages)
+                need = sum(f.wrap(WIDTH, PAGE_H)[1] for f in pending)
+                h = sum(f.wrap(WIDTH, PAGE_H)[1] for f in flows)
                 need += min(h, 110) if _splits(b) else h
                 out.append(CondPageBreak(need))
                 out.extend(pending)
                 pending = []
-            out.append(flow)
+            out.extend(flows)
         out.extend(pending)
         if lay.note:
             out.append(Spacer(1, 6))
@@ -302,7 +316,7 @@ class _Renderer:
 
 def _splits(b: L.Block) -> bool:
     """Whether a block's table may break over pages (a long filled text; a repeating table by rows)."""
-    return isinstance(b, L.Table) or (isinstance(b, (L.Line, L.Opinion)) and len(b.value) > 300)
+    return isinstance(b, L.Table) or (isinstance(b, (L.Line, L.Opinion)) and len(b.value) > LONG)
 
 
 def _numbered_canvas(font: str):
@@ -374,7 +388,7 @@ def render_pdf(lay: L.FormLayout, *, footer: str | None = None, qr_text: str | N
     doc = BaseDocTemplate(
         buf, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM, title=lay.title, author=lay.author, subject=lay.subject,
-        creator="Shenbao 申报", invariant=1,
+        creator="Shenbao 申报", invariant=1, initialFontName=font, initialFontSize=BODY_PT,
     )
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, WIDTH, PAGE_H - MARGIN_TOP - MARGIN_BOTTOM, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
