@@ -87,7 +87,8 @@ def ensure_demo_data() -> list[tuple[str, str, str]]:
                                             must_change_password=False, display_name=username)
         RoleAssignment.objects.get_or_create(user=user, role=role, organisation=org)
         logins.append((username, DEMO_PASSWORD, f"{Role(role).label}{' · ' + org_name if org_name else ''}"))
-    logins.append((PENDING_USER, DEMO_PASSWORD, f"待审核的注册 · {PENDING_ORG}（由 home 或 funder 审核）"))
+    if User.objects.filter(username=PENDING_USER, organisation__status=Organisation.Status.PENDING).exists():
+        logins.append((PENDING_USER, DEMO_PASSWORD, f"待审核的注册 · {PENDING_ORG}（由 home 或 funder 审核）"))
     return logins
 
 

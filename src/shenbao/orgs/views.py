@@ -307,7 +307,7 @@ def system(request):
         ("登录失败锁定", f"连续 {settings.AXES_FAILURE_LIMIT} 次失败锁定 {minutes} 分钟"),
         ("会话空闲超时", f"{settings.SESSION_COOKIE_AGE // 60} 分钟"),
         ("密码规则", "至少8位，包含大写字母、小写字母、数字、符号中的至少3类；首次登录须修改"),
-        ("密码存储", "Argon2"),
+        ("密码存储", settings.PASSWORD_HASHERS[0].rsplit(".", 1)[-1].removesuffix("PasswordHasher")),
         ("时区", settings.TIME_ZONE),
         ("申报通知目录", str(settings.CALLS_DIR)),
     ]
