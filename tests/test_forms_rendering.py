@@ -509,3 +509,14 @@ def test_autosave_posts_the_draft_and_shows_the_answer(page):
     page.wait_for_function("document.querySelector('[data-sb-autosave-status]').classList.contains('sb-error')")
     assert status.inner_text() == "此申报已被他人修改，请刷新后再保存"
     assert page.input_value("#f-goals") == "预期成果：举办1场50人以上的学术交流活动"
+
+
+@pytest.mark.parametrize("junk", [None, True, 3, "abc", [], {}, [None, "x"], {"rows": 5}, [{"amount": ["1"]}]])
+def test_malformed_values_never_break_the_page(junk):
+    doc, form, ptype = form_and_type("guangxi-2026-tzzx.yaml", "F7")
+    values = {f.key: junk for f in all_fields(form)}
+    res = validate(form=form, values=values, call_doc=doc, type_doc=ptype)
+    assert res.errors  # the required fields are reported, nothing raised
+    html = str(render_form(form=form, values=values, errors=res.errors, call_doc=doc, type_doc=ptype))
+    assert 'id="fld-final_accounts"' in html
+    assert str(render_form(form=form, values=values, errors={}, call_doc=doc, type_doc=ptype, editable=False))

@@ -316,7 +316,7 @@ class _Builder:
     def ctx_table(self, f: FormField, ctx: dict) -> None:
         raw = self.values.get(f.key)
         rows_in = raw.get("rows") if isinstance(raw, dict) else raw
-        rows_in = [r for r in (rows_in or []) if isinstance(r, dict)]
+        rows_in = [r for r in rows_in if isinstance(r, dict)] if isinstance(rows_in, list | tuple) else []
         columns = [{"key": c.key, "label": _column_header(c), "required": c.required, "kind": c.kind}
                    for c in f.columns]
         n_rows = len(rows_in)
