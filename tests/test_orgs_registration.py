@@ -159,8 +159,8 @@ def test_home_reviewer_approves_and_the_clerk_gets_the_role(world, client):
     client.force_login(world["home"])
     page = client.get("/accounts/registrations/").content.decode()
     assert "柳州市电子学会" in page and "通过" in page
-    r = client.post(f"/accounts/registrations/{org.pk}/decide/", {"action": "approve"})
-    assert r.status_code == 302
+    r = client.post(f"/accounts/registrations/{org.pk}/decide/", {"action": "approve", "next": "//evil.example/"})
+    assert r.status_code == 302 and r.url == "/accounts/registrations/"  # never back to another site
     org.refresh_from_db()
     assert org.status == Organisation.Status.ACTIVE and org.reviewed_by == world["home"]
     assert user.has_role(Role.APPLICANT_CLERK)

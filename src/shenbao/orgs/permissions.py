@@ -26,14 +26,10 @@ def _authenticated(user) -> bool:
 
 
 def roles_of(user) -> set[str]:
-    """The user's role codes, cached on the user object for the length of a request."""
+    """The role codes of a logged-in, active user (read each time: a revoked role is gone at once)."""
     if not _authenticated(user):
         return set()
-    cached = getattr(user, "_shenbao_roles", None)
-    if cached is None:
-        cached = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
-        user._shenbao_roles = cached
-    return cached
+    return set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
 
 
 def _orgs_with(user, roles) -> set[int]:

@@ -14,6 +14,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from shenbao.core.decisions import Decision, NotAllowed
@@ -95,7 +96,7 @@ ROLE_LINKS = {
     Role.HOME_REVIEWER: [("注册单位审核", "orgs:registrations", None),
                          ("属地推荐审核", "applications:endorse", None)],
     Role.FUNDER_STAFF: [("申报通知管理", "calls:manage", "/manage/calls/"),
-                        ("注册单位", "orgs:registrations", None)],
+                        ("注册单位与单位属性", "orgs:registrations", None)],
     Role.FUNDER_LEADER: [("申报通知管理", "calls:manage", "/manage/calls/"),
                          ("注册单位", "orgs:registrations", None)],
     Role.FINANCE: [("经费管理", "projects:finance", None)],
@@ -207,8 +208,9 @@ def registrations(request):
 def decide_registration(request, pk: int):
     org = get_object_or_404(Organisation, pk=pk)
     action = request.POST.get("action")
-    back = request.POST.get("next") or reverse("orgs:registrations")
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
         back = reverse("orgs:registrations")
     try:
         if action == "approve":
