@@ -202,3 +202,12 @@ def test_tier_expression_compiled_at_load():  # R-C5
 
     msg = problems_of(mutate(tiers))
     assert msg.startswith(f"{FILE}: project_types[0].funding.tiers[1].when: CEL 表达式有语法错误")
+
+
+def test_form_check_naming_an_unknown_field():  # checks are tied to the form's own fields
+    def bad(d):
+        d["forms"][0]["checks"] = [{"expr": "form.budget_total == form.own_funds", "message": "经费不平"}]
+
+    lines = problems_of(mutate(bad)).splitlines()
+    assert lines == [f"{FILE}: forms[0].checks[0].expr: 规则使用了表单中没有的字段 budget_total",
+                     f"{FILE}: forms[0].checks[0].expr: 规则使用了表单中没有的字段 own_funds"]

@@ -9,6 +9,7 @@ Money is in yuan (whole numbers); dates are ISO dates; the deadline carries its 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -587,6 +588,16 @@ class FormTemplate(Strict):
 
     _checks = field_validator("checks")(_exprs_validator(FORM_ROOTS))
 
+    def field_kinds(self) -> dict[str, str]:
+        """Every field key of the form (follow-up fields included) and its kind."""
+        out: dict[str, str] = {}
+        for f in self.all_fields():
+            out[f.key] = f.kind
+            for o in f.options:
+                if o.follow_up:
+                    out[o.follow_up.key] = o.follow_up.kind
+        return out
+
     def all_fields(self) -> list[FormField]:
         out = list(self.cover)
         for s in self.sections:
@@ -832,10 +843,34 @@ def cross_checks(doc: Call, known_categories: set[str] | None = None) -> list[tu
         if t.form and t.form not in forms:
             problems.append((f"project_types[{i}].form",
                              f"表单 {t.form} 未在 forms 中定义（已定义：{', '.join(forms) or '无'}）"))
+    for i, f in enumerate(doc.forms):
+        keys = set(f.field_kinds())
+        for j, c in enumerate(f.checks):
+            for k in form_refs(c.expr):
+                if k not in keys:
+                    problems.append((f"forms[{i}].checks[{j}].expr", f"规则使用了表单中没有的字段 {k}"))
+        for field_ in f.all_fields():
+            for t in field_.totals:
+                if t.equals_field and t.equals_field not in keys:
+                    problems.append((f"forms[{i}].{field_.key}.totals",
+                                     f"equals_field {t.equals_field} 不是表单 {f.code} 的字段"))
     if known_categories is not None:
         known = known_categories | doc.category_codes()
         problems.extend((p, f"未知的申报单位类别 {c!r}") for p, c in doc.referenced_categories() if c not in known)
     return problems
+
+
+_FORM_REF = re.compile(r"\bform\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*[\"']([A-Za-z_][A-Za-z0-9_]*)[\"']\s*\])")
+
+
+def form_refs(source: str) -> list[str]:
+    """Field keys a CEL check reads (`form.key` or `form["key"]`), in order of appearance."""
+    seen: list[str] = []
+    for a, b in _FORM_REF.findall(source):
+        k = a or b
+        if k not in seen:
+            seen.append(k)
+    return seen
 
 
 # --- loading YAML with clear errors ----------------------------------------------------------------------

@@ -46,7 +46,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 
-from shenbao.calls.schema import Column, FormField, FormTemplate, ProjectType, Track
+from shenbao.calls.schema import Column, FormField, FormTemplate, ProjectType, Track, form_refs
 from shenbao.core.expressions import ExpressionError, compile_expression
 
 # Opinion blocks an applicant fills itself (its own head, its project lead, the society or host unit it
@@ -73,7 +73,6 @@ DATE_RES = (
     re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
 )
-FORM_REF_RE = re.compile(r"\bform\s*(?:\.\s*([a-z][a-z0-9_]*)|\[\s*[\"']([a-z][a-z0-9_]*)[\"']\s*\])")
 NUMERIC_KINDS = ("money", "integer", "number")
 
 
@@ -142,38 +141,12 @@ def all_fields(form: FormTemplate) -> list[FormField]:
     return out
 
 
-def form_refs(source: str) -> list[str]:
-    """Field keys a CEL check reads (`form.key` or `form["key"]`), in order of appearance."""
-    seen: list[str] = []
-    for a, b in FORM_REF_RE.findall(source):
-        k = a or b
-        if k not in seen:
-            seen.append(k)
-    return seen
-
-
 def guards_blank(source: str, key: str) -> bool:
     """Whether a check tests itself that `form.<key>` is filled (`has(form.key)`, `form.key != null`):
     such a check runs even when the field is empty, so it can require the field."""
     k = re.escape(key)
     ref = rf"form\s*(?:\.\s*{k}\b|\[\s*[\"']{k}[\"']\s*\])"
     return bool(re.search(rf"has\(\s*{ref}\s*\)|{ref}\s*[!=]=\s*null\b|\bnull\s*[!=]=\s*{ref}", source))
-
-
-def template_problems(form: FormTemplate) -> list[str]:
-    """What the form engine cannot use in a template (a check reading an unknown field, a total equal to an
-    unknown field): the call loader may refuse the file with these."""
-    keys = {f.key: f for f in all_fields(form)}
-    problems = []
-    for i, c in enumerate(form.checks):
-        for k in form_refs(c.expr):
-            if k not in keys:
-                problems.append(f"forms[{form.code}].checks[{i}]: 规则使用了表单中没有的字段 {k}")
-    for f in keys.values():
-        for t in f.totals:
-            if t.equals_field and t.equals_field not in keys:
-                problems.append(f"forms[{form.code}].{f.key}.totals: equals_field {t.equals_field} 不是表单字段")
-    return problems
 
 
 # --- parsing single values ----------------------------------------------------------------------------
