@@ -6,6 +6,7 @@ from shenbao.api import api
 urlpatterns = [
     path("", include("shenbao.calls.urls")),
     path("accounts/", include("shenbao.orgs.urls")),
+    path("apply/", include("shenbao.applications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from shenbao.applications import views
+
+app_name = "applications"
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("offers/", views.offers, name="offers"),
+    path("new/", views.create, name="create"),
+    path("endorse/", views.endorse_queue, name="endorse"),
+    path("received/", views.received, name="received"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/autosave/", views.autosave, name="autosave"),
+    path("<int:pk>/approval/", views.approval, name="approval"),
+    path("<int:pk>/submit/", views.submit, name="submit"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/discard/", views.discard, name="discard"),
+    path("<int:pk>/print/v<int:number>.pdf", views.print_form, {"fmt": "pdf"}, name="print_pdf"),
+    path("<int:pk>/print/v<int:number>.docx", views.print_form, {"fmt": "docx"}, name="print_docx"),
+    path("<int:pk>/scan/", views.upload_scan, name="upload_scan"),
+    path("<int:pk>/endorse/", views.endorse, name="endorse_one"),
+    path("<int:pk>/return/", views.return_for_revision, name="return"),
+    path("participations/<int:pk>/confirm/", views.confirm_participation, name="confirm_participation"),
+    path("scans/<int:pk>/", views.scan_file, name="scan_file"),
+    path("scans/<int:pk>/accept/", views.accept_scan, name="accept_scan"),
+]

@@ -1,0 +1,518 @@
+"""The applicant's pages (可申报项目, the form, own approval and participants, submit, print, scan upload,
+dashboard), the home association's endorsement pages and the funder's list of received applications.
+Views are thin: permissions from permissions.py, changes through services.py, reads from selectors.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shenbao.applications import formdata, permissions, printing, selectors, services
+from shenbao.applications.models import Application, ApplicationParticipant, Scan
+from shenbao.applications.workflow import APPLICATION, submit_action
+from shenbao.calls.models import ProjectType
+from shenbao.core.decisions import Decision, NotAllowed
+from shenbao.orgs.models import Organisation
+
+
+def client_ip(request) -> str | None:
+    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+
+
+def refused(request, reason: Decision | str, status: int = 403):
+    text = reason.reason if isinstance(reason, Decision) else reason
+    return render(request, "applications/refused.html", {"reason": text}, status=status)
+
+
+def attachment(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
+    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return response
+
+
+def _application(request, pk: int) -> Application:
+    app = get_object_or_404(Application.objects.select_related(
+        "call", "call__issuer", "project_type", "track", "applicant", "applicant__category", "current_snapshot",
+        "endorser", "saved_by", "returned_by"), pk=pk)
+    if not permissions.can_view(request.user, app):
+        raise Http404(_("没有这份申报"))
+    return app
+
+
+def _local(value: str) -> dt.datetime | None:
+    """A datetime-local input (Beijing time) → an aware instant."""
+    try:
+        naive = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return timezone.make_aware(naive, timezone.get_fixed_timezone(8 * 60)) if timezone.is_naive(naive) else naive
+
+
+# --- the applicant's dashboard and 可申报项目 ---------------------------------------------------------------
+
+
+@login_required
+def mine(request):
+    apps = list(selectors.for_user(request.user))
+    now = timezone.now()
+    rows = [{"app": a, "next": selectors.next_step(a, request.user), "deadlines": selectors.deadlines(a, now),
+             "lead": a.applicant_id == request.user.organisation_id} for a in apps]
+    return render(request, "applications/mine.html", {
+        "rows": rows,
+        "invitations": selectors.pending_participations(request.user),
+        "can_apply": permissions.can_apply(request.user),
+    })
+
+
+@login_required
+def offers(request):
+    decision = permissions.can_apply(request.user)
+    if not decision:
+        return refused(request, decision)
+    from shenbao.applications.eligibility import eligible_offers
+
+    org = request.user.organisation
+    mine_by_type: dict[int, list[Application]] = {}
+    for a in Application.objects.filter(applicant=org).exclude(status="discarded"):
+        mine_by_type.setdefault(a.project_type_id, []).append(a)
+    groups: list[dict] = []
+    for offer in eligible_offers(org=org):
+        if not groups or groups[-1]["call"].pk != offer.call.pk:
+            groups.append({"call": offer.call, "offers": []})
+        groups[-1]["offers"].append({
+            "offer": offer,
+            "tracks": list(offer.project_type.tracks.filter(retired=False)),
+            "existing": mine_by_type.get(offer.project_type.pk, []),
+            "has_form": offer.call.document.form_for(offer.project_type.document) is not None,
+        })
+    return render(request, "applications/offers.html", {"groups": groups, "org": org,
+                                                         "open_count": sum(1 for g in groups for o in g["offers"]
+                                                                           if o["offer"].verdict.ok)})
+
+
+@login_required
+@require_POST
+def create(request):
+    ptype = get_object_or_404(ProjectType.objects.select_related("call"), pk=request.POST.get("project_type"))
+    code = request.POST.get("track") or ""
+    track = ptype.tracks.filter(code=code, retired=False).first() if code else None
+    if ptype.tracks.filter(retired=False).exists() and track is None:
+        messages.error(request, _("请选择申报类型"))
+        return redirect("applications:offers")
+    try:
+        app = services.create_draft(user=request.user, project_type=ptype, track=track, ip=client_ip(request))
+    except NotAllowed as exc:
+        return refused(request, exc.reason)
+    messages.success(request, _("已创建草稿，请填写申报表"))
+    return redirect("applications:edit", app.pk)
+
+
+# --- one application ----------------------------------------------------------------------------------------
+
+
+def _detail_context(request, app: Application) -> dict:
+    user = request.user
+    snap = app.current_snapshot
+    rule = services.own_approval_rule(app)
+    return {
+        "app": app,
+        "snap": snap,
+        "next": selectors.next_step(app, user),
+        "deadlines": selectors.deadlines(app),
+        "can_edit": permissions.can_edit(user, app),
+        "can_submit": APPLICATION.can(user, app, submit_action(app)) if app.status in permissions.EDITABLE else None,
+        "can_withdraw": APPLICATION.can(user, app, "withdraw"),
+        "can_print": permissions.can_print(user, app),
+        "can_upload": permissions.can_upload_scan(user, app),
+        "can_endorse": APPLICATION.can(user, app, "endorse"),
+        "can_return": APPLICATION.can(user, app, "return_for_revision"),
+        "can_accept_scan": permissions.can_accept_scan_manually(user, app),
+        "own_rule": rule,
+        "approval": selectors.own_approval(app),
+        "approval_problems": services.own_approval_problems(app) if rule else [],
+        "participants": list(services.active_participants(app)),
+        "scans": list(selectors.scans_of(app)),
+        "current_scan": selectors.current_scan(snap),
+        "endorsements": list(app.endorsements.select_related("organisation", "reviewer").all()),
+        "history": selectors.history(app),
+        "snapshots": list(app.snapshots.order_by("-number")),
+        "form_html": formdata.render(app, values=selectors.print_values(snap), editable=False) if snap else "",
+        "stamped": app.call.document.submission.stamped,
+        "route": None if snap else services.route_for(app),
+        "default_revision_deadline": timezone.localtime(timezone.now() + dt.timedelta(days=7)).strftime("%Y-%m-%dT17:00"),
+    }
+
+
+@login_required
+def detail(request, pk: int):
+    app = _application(request, pk)
+    return render(request, "applications/detail.html", _detail_context(request, app))
+
+
+def _edit_context(request, app: Application, *, values: dict, errors: dict, conflict=None, reasons=None) -> dict:
+    return {
+        "app": app,
+        "form_html": formdata.render(app, values=values, errors=errors, editable=True),
+        "version": conflict.version if conflict else app.version,
+        "conflict": conflict,
+        "conflict_rows": _differences(app, values, conflict.theirs) if conflict else [],
+        "reasons": reasons or [],
+        "errors": errors,
+        "deadlines": selectors.deadlines(app),
+        "can_submit": APPLICATION.can(request.user, app, submit_action(app)),
+    }
+
+
+def _differences(app: Application, mine: dict, theirs: dict) -> list[dict]:
+    """The fields where the other clerk's saved values differ from what this clerk typed."""
+    form = formdata.form_of(app)
+    if form is None:
+        return []
+    out = []
+    for f in form.all_fields():
+        a, b = mine.get(f.key), theirs.get(f.key)
+        if a != b and f.kind not in ("note", "opinion"):
+            out.append({"label": f.label, "theirs": _plain(b), "mine": _plain(a)})
+    return out
+
+
+def _plain(value) -> str:
+    if value in (None, "", [], {}):
+        return "（空）"
+    if isinstance(value, dict):
+        return "；".join(str(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        return "；".join(_plain(v) for v in value)
+    return str(value)
+
+
+@login_required
+def edit(request, pk: int):
+    app = _application(request, pk)
+    decision = permissions.can_edit(request.user, app)
+    if not decision:
+        messages.info(request, decision.reason)
+        return redirect("applications:detail", app.pk)
+    if request.method != "POST":
+        check = request.GET.get("check") == "1"
+        errors = formdata.validate(app, app.data, partial=not check).errors
+        return render(request, "applications/edit.html", _edit_context(request, app, values=app.data, errors=errors))
+    values = formdata.parse_post(app, request.POST)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        result = services.save_draft(user=request.user, application=app, values=values, expected_version=version,
+                                     ip=client_ip(request))
+    except services.Conflict as exc:
+        return render(request, "applications/edit.html",
+                      _edit_context(request, app, values=values, errors={}, conflict=exc), status=409)
+    except NotAllowed as exc:
+        return refused(request, exc.reason)
+    app = result.application
+    if request.POST.get("action") == "submit":
+        return _submit(request, app, app.version)
+    if result.errors:
+        messages.warning(request, _("已保存。有 %(n)s 处格式需要修改，见各栏下方的提示。") % {"n": len(result.errors)})
+        return render(request, "applications/edit.html", _edit_context(request, app, values=values, errors=result.errors))
+    messages.success(request, _("已保存（第 %(v)s 版草稿）") % {"v": app.version})
+    return redirect("applications:edit", app.pk)
+
+
+@login_required
+@require_POST
+def autosave(request, pk: int):
+    app = get_object_or_404(Application, pk=pk)
+    if not permissions.can_view(request.user, app):
+        return JsonResponse({"ok": False, "message": _("没有这份申报")}, status=404)
+    values = formdata.parse_post(app, request.POST)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        result = services.autosave(user=request.user, application=app, values=values, expected_version=version,
+                                   ip=client_ip(request))
+    except services.Conflict as exc:
+        return JsonResponse({"ok": False, "conflict": True, "message": exc.message, "version": None}, status=409)
+    except NotAllowed as exc:
+        return JsonResponse({"ok": False, "message": exc.reason}, status=403)
+    saved_at = timezone.localtime(result.application.saved_at) if result.application.saved_at else None
+    message = (_("已自动保存 %(t)s（第 %(v)s 版草稿）") % {"t": f"{saved_at:%H:%M:%S}" if saved_at else "",
+                                                   "v": result.application.version})
+    if result.errors:
+        message += _("；有 %(n)s 处格式需要修改") % {"n": len(result.errors)}
+    return JsonResponse({"ok": True, "version": result.application.version, "message": message,
+                         "errors": result.errors, "changed": result.changed})
+
+
+def _submit(request, app: Application, version: int | None):
+    try:
+        result = services.submit(user=request.user, application=app, expected_version=version, ip=client_ip(request))
+    except services.Refused as exc:
+        app.refresh_from_db()
+        messages.error(request, _("未能提交：请按提示修改后再提交。"))
+        return render(request, "applications/edit.html",
+                      _edit_context(request, app, values=app.data, errors=exc.errors, reasons=exc.reasons), status=400)
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("applications:edit", app.pk)
+    except NotAllowed as exc:
+        return refused(request, exc.reason)
+    snap = result.snapshot
+    if result.created:
+        app.refresh_from_db()
+        where = (_("已提交，等待%(who)s审核推荐") % {"who": app.endorser.name}) if app.status == "awaiting_endorsement" \
+            else _("已提交")
+        messages.success(request, _("%(where)s。版本指纹 %(fp)s…，请打印申报表签字盖章后上传扫描件。")
+                         % {"where": where, "fp": snap.short_fingerprint})
+    else:
+        messages.info(request, _("此申报已提交（第 %(n)s 版），没有重复提交。") % {"n": snap.number})
+    return redirect("applications:detail", app.pk)
+
+
+@login_required
+@require_POST
+def submit(request, pk: int):
+    app = _application(request, pk)
+    try:
+        version = int(request.POST["version"]) if request.POST.get("version") else None
+    except ValueError:
+        version = None
+    return _submit(request, app, version)
+
+
+@login_required
+@require_POST
+def withdraw(request, pk: int):
+    app = _application(request, pk)
+    try:
+        services.withdraw(user=request.user, application=app, reason=request.POST.get("reason", ""),
+                          ip=client_ip(request))
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+    else:
+        messages.success(request, _("已撤回为草稿，修改后请在截止时间前重新提交"))
+    return redirect("applications:detail", app.pk)
+
+
+@login_required
+@require_POST
+def discard(request, pk: int):
+    app = _application(request, pk)
+    try:
+        services.discard(user=request.user, application=app, ip=client_ip(request))
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+        return redirect("applications:detail", app.pk)
+    messages.success(request, _("已放弃该草稿"))
+    return redirect("applications:mine")
+
+
+# --- own approval and participants -----------------------------------------------------------------------------
+
+
+@login_required
+def approval(request, pk: int):
+    app = _application(request, pk)
+    user = request.user
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "meeting":
+                try:
+                    day = dt.date.fromisoformat(request.POST.get("meeting_date", ""))
+                except ValueError:
+                    raise NotAllowed(_("请填写会议日期")) from None
+                services.record_own_approval(user=user, application=app, meeting_kind=request.POST.get("meeting_kind", ""),
+                                             meeting_name=request.POST.get("meeting_name", ""), meeting_date=day,
+                                             ip=client_ip(request))
+                messages.success(request, _("已登记审议会议，请单位负责人确认承诺"))
+            elif action == "accept":
+                services.accept_commitment(user=user, application=app, ip=client_ip(request))
+                messages.success(request, _("单位负责人已确认承诺"))
+            elif action == "add":
+                org = _find_unit(request.POST.get("unit", ""))
+                if org is None:
+                    raise NotAllowed(_("没有找到该单位：请填写已在平台注册的单位全称或统一社会信用代码"))
+                services.add_participant(user=user, application=app, organisation=org, ip=client_ip(request))
+                messages.success(request, _("已添加参与单位%(name)s，请该单位登录平台确认") % {"name": org.name})
+            elif action == "remove":
+                row = get_object_or_404(ApplicationParticipant, pk=request.POST.get("participant"), application=app)
+                services.remove_participant(user=user, participant=row, ip=client_ip(request))
+                messages.success(request, _("已移除参与单位"))
+        except NotAllowed as exc:
+            messages.error(request, exc.reason)
+        return redirect("applications:approval", app.pk)
+    rule = services.own_approval_rule(app)
+    meeting = services.meeting_rule(app)
+    joint = app.call.document.effective(app.project_type.document, "joint")
+    return render(request, "applications/approval.html", {
+        "app": app,
+        "rule": rule,
+        "meeting": meeting,
+        "approval": selectors.own_approval(app),
+        "problems": services.own_approval_problems(app) if rule else [],
+        "can_edit": permissions.can_edit(user, app),
+        "can_accept": permissions.can_accept_commitment(user, app),
+        "commitment_preview": services.commitment_text(app, "____") if rule else "",
+        "joint": joint,
+        "participants": list(services.active_participants(app)),
+        "today": timezone.localdate().isoformat(),
+    })
+
+
+def _find_unit(text: str) -> Organisation | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    return (Organisation.objects.filter(credit_code=text.upper()).first()
+            or Organisation.objects.filter(name=text).first())
+
+
+@login_required
+@require_POST
+def confirm_participation(request, pk: int):
+    row = get_object_or_404(ApplicationParticipant.objects.select_related("application", "organisation"), pk=pk)
+    try:
+        services.confirm_participation(user=request.user, participant=row, ip=client_ip(request))
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+    else:
+        messages.success(request, _("已确认参与《%(t)s》") % {"t": row.application.title or row.application.project_type.name})
+    return redirect("applications:mine")
+
+
+# --- print and scans ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def print_form(request, pk: int, number: int, fmt: str):
+    app = _application(request, pk)
+    decision = permissions.can_print(request.user, app)
+    if not decision:
+        return refused(request, decision)
+    snap = get_object_or_404(app.snapshots, number=number)
+    if fmt == "pdf":
+        return attachment(printing.pdf(snap), selectors.print_filename(snap, "pdf"), "application/pdf")
+    return attachment(printing.docx(snap), selectors.print_filename(snap, "docx"),
+                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@login_required
+@require_POST
+def upload_scan(request, pk: int):
+    app = _application(request, pk)
+    upload = request.FILES.get("scan")
+    if upload is None:
+        messages.error(request, _("请选择扫描件文件"))
+        return redirect("applications:detail", app.pk)
+    try:
+        result = services.upload_scan(user=request.user, application=app, upload=upload, ip=client_ip(request))
+    except services.ScanRefused as exc:
+        messages.error(request, exc.message)
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+    else:
+        (messages.success if result.scan.verified else messages.warning)(request, result.message)
+    return redirect(reverse("applications:detail", args=[app.pk]) + "#scans")
+
+
+@login_required
+def scan_file(request, pk: int):
+    scan = get_object_or_404(Scan.objects.select_related("application"), pk=pk)
+    if not permissions.can_view(request.user, scan.application):
+        raise Http404(_("没有这个文件"))
+    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(scan.content_type, "bin")
+    return FileResponse(scan.file.open("rb"), content_type=scan.content_type, as_attachment=False,
+                        filename=f"scan-{scan.application_id}-v{scan.snapshot.number}-{scan.pk}.{ext}")
+
+
+@login_required
+@require_POST
+def accept_scan(request, pk: int):
+    scan = get_object_or_404(Scan.objects.select_related("application"), pk=pk)
+    try:
+        services.accept_scan_manually(user=request.user, scan=scan, reason=request.POST.get("reason", ""),
+                                      ip=client_ip(request))
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+    else:
+        messages.success(request, _("已人工核验该扫描件"))
+    return redirect(reverse("applications:detail", args=[scan.application_id]) + "#scans")
+
+
+# --- the home association and the funder ------------------------------------------------------------------------
+
+
+@login_required
+def endorse_queue(request):
+    decision = permissions.can_see_endorsements(request.user)
+    if not decision:
+        return refused(request, decision)
+    return render(request, "applications/endorse_queue.html", {
+        "waiting": selectors.endorsement_queue(request.user),
+        "done": selectors.endorsed_by(request.user)[:50],
+    })
+
+
+@login_required
+@require_POST
+def endorse(request, pk: int):
+    app = _application(request, pk)
+    decision = request.POST.get("decision")
+    try:
+        if decision == "endorse":
+            services.endorse(user=request.user, application=app, opinion=request.POST.get("opinion", ""),
+                             ip=client_ip(request))
+            messages.success(request, _("已推荐，申报已报送主办方"))
+        elif decision == "return":
+            services.return_by_endorser(user=request.user, application=app, reason=request.POST.get("opinion", ""),
+                                        new_deadline=_local(request.POST.get("new_deadline", "")),
+                                        ip=client_ip(request))
+            messages.success(request, _("已退回申报单位修改"))
+        else:
+            messages.error(request, _("请选择同意推荐或退回修改"))
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+    return redirect("applications:detail", app.pk)
+
+
+@login_required
+def received(request):
+    decision = permissions.can_see_received(request.user)
+    if not decision:
+        return refused(request, decision)
+    apps = list(selectors.received(request.user))
+    rows = [{"app": a, "scan": selectors.current_scan(a.current_snapshot),
+             "pending_scan": a.scans.filter(verified=False, snapshot=a.current_snapshot).exists(),
+             "endorsement": a.endorsements.filter(decision="endorse").order_by("-at").first()} for a in apps]
+    return render(request, "applications/received.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def return_for_revision(request, pk: int):
+    app = _application(request, pk)
+    deadline = _local(request.POST.get("new_deadline", ""))
+    try:
+        if deadline is None:
+            raise NotAllowed(_("请填写修改后提交的截止时间"))
+        services.return_for_revision(user=request.user, application=app, reason=request.POST.get("reason", ""),
+                                     new_deadline=deadline, ip=client_ip(request))
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+    else:
+        messages.success(request, _("已退回修改"))
+    return redirect("applications:detail", app.pk)

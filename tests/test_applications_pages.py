@@ -1,0 +1,254 @@
+"""The applicant's pages: 可申报项目, the form with save, autosave and the conflict message, submit once,
+print, scan upload, own approval, the endorsement and funder pages — through Django's test client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from shenbao.applications import printing, services
+from shenbao.applications.models import Application, Snapshot
+from shenbao.core.models import AuditEvent
+from shenbao.orgs.models import Role
+from tests.journey_support import filled_draft, reopen, unit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def call(load_call):
+    return reopen(load_call("liuzhou2026"))
+
+
+@pytest.fixture
+def people(call, make_org, make_user):
+    org, clerk, head = unit(make_org, make_user, name="柳州市页面学会", category="city_society", parent=call.issuer,
+                            prefix="pg")
+    return org, clerk, head
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def post_form(app, values: dict) -> dict:
+    """The POST the edit page's inputs would send for `values` (names f-<key>, f-<key>-<part>, …)."""
+    data: dict = {}
+    for key, v in values.items():
+        if isinstance(v, dict):
+            for part, pv in v.items():
+                data[f"f-{key}-{part}"] = "" if pv is None else str(pv)
+        elif isinstance(v, list):
+            for i, row in enumerate(v):
+                if isinstance(row, dict):
+                    for col, cv in row.items():
+                        data[f"f-{key}-{i}-{col}"] = str(cv)
+                else:
+                    data.setdefault(f"f-{key}", []).append(row)
+        else:
+            data[f"f-{key}"] = "" if v is None else str(v)
+    return data
+
+
+def test_offers_list_what_the_unit_may_apply_for_with_reasons(client, call, people):
+    _org, clerk, _head = people
+    page = login(client, clerk).get(reverse("applications:offers")).content.decode()
+    section = page[page.index(f'data-call="{call.code}"'):]
+    # a city society may apply for 2026-1/2/3 but not for 2026-4 (doctoral stations) or 2026-5
+    for code in ("2026-1", "2026-2", "2026-3"):
+        block = section[section.index(f'data-type="{code}"'):]
+        assert "可以申报" in block[:block.index("</div>", block.index("verdict"))]
+    block = section[section.index('data-type="2026-5"'):]
+    assert "不能申报" in block and 'data-code="category"' in block and "企业（园区）科协" in block
+
+
+def test_start_fill_with_an_error_then_correct_and_submit(client, call, people):
+    _org, clerk, _head = people
+    login(client, clerk)
+    r = client.post(reverse("applications:create"), {"project_type": call.types.get(code="2026-2").pk})
+    app = Application.objects.get(applicant__name="柳州市页面学会")
+    assert r.status_code == 302 and r["Location"] == reverse("applications:edit", args=[app.pk])
+    page = client.get(r["Location"]).content.decode()
+    assert 'name="f-project_name"' in page and 'name="version" value="1"' in page
+    from tests.journey_support import values_for
+
+    good = values_for(app)
+    bad = {**good, "project_contact": {**good["project_contact"], "phone": "12345"}}
+    r = client.post(reverse("applications:edit", args=[app.pk]), {**post_form(app, bad), "version": "1", "action": "save"})
+    page = r.content.decode()
+    assert r.status_code == 200 and "12345" in page  # what was typed is kept
+    assert re.search(r'id="err-project_contact-phone"[^>]*>.*?电话', page, re.S)  # the message beside the field
+    app.refresh_from_db()
+    r = client.post(reverse("applications:edit", args=[app.pk]),
+                    {**post_form(app, good), "version": str(app.version), "action": "submit"})
+    assert r.status_code == 302 and r["Location"] == reverse("applications:detail", args=[app.pk])
+    app.refresh_from_db()
+    assert app.status == "submitted"
+    detail = client.get(r["Location"]).content.decode()
+    assert app.current_snapshot.fingerprint in detail and "下载打印版（PDF）" in detail
+
+
+def test_a_double_click_submits_once(client, call, people):
+    _org, clerk, _head = people
+    app = filled_draft(clerk, call, "2026-2")
+    login(client, clerk)
+    url = reverse("applications:submit", args=[app.pk])
+    first = client.post(url, {"version": app.version})
+    second = client.post(url, {"version": app.version})
+    assert first.status_code == second.status_code == 302
+    assert Snapshot.objects.filter(application=app).count() == 1
+    assert AuditEvent.objects.filter(object_id=str(app.pk), action__startswith="application.submit").count() == 1
+    messages = [str(m) for m in second.wsgi_request._messages]
+    assert any("没有重复提交" in m for m in messages)
+
+
+def test_conflicting_save_tells_the_later_clerk_and_keeps_their_text(client, call, people, make_user):
+    org, clerk, _head = people
+    other = make_user("pg_clerk2", org=org, roles=(Role.APPLICANT_CLERK,))
+    app = filled_draft(clerk, call, "2026-2")
+    loaded = app.version
+    services.save_draft(user=clerk, application=app, values={**app.data, "goals": "甲写的目标"}, expected_version=loaded)
+    login(client, other)
+    mine = {**app.data, "goals": "乙刚刚输入的一大段目标"}
+    r = client.post(reverse("applications:edit", args=[app.pk]),
+                    {**post_form(app, mine), "version": str(loaded), "action": "save"})
+    page = r.content.decode()
+    assert r.status_code == 409
+    assert page.count('id="conflict"') == 1 and "pg_clerk" in page and "甲写的目标" in page
+    assert "乙刚刚输入的一大段目标" in page  # the typed text is still in the form
+    assert f'name="version" value="{loaded + 1}"' in page
+    app.refresh_from_db()
+    assert app.data["goals"] == "甲写的目标"
+    # autosave of the stale page is refused too (409) and says why
+    r = client.post(reverse("applications:autosave", args=[app.pk]),
+                    {**post_form(app, mine), "version": str(loaded), "autosave": "1"})
+    assert r.status_code == 409 and "已保存了此申报的新内容" in r.json()["message"]
+    # the clerk, told, saves from the page they were shown: their text wins, knowingly
+    r = client.post(reverse("applications:edit", args=[app.pk]),
+                    {**post_form(app, mine), "version": str(loaded + 1), "action": "save"})
+    assert r.status_code == 302
+    app.refresh_from_db()
+    assert app.data["goals"] == "乙刚刚输入的一大段目标"
+
+
+def test_autosave_returns_the_new_version(client, call, people):
+    _org, clerk, _head = people
+    app = filled_draft(clerk, call, "2026-2")
+    login(client, clerk)
+    r = client.post(reverse("applications:autosave", args=[app.pk]),
+                    {**post_form(app, {**app.data, "plan": "自动保存的方案"}), "version": str(app.version)})
+    assert r.status_code == 200 and r.json()["version"] == app.version + 1 and r.json()["changed"]
+    app.refresh_from_db()
+    assert app.data["plan"] == "自动保存的方案"
+    assert AuditEvent.objects.filter(object_id=str(app.pk), action="application.autosave").count() == 1
+
+
+def test_print_and_upload_the_print_as_the_scan(client, call, people):
+    _org, clerk, _head = people
+    app = filled_draft(clerk, call, "2026-2")
+    snap = services.submit(user=clerk, application=app).snapshot
+    login(client, clerk)
+    pdf = client.get(reverse("applications:print_pdf", args=[app.pk, snap.number]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content == printing.pdf(snap)
+    docx = client.get(reverse("applications:print_docx", args=[app.pk, snap.number]))
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    r = client.post(reverse("applications:upload_scan", args=[app.pk]),
+                    {"scan": SimpleUploadedFile("盖章版.pdf", pdf.content, "application/pdf")}, follow=True)
+    page = r.content.decode()
+    assert "扫描件已核验" in page and 'id="scan-status"' in page and "二维码核验" in page
+
+
+def test_someone_elses_application_is_not_shown(client, call, people, make_org, make_user):
+    _org, clerk, _head = people
+    app = filled_draft(clerk, call, "2026-2")
+    _o, stranger, _ = unit(make_org, make_user, name="柳州市陌生学会", category="city_society", parent=call.issuer,
+                           prefix="st", head=False)
+    login(client, stranger)
+    assert client.get(reverse("applications:detail", args=[app.pk])).status_code == 404
+    assert client.post(reverse("applications:submit", args=[app.pk])).status_code == 404
+
+
+def test_own_approval_page_records_the_meeting_and_the_head_accepts(client, load_call, make_org, make_user):
+    # R-E8
+    changde = reopen(load_call("changde2022"))
+    _org, clerk, head = unit(make_org, make_user, name="常德市页面学会", category="city_society", parent=changde.issuer,
+                            prefix="cdp")
+    app = services.create_draft(user=clerk, project_type=changde.types.get(code="1"))
+    login(client, clerk)
+    url = reverse("applications:approval", args=[app.pk])
+    page = client.get(url).content.decode()
+    assert "经____会议研究审议" in page
+    client.post(url, {"action": "meeting", "meeting_kind": "单位会议", "meeting_name": "理事会第二次",
+                      "meeting_date": "2020-01-02"})
+    client.logout()
+    login(client, head)
+    page = client.get(url).content.decode()
+    assert "经理事会第二次会议研究审议" in page and 'id="accept-btn"' in page
+    page = client.post(url, {"action": "accept"}, follow=True).content.decode()
+    assert "cdp_head" in re.findall(r'id="accepted">([^<]*)', page)[0]
+    assert services.own_approval_problems(app) == []
+
+
+def test_home_association_endorses_on_the_application_page(client, load_call, make_org, make_user):
+    # R-E9
+    guangxi = reopen(load_call("guangxi2026"))
+    city = make_org("柳州市科学技术协会", "city_association", parent=guangxi.issuer, code=None)
+    reviewer = make_user("home_pg", org=city, roles=(Role.HOME_REVIEWER,))
+    staff = make_user("gx_pg", org=guangxi.issuer, roles=(Role.FUNDER_STAFF,))
+    _org, clerk, _head = unit(make_org, make_user, name="柳州页面园区科协", category="enterprise_association",
+                              parent=city, prefix="pk")
+    app = filled_draft(clerk, guangxi, "2026-4", "brand")
+    services.submit(user=clerk, application=app)
+    login(client, reviewer)
+    queue = client.get(reverse("applications:endorse")).content.decode()
+    assert f'data-app="{app.pk}"' in queue
+    client.post(reverse("applications:endorse_one", args=[app.pk]), {"decision": "endorse", "opinion": "同意推荐。"})
+    app.refresh_from_db()
+    assert app.status == "submitted"
+    client.logout()
+    login(client, staff)
+    received = client.get(reverse("applications:received")).content.decode()
+    assert f'data-app="{app.pk}"' in received and "同意推荐。" in received
+    detail = client.get(reverse("applications:detail", args=[app.pk])).content.decode()
+    assert "同意推荐。" in detail and "柳州市科学技术协会" in detail  # the funder sees the endorsement
+
+
+def test_funder_returns_for_revision_and_the_applicant_sees_the_reason(client, call, people, make_user):
+    _org, clerk, _head = people
+    staff = make_user("lz_pg_staff", org=call.issuer, roles=(Role.FUNDER_STAFF,))
+    app = filled_draft(clerk, call, "2026-2")
+    services.submit(user=clerk, application=app)
+    login(client, staff)
+    client.post(reverse("applications:return", args=[app.pk]),
+                {"reason": "请补充项目实施方案的时间安排", "new_deadline": "2099-01-01T17:00"})
+    app.refresh_from_db()
+    assert app.status == "returned"
+    assert app.revision_deadline.isoformat() == "2099-01-01T09:00:00+00:00"  # 17:00 Beijing time
+    client.logout()
+    login(client, clerk)
+    page = client.get(reverse("applications:detail", args=[app.pk])).content.decode()
+    assert 'id="return-reason"' in page and "请补充项目实施方案的时间安排" in page and "2099-01-01 17:00" in page
+
+
+def test_dashboard_shows_status_next_step_and_deadline(client, call, people):
+    _org, clerk, _head = people
+    app = filled_draft(clerk, call, "2026-2")
+    login(client, clerk)
+    page = client.get(reverse("applications:mine")).content.decode()
+    row = page[page.index(f'data-app="{app.pk}"'):]
+    assert "草稿" in row and "填写完整后提交" in row and "申报截止" in row
+    services.submit(user=clerk, application=app)
+    page = client.get(reverse("applications:mine")).content.decode()
+    row = page[page.index(f'data-app="{app.pk}"'):]
+    assert "已提交" in row and "打印申报表，签字盖章后上传扫描件" in row
