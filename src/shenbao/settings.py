@@ -163,10 +163,10 @@ USE_TZ = True
 # --- files ----------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own assets (css, vendor/htmx) beside the apps' ones
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("SHENBAO_MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
-STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own assets (css, vendor/htmx) beside the apps' ones
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
