@@ -20,6 +20,7 @@ def minimal() -> dict:
         "issuer": {"name": "测试市科学技术协会", "level": "city", "category": "city_association"},
         "title": "关于申报2026年测试项目的通知",
         "programme": "测试项目",
+        "programme_code": "test_programme",
         "year": 2026,
         "deadline": "2026-03-31T17:00:00+08:00",
         "submission": {"channels": [{"kind": "online"}]},

@@ -317,7 +317,8 @@ def test_unfinished_projects_and_deferrals_exclude(doc):
     # R-E5, R-P8
     for code in TYPE_CODES:
         ex = doc.effective(ptype(doc, code), "exclusions")
-        assert ex.unfinished_programme == "无故未完成历年“提质增效”项目的单位不得申报本项目。"
+        assert ex.unfinished is True
+        assert ex.note.startswith("无故未完成历年“提质增效”项目的单位不得申报本项目。")
         assert ex.pending_deferral is True
 
 

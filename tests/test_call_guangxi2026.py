@@ -249,7 +249,8 @@ def test_joint_applications_and_exclusions(doc):
         assert joint.allowed and joint.outsiders_only and joint.max_units == 2
         ex = doc.effective(t, "exclusions")
         # R-E5: 无故未完成历年项目不得申报；已提出延期验收的须待验收完成
-        assert ex.unfinished_programme == "无故未完成历年“提质增效”项目的单位不得申报本项目。"
+        assert ex.unfinished is True
+        assert ex.note.startswith("无故未完成历年“提质增效”项目的单位不得申报本项目。")
         assert ex.pending_deferral is True
     assert doc.programme == "广西科协“提质增效”项目"
 

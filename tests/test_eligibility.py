@@ -210,7 +210,7 @@ def test_guangxi_refuses_unfinished_project_and_uncleared_deferral(load_call, ma
     assert "“提质增效”项目" in verdict.reasons[0].message
 
     deferred = make_org("广西水利学会", "province_society", parent=call.issuer, attrs=grade)
-    project = project_services.record_project(applicant=deferred, programme=earlier.programme,
+    project = project_services.record_project(applicant=deferred, programme=earlier.programme_code,
                                               funder=earlier.issuer, title="水利科普进校园", year=2025)
     project_services.set_status(project=project, status=Project.Status.DEFERRED, reason="因故延期",
                                 deferred_until=dt.date(2026, 6, 30))
@@ -276,7 +276,7 @@ def test_hunan_detects_repeated_content_and_shows_the_project(load_call, make_or
     excl = call.document.effective(call.document.project_types[0], "exclusions")
     when = at(2024, 6, 1, 10, 0)
     unit = make_org("湖南省企业科协联合会", "enterprise_association", parent=call.issuer)
-    funded = project_services.record_project(applicant=unit, programme=call.programme, funder=call.issuer,
+    funded = project_services.record_project(applicant=unit, programme=call.programme_code, funder=call.issuer,
                                              title=FUNDED_TITLE, content=FUNDED_CONTENT, year=2023)
     verdict = check(org=unit, call=call, project_type="1-1", at=when, title=REPEAT_TITLE,
                     content=REPEAT_CONTENT)  # R-E6
@@ -299,16 +299,16 @@ def test_hunan_repeat_window_and_application_text(load_call, make_org):
     when = at(2024, 6, 1, 10, 0)
     unit = make_org("湖南省农学会", "province_society", parent=call.issuer)
     # funded in 2021: more than two years before 2024, no longer a repeat  # R-E6
-    project_services.record_project(applicant=unit, programme=call.programme, funder=call.issuer,
+    project_services.record_project(applicant=unit, programme=call.programme_code, funder=call.issuer,
                                     title=FUNDED_TITLE, content=FUNDED_CONTENT, year=2021)
     assert check(org=unit, call=call, project_type="1-1", at=when, title=REPEAT_TITLE, content=REPEAT_CONTENT).ok
     # another funder's support is not this plan's 重复申报
-    project_services.record_project(applicant=unit, programme="长沙市科协学会能力提升项目", title=FUNDED_TITLE,
+    project_services.record_project(applicant=unit, programme="cs_xhnl", title=FUNDED_TITLE,
                                     funder=make_org("长沙市科协", "city_association"), content=FUNDED_CONTENT,
                                     year=2023)
     assert check(org=unit, call=call, project_type="1-1", at=when, title=REPEAT_TITLE, content=REPEAT_CONTENT).ok
     # in 2022 it is; the application's own title is used when none is given
-    project_services.record_project(applicant=unit, programme=call.programme, funder=call.issuer,
+    project_services.record_project(applicant=unit, programme=call.programme_code, funder=call.issuer,
                                     title=FUNDED_TITLE, content=FUNDED_CONTENT, year=2022)
     draft = apply(call, unit, "1-1", status=Application.Status.DRAFT, title=REPEAT_TITLE)
     assert check(org=unit, call=call, project_type="1-1", at=when, application=draft,

@@ -23,7 +23,7 @@ Rules (IDs of REQUIREMENTS.md):
   participant of an eligible lead; without it every unit of a joint application is an applicant unit and
   must itself be in the listed categories (and under the issuer when `within_issuer`). The lead is always
   the applicant of record and must be eligible on its own. No `joint` block: single applicants only.
-- R-E5 `unfinished_programme` / `pending_deferral`: projects of the same funder's programme left
+- R-E5 `unfinished` / `pending_deferral`: projects of the same funder's programme left
   unfinished without cause, or whose acceptance is deferred and not yet done.
 - R-E6 `repeat_years`, `repeat_exempt`, `repeat_similarity`: the title and content are compared with the
   unit's projects that the same funder supported in the past N years (重复申报: the unit applying again
@@ -36,7 +36,6 @@ Rules (IDs of REQUIREMENTS.md):
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -148,25 +147,6 @@ def names_match(org: Organisation, name: str) -> bool:
     only where writing varies (科学技术协会 = 科协, full- or half-width brackets, spaces)."""
     wanted = _fold_name(name)
     return bool(wanted) and wanted in {_fold_name(org.name), _fold_name(org.short_name)} - {""}
-
-
-_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
-
-
-def programme_keys(*texts: str | None) -> set[str]:
-    """What identifies a programme across years: the quoted name (广西科协“提质增效”项目 → 提质增效), else the
-    whole name. Notices name one programme differently from year to year (自治区科协“提质增效”项目)."""
-    keys: set[str] = set()
-    for text in texts:
-        text = (text or "").strip()
-        if not text:
-            continue
-        quoted = _QUOTED.findall(text)
-        if quoted:
-            keys.update(q.strip() for q in quoted)
-        elif len(text) <= 40:
-            keys.add(text)
-    return {k for k in keys if k}
 
 
 # --- the facts a check needs, read once -----------------------------------------------------------------
@@ -288,23 +268,23 @@ def _named_rule(org: Organisation,
 def _history_rules(*, facts: _Facts, call: Call, doc: schema.Call,
                    excl: schema.Exclusions | None) -> list[Reason]:
     """R-E5: unfinished projects and pending acceptance deferrals of the same funder's programme."""
-    if excl is None or not (excl.unfinished_programme or excl.pending_deferral):
+    if excl is None or not (excl.unfinished or excl.pending_deferral):
         return []
-    keys = programme_keys(doc.programme, excl.unfinished_programme)
 
     def same_programme(p: Project) -> bool:
+        """The same programme is the same programme code of the same funder (notices rename it yearly)."""
         if p.call_id == call.pk:
             return False
         if p.funder_id is not None and p.funder_id != call.issuer_id:
             return False
-        return p.programme == doc.programme or any(k in p.programme for k in keys)
+        return p.programme == doc.programme_code
 
     out: list[Reason] = []
     for p in facts.projects:
         if not same_programme(p):
             continue
-        if excl.unfinished_programme and p.status == Project.Status.UNFINISHED:
-            out.append(Reason("unfinished", f"贵单位有未完成的{p.programme}《{p.title}》（{p.year}年度），不得申报",
+        if excl.unfinished and p.status == Project.Status.UNFINISHED:
+            out.append(Reason("unfinished", f"贵单位有未完成的{doc.programme}《{p.title}》（{p.year}年度），不得申报",
                               {"project_id": p.pk, "title": p.title, "year": p.year}))
         elif excl.pending_deferral and p.status == Project.Status.DEFERRED:
             out.append(Reason("deferral", f"贵单位{p.year}年度项目《{p.title}》已申请延期验收，完成验收后方可申报",
@@ -532,5 +512,5 @@ def submit_decision(**kwargs) -> Decision:
 
 __all__ = [
     "CODES", "Offer", "Reason", "Verdict", "application_text", "check", "eligible_offers", "local_text",
-    "names_match", "programme_keys", "submit_decision",
+    "names_match", "submit_decision",
 ]

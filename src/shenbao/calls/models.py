@@ -22,6 +22,7 @@ class Call(models.Model):
     document_number = models.CharField("文号", max_length=100, blank=True)
     title = models.CharField("标题", max_length=300)
     programme = models.CharField("项目计划", max_length=100)
+    programme_code = models.CharField("项目计划代码", max_length=64, db_index=True, default="")
     year = models.PositiveIntegerField("年度")
     published_on = models.DateField("发布日期", null=True, blank=True)
     opens_at = models.DateTimeField(null=True, blank=True)

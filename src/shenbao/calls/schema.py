@@ -432,7 +432,7 @@ class OwnApproval(Strict):
 class Exclusions(Strict):
     """Who may not apply (E5, E6, E10)."""
 
-    unfinished_programme: str | None = None  # a unit that left a project of this programme unfinished
+    unfinished: bool = False  # a unit that left a project of this call's programme (programme_code) unfinished
     pending_deferral: bool = False  # a unit with an accepted deferral must finish that acceptance first
     repeat_years: int | None = Field(default=None, ge=1)  # no repeat of content funded in N years …
     repeat_exempt: list[Literal["commissioned", "continued"]] = []  # … except these
@@ -752,7 +752,10 @@ class Call(Strict):
     issuer: Issuer
     document_number: str = ""
     title: Text
-    programme: Text  # the programme across years (提质增效) that E5 looks back on
+    programme: Text  # the programme's name as this notice prints it (广西科协“提质增效”项目)
+    # the programme across years, stable whatever each year's notice calls it: R-E5 and R-E6 look back on
+    # earlier projects by this code and the issuer
+    programme_code: Key
     year: int = Field(ge=2000, le=2100)
     published_on: dt.date | None = None
     opens_at: dt.datetime | None = None

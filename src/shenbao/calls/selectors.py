@@ -226,7 +226,7 @@ def type_views(call: Call) -> list[TypeView]:
             ],
             tasks=task_views(t.tasks),
             # what the type says beyond the call's common rules (those are shown once for the call)
-            requirements=requirement_lines(t),
+            requirements=requirement_lines(t, document.programme),
             procedure=procedure_lines(t, names) if (t.own_approval or t.routing) else [],
             post_award_lines=post_award_lines(document.effective(t, "post_award")) if t.post_award else [],
             acceptance_view=acceptance_view(document.effective(t, "acceptance"),
@@ -270,7 +270,7 @@ def task_views(tasks: list[schema.Task]) -> list[dict]:
     ]
 
 
-def requirement_lines(ptype: schema.ProjectType) -> list[str]:
+def requirement_lines(ptype: schema.ProjectType, programme: str = "") -> list[str]:
     """申报要求 the type itself states (its own eligibility conditions, exclusions, joint rule)."""
     out: list[str] = []
     if ptype.requirements:
@@ -280,7 +280,7 @@ def requirement_lines(ptype: schema.ProjectType) -> list[str]:
     if ptype.joint:
         out.extend(joint_lines(ptype.joint))
     if ptype.exclusions:
-        out.extend(exclusion_lines(ptype.exclusions))
+        out.extend(exclusion_lines(ptype.exclusions, programme))
     return out
 
 
@@ -297,12 +297,12 @@ def joint_lines(joint: schema.Joint | None) -> list[str]:
     return [text]
 
 
-def exclusion_lines(ex: schema.Exclusions | None) -> list[str]:
+def exclusion_lines(ex: schema.Exclusions | None, programme: str = "") -> list[str]:
     if ex is None:
         return []
     out = []
-    if ex.unfinished_programme:
-        out.append(_("以往%(p)s项目无故未完成的单位不得申报") % {"p": ex.unfinished_programme})
+    if ex.unfinished:
+        out.append(_("无故未完成以往%(p)s的单位不得申报") % {"p": programme or _("同类项目")})
     if ex.pending_deferral:
         out.append(_("已获准延期验收的单位，须完成验收后方可申报"))
     if ex.repeat_years:
@@ -413,7 +413,7 @@ def call_common(call: Call) -> dict:
     if document.max_applications_per_unit:
         requirements.append(_("同一单位申报项目原则上不超过 %(n)s 个") % {"n": document.max_applications_per_unit})
     requirements.extend(joint_lines(d.joint))
-    requirements.extend(exclusion_lines(d.exclusions))
+    requirements.extend(exclusion_lines(d.exclusions, document.programme))
     sub = document.submission
     submission = []
     if sub.paper_copies:

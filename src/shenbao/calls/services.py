@@ -235,7 +235,7 @@ def load_call(*, text: str, filename: str, actor=None, publish: bool | None = No
             before = {"content_hash": call.content_hash, "revision": call.revision}
         fields = {
             "issuer": _issuer(doc), "document_number": doc.document_number, "title": doc.title,
-            "programme": doc.programme, "year": doc.year, "published_on": doc.published_on,
+            "programme": doc.programme, "programme_code": doc.programme_code, "year": doc.year, "published_on": doc.published_on,
             "opens_at": doc.opens_at, "deadline": doc.deadline, "spec": spec, "source_yaml": text,
             "source_name": Path(filename).name, "content_hash": digest,
         }

@@ -45,7 +45,7 @@ class Project(models.Model):
     # what the project does (项目内容 / 实施方案 summary): compared with new applications for R-E6
     content = models.TextField("项目内容", blank=True)
     year = models.PositiveIntegerField("立项年度")
-    # the programme across years (the call's `programme`, e.g. 广西科协“提质增效”项目)
+    # the programme across years: the call's `programme_code` (gx_tzzx), whatever each year's notice calls it
     programme = models.CharField("项目计划", max_length=100)
     kind = models.CharField("项目性质", max_length=20, choices=Kind.choices, default=Kind.STANDARD)
     amount = models.PositiveIntegerField("资助金额（元）", null=True, blank=True)

@@ -24,7 +24,7 @@ def record_project(*, actor=None, applicant, title: str, year: int, programme: s
     """An awarded project, from a call on the platform (`call`, `project_type`) or from earlier records
     (`programme`, `funder` and `year` given). The programme and the funder default to the call's."""
     if call is not None and not programme:
-        programme = call.programme
+        programme = call.programme_code
     if call is not None and funder is None:
         funder = call.issuer
     if not programme:
