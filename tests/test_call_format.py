@@ -212,3 +212,19 @@ def test_form_check_naming_an_unknown_field():  # checks are tied to the form's 
     lines = problems_of(mutate(bad)).splitlines()
     assert lines == [f"{FILE}: forms[0].checks[0].expr: 规则使用了表单中没有的字段 budget_total",
                      f"{FILE}: forms[0].checks[0].expr: 规则使用了表单中没有的字段 own_funds"]
+
+
+def test_task_measure_must_be_known():  # R-C4: measurable minimums name measures defined as data
+    def bad(d):
+        d["project_types"][0]["tasks"] = [{"text": "举办活动", "minimums": {"eventz": 2}}]
+
+    data = mutate(bad)
+    with pytest.raises(schema.CallFormatError) as exc:
+        schema.load_text(yaml.safe_dump(data, allow_unicode=True), FILE, known_categories=KNOWN,
+                         known_measures={"events"})
+    assert str(exc.value) == (f"{FILE}: project_types[0].tasks[0].minimums.eventz: 未知的任务指标 'eventz'"
+                              "（请在 catalogue 的 measures 或本通知的 measures 中定义）")
+    data["measures"] = [{"key": "eventz", "name": "活动场次"}]  # a call may bring its own
+    doc = schema.load_text(yaml.safe_dump(data, allow_unicode=True), FILE, known_categories=KNOWN,
+                           known_measures={"events"})
+    assert doc.measures[0].name == "活动场次"

@@ -172,3 +172,13 @@ def test_defaults_merge_into_types(load_call):
     assert eligibility.within_issuer is True  # from the call's defaults
     assert eligibility.groups[0].categories == ["doctoral_station_host"]  # the type's own
     assert doc.effective(t4, "joint").max_units == 2  # R-E4
+
+
+def test_task_measures_are_named_from_the_catalogue(load_call, client):  # R-C4
+    from shenbao.calls.models import Measure
+
+    call = load_call("liuzhou2026")
+    assert Measure.objects.get(key="participants").name == "参加人数"
+    page = client.get(f"/calls/{call.code}/").content.decode()
+    assert "参加人数" in page  # 2026-2: 活动规模需不少于50人
+    assert "participants" not in page

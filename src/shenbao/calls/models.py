@@ -101,3 +101,19 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Measure(models.Model):
+    """A task measure (活动场次, 参加人数 …) from the catalogue or a call file: its display name."""
+
+    key = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100, blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = verbose_name_plural = "任务指标"
+
+    def __str__(self) -> str:
+        return self.name

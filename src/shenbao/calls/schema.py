@@ -109,10 +109,20 @@ class AttributeDef(Strict):
     default: Any = None
 
 
+class Measure(Strict):
+    """A measurable quantity that tasks set minimums on (活动场次, 参加人数 …), named for display."""
+
+    key: Key
+    name: Text
+    name_en: str = ""
+    unit: str = ""
+
+
 class Catalogue(Strict):
     kind: Literal["catalogue"]
     categories: list[Category]
     attributes: list[AttributeDef] = []
+    measures: list[Measure] = []
 
     @model_validator(mode="after")
     def _unique(self):
@@ -770,6 +780,7 @@ class Call(Strict):
     defaults: Common = Common()
     review: Review = Review()
     categories: list[Category] = []  # extra categories a new issuer brings
+    measures: list[Measure] = []  # extra task measures a new notice brings
     forms: list[FormTemplate] = []
     annexes: list[Annex] = []  # 附件 that are documents, not forms (管理办法 …)
     project_types: list[ProjectType] = Field(min_length=1)
@@ -797,6 +808,17 @@ class Call(Strict):
 
     def form_for(self, ptype: ProjectType) -> FormTemplate | None:
         return next((f for f in self.forms if f.code == ptype.form), None)
+
+    def referenced_measures(self) -> list[tuple[str, str]]:
+        """(path, key) of every measure the call's tasks set a minimum on."""
+        out: list[tuple[str, str]] = []
+        for i, t in enumerate(self.project_types):
+            for j, task in enumerate(t.tasks):
+                out.extend((f"project_types[{i}].tasks[{j}].minimums.{k}", k) for k in task.minimums)
+            for k_, tr in enumerate(t.tracks):
+                for j, task in enumerate(tr.tasks):
+                    out.extend((f"project_types[{i}].tracks[{k_}].tasks[{j}].minimums.{k}", k) for k in task.minimums)
+        return out
 
     def category_codes(self) -> set[str]:
         return {c.code for c in self.categories}
@@ -828,7 +850,8 @@ class Call(Strict):
         return out
 
 
-def cross_checks(doc: Call, known_categories: set[str] | None = None) -> list[tuple[str, str]]:
+def cross_checks(doc: Call, known_categories: set[str] | None = None,
+                 known_measures: set[str] | None = None) -> list[tuple[str, str]]:
     """Checks across parts of a call (unique codes, form references, known categories), each with the
     exact path of the offending value."""
     problems: list[tuple[str, str]] = []
@@ -860,6 +883,10 @@ def cross_checks(doc: Call, known_categories: set[str] | None = None) -> list[tu
     if known_categories is not None:
         known = known_categories | doc.category_codes()
         problems.extend((p, f"未知的申报单位类别 {c!r}") for p, c in doc.referenced_categories() if c not in known)
+    if known_measures is not None:
+        known_m = known_measures | {m.key for m in doc.measures}
+        problems.extend((p, f"未知的任务指标 {k!r}（请在 catalogue 的 measures 或本通知的 measures 中定义）")
+                        for p, k in doc.referenced_measures() if k not in known_m)
     return problems
 
 
@@ -959,7 +986,8 @@ def parse_yaml(text: str, filename: str) -> dict:
     return data
 
 
-def validate_document(data: dict, filename: str, known_categories: set[str] | None = None) -> Call | Catalogue:
+def validate_document(data: dict, filename: str, known_categories: set[str] | None = None,
+                      known_measures: set[str] | None = None) -> Call | Catalogue:
     kind = data.get("kind")
     model = {"call": Call, "catalogue": Catalogue}.get(kind)
     if model is None:
@@ -969,14 +997,15 @@ def validate_document(data: dict, filename: str, known_categories: set[str] | No
     except ValidationError as exc:
         raise CallFormatError(filename, problems_from(exc)) from None
     if isinstance(doc, Call):
-        problems = cross_checks(doc, known_categories)
+        problems = cross_checks(doc, known_categories, known_measures)
         if problems:
             raise CallFormatError(filename, problems)
     return doc
 
 
-def load_text(text: str, filename: str, known_categories: set[str] | None = None) -> Call | Catalogue:
-    return validate_document(parse_yaml(text, filename), filename, known_categories)
+def load_text(text: str, filename: str, known_categories: set[str] | None = None,
+              known_measures: set[str] | None = None) -> Call | Catalogue:
+    return validate_document(parse_yaml(text, filename), filename, known_categories, known_measures)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -986,13 +1015,16 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
     known: set[str] = set()
+    measures: set[str] = set()
     for p in paths:
         if p.name.startswith("catalogue"):
-            known |= {c.code for c in load_text(p.read_text("utf-8"), str(p)).categories}
+            cat = load_text(p.read_text("utf-8"), str(p))
+            known |= {c.code for c in cat.categories}
+            measures |= {m.key for m in cat.measures}
     status = 0
     for p in paths:
         try:
-            doc = load_text(p.read_text("utf-8"), str(p), known or None)
+            doc = load_text(p.read_text("utf-8"), str(p), known or None, measures or None)
         except CallFormatError as exc:
             print(exc)
             status = 1

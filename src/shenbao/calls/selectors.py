@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -237,14 +237,6 @@ def type_views(call: Call) -> list[TypeView]:
 
 # --- words for the values of the format (display only; unknown values show as they are) ----------------
 
-MEASURES = {
-    "events": _lazy("活动（场/次）"), "participants": _lazy("参加人数"), "countries": _lazy("境外国家（地区）数"),
-    "student_teams": _lazy("学生团队数"), "journals": _lazy("期刊数"), "organisations": _lazy("新建组织数"),
-    "experts": _lazy("专家人数"), "speakers": _lazy("专家报告人数"), "hours": _lazy("时长（小时）"),
-    "half_days": _lazy("时长（半天）"), "societies": _lazy("参与学会或单位数"), "enterprises": _lazy("服务企业（园区）数"),
-    "services": _lazy("科技服务次数"), "visits": _lazy("入企服务次数"), "reports": _lazy("报告（份）"),
-    "foreign_participants": _lazy("境外参会人数"), "members": _lazy("会员数"), "teams": _lazy("团队数"),
-}
 TYPE_KINDS = {"post_funded": _lazy("后资助"), "commissioned": _lazy("定向委托"), "continued": _lazy("连续支持")}
 CHANNELS = {"online": _lazy("网上申报"), "email": _lazy("电子邮件"), "post": _lazy("邮寄"), "in_person": _lazy("现场报送")}
 CONTRACTS = {"contract": _lazy("签订项目合同书后拨款"), "task_book": _lazy("签订项目任务书后拨款")}
@@ -260,10 +252,19 @@ def _num(v) -> str:
     return f"{v:g}" if v is not None else ""
 
 
-def task_views(tasks: list[schema.Task]) -> list[dict]:
+def measure_names() -> dict[str, str]:
+    """Display names of task measures, from the catalogue and the call files (data, not code)."""
+    from shenbao.calls.models import Measure
+
+    english = translation.get_language() == "en"
+    return {m.key: (m.name_en if english and m.name_en else m.name) for m in Measure.objects.all()}
+
+
+def task_views(tasks: list[schema.Task], names: dict[str, str] | None = None) -> list[dict]:
+    names = measure_names() if names is None and any(t.minimums for t in tasks) else (names or {})
     return [
         {"text": t.text,
-         "minimums": [(MEASURES.get(k, k), _num(v)) for k, v in t.minimums.items()],
+         "minimums": [(names.get(k, k), _num(v)) for k, v in t.minimums.items()],
          "naming": t.naming,
          "check": t.check.message if t.check else ""}
         for t in tasks

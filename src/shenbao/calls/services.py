@@ -10,7 +10,7 @@ from pathlib import Path
 from django.db import transaction
 
 from shenbao.calls import schema
-from shenbao.calls.models import Call, ProjectType, Track
+from shenbao.calls.models import Call, Measure, ProjectType, Track
 from shenbao.core import audit
 from shenbao.core.decisions import require
 from shenbao.forms.models import FormTemplate
@@ -63,6 +63,11 @@ def _sync_categories(categories: list[schema.Category]) -> int:
     return done
 
 
+def _sync_measures(measures: list[schema.Measure]) -> None:
+    for m in measures:
+        Measure.objects.update_or_create(key=m.key, defaults={"name": m.name, "name_en": m.name_en, "unit": m.unit})
+
+
 def load_catalogue(*, text: str, filename: str, actor=None) -> LoadResult:
     doc = schema.load_text(text, filename)
     if not isinstance(doc, schema.Catalogue):
@@ -77,6 +82,7 @@ def load_catalogue(*, text: str, filename: str, actor=None) -> LoadResult:
                 defaults={"name": a.name, "kind": a.kind, "labels": a.labels, "choices": a.choices,
                           "yearly": a.yearly or a.kind == "rating", "default": a.default},
             )
+        _sync_measures(doc.measures)
         audit.record(actor=actor, action="catalogue.load", after={"file": filename, "categories": n,
                                                                    "attributes": len(doc.attributes)})
     return LoadResult(call=None, changed=True, categories=n)
@@ -207,7 +213,8 @@ def _sync_forms(call: Call, doc: schema.Call) -> None:
 
 def validate_call_text(text: str, filename: str) -> schema.Call:
     known = set(Category.objects.values_list("code", flat=True))
-    doc = schema.load_text(text, filename, known_categories=known)
+    measures = set(Measure.objects.values_list("key", flat=True))
+    doc = schema.load_text(text, filename, known_categories=known, known_measures=measures)
     if not isinstance(doc, schema.Call):
         raise schema.CallFormatError(filename, [("kind", "须为 call")])
     return doc
@@ -221,6 +228,7 @@ def load_call(*, text: str, filename: str, actor=None, publish: bool | None = No
     with transaction.atomic():
         if doc.categories:
             _sync_categories(doc.categories)
+        _sync_measures(doc.measures)
         call = Call.objects.select_for_update().filter(code=doc.code).first()
         if call is not None and call.content_hash == digest:
             if publish is not None and (call.status == Call.Status.PUBLISHED) != publish:
