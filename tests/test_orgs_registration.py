@@ -64,19 +64,13 @@ def login(client, username, password=PASSWORD):
 # --- categories and associations offered ---------------------------------------------------------------
 
 
-def test_applicant_categories_come_from_the_calls(world):
-    # R-E1: the Liuzhou call accepts county associations, city societies, enterprise and university
-    # associations and doctoral station hosts; a finance department is no applicant
+def test_applicant_categories_come_from_the_catalogue(world):
+    # R-E1: every applicant category of the notices may register; funders and finance may not
     codes = set(selectors.applicant_categories().values_list("code", flat=True))
     assert {"city_society", "county_association", "enterprise_association", "university_association",
-            "doctoral_station_host"} <= codes
-    assert "finance_department" not in codes and "province_association" not in codes
-
-
-def test_without_calls_every_unit_category_but_top_associations(catalogue):
-    codes = set(selectors.applicant_categories().values_list("code", flat=True))
-    assert "city_society" in codes and "journal" in codes
-    assert "national_association" not in codes and "province_association" not in codes
+            "doctoral_station_host", "journal", "society_party_branch", "group_member", "society_union",
+            "non_profit", "alliance_lead", "pilot_city_association", "city_association"} <= codes
+    assert not codes & {"finance_department", "province_association", "national_association"}
 
 
 def test_home_associations_are_active_associations(world, make_org):

@@ -91,6 +91,7 @@ class Category(Strict):
     name_en: str = ""
     parent: Key | None = None
     is_association: bool = False  # 科协 (may act as home association)
+    applicant: bool = True  # units of this category may register to apply (not funders, not finance)
     level: Literal["national", "province", "city", "county", "none"] = "none"
 
 

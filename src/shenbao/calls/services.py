@@ -53,7 +53,7 @@ def _sync_categories(categories: list[schema.Category]) -> int:
             Category.objects.update_or_create(
                 code=c.code,
                 defaults={"name": c.name, "name_en": c.name_en, "parent": parent,
-                          "is_association": c.is_association, "level": c.level},
+                          "is_association": c.is_association, "level": c.level, "applicant": c.applicant},
             )
             pending.remove(c)
             done += 1

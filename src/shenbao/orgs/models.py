@@ -16,6 +16,7 @@ class Category(models.Model):
     name_en = models.CharField(max_length=100, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     is_association = models.BooleanField(default=False)
+    applicant = models.BooleanField("可注册为申报单位", default=True)
     level = models.CharField(max_length=20, default="none")
     order = models.PositiveIntegerField(default=0)
 

@@ -188,25 +188,8 @@ def tree(orgs: QuerySet | None = None) -> list[tuple[Organisation, int]]:
 
 
 def applicant_categories() -> QuerySet[Category]:
-    """申报单位类别 a unit may register as: the categories the loaded calls accept (with their
-    sub-categories). Before any call is loaded: every category except national and province associations."""
-    from shenbao.calls.models import Call
-
-    named: set[str] = set()
-    for call in Call.objects.all():
-        try:
-            refs = call.document.referenced_categories()
-        except Exception:  # noqa: S112 - a call whose stored spec no longer parses names nothing here
-            continue
-        named |= {code for path, code in refs if ".eligibility.groups" in path}
-    if not named:
-        return Category.objects.exclude(is_association=True, level__in=["national", "province"])
-    codes, frontier = set(named), set(named)
-    while frontier:
-        children = set(Category.objects.filter(parent__code__in=frontier).values_list("code", flat=True))
-        frontier = children - codes
-        codes |= frontier
-    return Category.objects.filter(code__in=codes)
+    """申报单位类别 a unit may register as: those the catalogue marks as applicants (R-E1)."""
+    return Category.objects.filter(applicant=True)
 
 
 def home_associations() -> QuerySet[Organisation]:
