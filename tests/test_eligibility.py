@@ -249,6 +249,20 @@ def test_hunan_commissioned_items_accept_only_the_named_unit(load_call, make_org
     assert names_match(hengyang, "衡阳市科协") and not names_match(changsha, "衡阳市科协")
 
 
+def test_hunan_alliance_items_accept_the_lead_unit_identified_by_its_role(load_call, make_org):
+    # R-C7: 申报主体：联盟牵头单位 of two named alliances — the notice names a role, not a unit
+    call = load_call("hunan2024")
+    when = at(2024, 6, 1, 10, 0)
+    lead = make_org("湖南省中小企业服务中心", "alliance_lead", parent=call.issuer,
+                    attrs=[{"key": "leads_alliance", "value": "检验检测科技创新联盟"}])
+    other_lead = make_org("湖南省人工智能产业联盟秘书处", "alliance_lead", parent=call.issuer,
+                          attrs=[{"key": "leads_alliance", "value": "人工智能产业联盟"}])
+    assert check(org=lead, call=call, project_type="1-2", at=when).ok
+    verdict = check(org=other_lead, call=call, project_type="1-2", at=when)
+    assert verdict.codes == ["named_only"]
+    assert "专精特新科技创新联盟牵头单位、检验检测科技创新联盟牵头单位" in verdict.reasons[0].message
+
+
 # --- R-E6: no repeat of content funded in the past two years ---------------------------------------------
 
 FUNDED_TITLE = "衡阳市“科创中国”试点城市建设"

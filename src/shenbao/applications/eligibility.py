@@ -247,13 +247,18 @@ def _who_rules(*, org: Organisation, lineage: Sequence[str], env: dict[str, Any]
     return out
 
 
-def _named_rule(org: Organisation,
-                ptype: schema.ProjectType) -> tuple[list[Reason], schema.NamedApplicant | None]:
-    """R-C7: commissioned and continued items accept only the units they name."""
+def _named_rule(org: Organisation, ptype: schema.ProjectType,
+                env: dict[str, Any]) -> tuple[list[Reason], schema.NamedApplicant | None]:
+    """R-C7: commissioned and continued items accept only the units they name (by name, or by a role
+    that a CEL condition on the unit's attributes identifies)."""
     named = ptype.named_applicants
     if not named:
         return [], None
-    found = next((a for a in named if names_match(org, a.name)), None)
+
+    def matches(a: schema.NamedApplicant) -> bool:
+        return _cel_holds(a.when, env)[0] if a.when else names_match(org, a.name)
+
+    found = next((a for a in named if matches(a)), None)
     if found is not None:
         return [], found
     bases = {a.basis for a in named}
@@ -453,7 +458,7 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
 
     env = {"org": facts.context, "call": {"code": doc.code, "year": doc.year}}
     # R-C7, else R-E1 / R-E2 / within_issuer
-    named_reasons, named = _named_rule(org, ptype)
+    named_reasons, named = _named_rule(org, ptype, env)
     if ptype.named_applicants:
         reasons.extend(named_reasons)
     else:

@@ -401,10 +401,17 @@ class EligibleGroup(Strict):
 
 
 class NamedApplicant(Strict):
-    """定向委托 / 连续支持: the only applicant(s) a type accepts (C7)."""
+    """定向委托 / 连续支持: the only applicant(s) a type accepts (C7). A unit named by its role rather
+    than its name (专精特新科技创新联盟牵头单位) is identified by `when`, a CEL condition on `org`."""
 
     name: Text
     basis: Literal["commissioned", "continued", "named"] = "named"
+    when: str | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _cel(cls, v):
+        return _check_expr(v, ELIGIBILITY_ROOTS) if v else v
 
 
 class Joint(Strict):
