@@ -228,7 +228,7 @@ def fill(form: schema.FormTemplate, ptype: schema.ProjectType) -> tuple[dict, li
             person = {}
             for part in f.parts:
                 if part == "full_time":
-                    person[part] = True
+                    person[part] = "full_time"
                     expect.extend(["☑专职", "☐兼职"])
                 else:
                     person[part] = f"王{i}{part[:2]}"
@@ -265,8 +265,12 @@ def fill(form: schema.FormTemplate, ptype: schema.ProjectType) -> tuple[dict, li
             values[f.key] = [f"实施方案{i}.pdf"]
             expect.append(f"实施方案{i}.pdf")
         elif k == "opinion":
-            values[f.key] = f"同意申报{i}，情况属实。"
-            expect.append(values[f.key])
+            values[f.key] = {"text": f"同意申报{i}，情况属实。", "signer": f"赵{i}", "date": f"2026-03-2{i % 10}"}
+            expect.append(values[f.key]["text"])
+            if f.signer:
+                expect.append(f"{f.signer}：赵{i}")
+            if f.date:
+                expect.append(f"2026年3月2{i % 10}日")
 
     for f in form.all_fields():
         one(f)
@@ -294,7 +298,7 @@ def test_filled_form_specific_values(load_call):
     ptype = call.types.get(code="2026-1")
     values = {
         "applicant_unit": "柳州市机械工程学会",
-        "secretary_general": {"name": "李香慧", "phone": "0772-2629066", "full_time": False},
+        "secretary_general": {"name": "李香慧", "phone": "0772-2629066", "full_time": "part_time"},
         "project_contact": {"name": "陈彤", "phone": "17344255505", "wechat": "chentong_lz"},
         "work_summary": "学会坚持党建引领，" * 60,  # 540 characters: wraps over many lines
     }

@@ -7,15 +7,17 @@ renderer only draws blocks; what a field looks like on paper is decided here, on
 
 `values` maps field keys to values, as an application stores them:
 
-- text-like fields, long text, opinions: str; integer / number: int, Decimal, float or str;
+- text-like fields and long text: str; integer / number: int, Decimal, float or str;
 - money: whole yuan (int); it is shown in the field's (or column's) unit, yuan or 万元;
 - date: `datetime.date` or ISO text ("2026-12-31", "2026-12"); period: {"start": …, "end": …} or [start, end];
 - choice_one: the option value (for `options_from: tracks`, the track code); choice_many: a list of values;
   a follow-up field of an option has its own key at the top level;
-- person: {part: value}, e.g. {"name": "张三", "phone": "0772-…", "full_time": True};
+- person: {part: value}, e.g. {"name": "张三", "phone": "0772-…", "full_time": "full_time"} (full_time:
+  "full_time" / "part_time", or True / False);
+- opinion: {"text": …, "signer": …, "date": …} (or the text alone);
 - table: a list of rows {column key: value}, or {"rows": [...], "total": {...}} (the CEL `form` shape);
   totals not given are summed from the rows;
-- attachment: a file name, a list of names, or {"name": …} items.
+- attachment: {"name": …, "document_id": …}, a file name, or a list of either.
 
 Two keys that cannot be field keys (they start with "_") carry the rest: "_fill_date" (填表时间) and
 "_meeting" (the meeting named in a commitment's `{meeting}`).
@@ -153,16 +155,20 @@ class Opinion:
     stamp_label: str = ""
     lines: int = 4
     co_signers: tuple[str, ...] = ()  # further signature lines (期刊负责人签名 …), each dated
+    signed_by: str = ""  # the name typed after the signer line (a filled form)
+    signed_on: str = ""  # the date, printed (a filled form); blank: 年 月 日 to write in
 
     def signatures(self) -> list[tuple[str, tuple[str, ...]]]:
         """(signer line, right-aligned lines under it): the signer with the stamp and the date, then each
         co-signer with its date."""
-        date = ("年　　月　　日",) if self.date else ()
+        blank = ("年　　月　　日",) if self.date else ()
+        date = (self.signed_on,) if self.date and self.signed_on else blank
         stamp = ()
         if self.stamp_label:
             stamp = (self.stamp_label if self.stamp_label.startswith("（") else f"（{self.stamp_label}）",)
-        out = [(f"{self.signer}：" if self.signer else "", stamp + date)]
-        out.extend((f"{c}：", date) for c in self.co_signers)
+        signer = f"{self.signer}：{self.signed_by}" if self.signer else ""
+        out = [(signer, stamp + date)]
+        out.extend((f"{c}：", blank) for c in self.co_signers)
         return out
 
 
@@ -206,10 +212,6 @@ class FormLayout:
     author: str = ""  # the issuer (document metadata)
     subject: str = ""  # the call's title (document metadata)
     labels: tuple[str, ...] = field(default=(), compare=False)  # every field label, in order
-
-    def all_text(self) -> list[str]:
-        """Every label and header printed (used by tests and checks)."""
-        return list(self.labels)
 
 
 # --- formatting values ---------------------------------------------------------------------------------
@@ -463,9 +465,12 @@ def _blocks_for(f: FormField, values: dict, filled: bool, ptype: ProjectType, la
         return [t]
     if k == "opinion":
         text = f.text.replace("{meeting}", str(values.get("_meeting") or "_" * 12)) if f.text else ""
-        return [Opinion(key=f.key, label=f.label, text=text, value=cell_text("text", v), signer=f.signer,
-                        date=f.date, stamp_label=f.stamp_label or ("单位盖章" if f.stamp else ""),
-                        lines=2 if text else 4, co_signers=tuple(f.co_signers))]
+        ov = v if isinstance(v, dict) else {"text": v}
+        return [Opinion(key=f.key, label=f.label, text=text, value=cell_text("text", ov.get("text")),
+                        signer=f.signer, date=f.date,
+                        stamp_label=f.stamp_label or ("单位盖章" if f.stamp else ""),
+                        lines=2 if text else 4, co_signers=tuple(f.co_signers),
+                        signed_by=cell_text("text", ov.get("signer")), signed_on=date_text(ov.get("date")))]
     if k == "note":
         return [Note(key=f.key, label=f.label, text=" ".join(x for x in (f.text, help_text) if x))]
     text = cell_text(k, v, f.unit)
