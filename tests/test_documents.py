@@ -113,6 +113,14 @@ def test_blank_pdf_of_every_form(call):
         assert not missing, f"{where}: labels not printed: {missing}"
         if form.maker:
             assert flat(form.maker) in text, where
+        # R-F3: every opinion block with its signer line(s) and stamp
+        for f in form.all_fields():
+            if f.kind == "opinion":
+                for signer in [f.signer, *f.co_signers]:
+                    if signer:
+                        assert flat(f"{signer}：") in text, f"{where}: {f.key} signer {signer}"
+                if f.stamp_label:
+                    assert flat(f.stamp_label) in text, f"{where}: {f.key} stamp"
 
         base_fonts = set()
         sizes = set()

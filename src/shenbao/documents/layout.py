@@ -324,9 +324,20 @@ def _long_lines(f: FormField) -> int:
 
 def _help(f: FormField) -> str:
     out = f.help
-    if f.may_attach and "附" not in out:
+    if f.may_attach and "附" not in out and "加页" not in out:
         out += "（可另附页）"
     return out
+
+
+_UNIT_RE = re.compile(r"^[（(]?([^\s（）()，,。；;：:]{1,4})[）)]?$")
+
+
+def _unit_suffix(f: FormField) -> str | None:
+    """The unit a numeric field's help gives (help: 人 / （个） / 元), or None."""
+    if f.kind not in ("integer", "number", "money") or not f.help:
+        return None
+    m = _UNIT_RE.match(f.help.strip())
+    return m.group(1) if m else None
 
 
 def _blank_value(f: FormField) -> str:
@@ -474,6 +485,14 @@ def _blocks_for(f: FormField, values: dict, filled: bool, ptype: ProjectType, la
     if k == "note":
         return [Note(key=f.key, label=f.label, text=" ".join(x for x in (f.text, help_text) if x))]
     text = cell_text(k, v, f.unit)
+    suffix = _unit_suffix(f)
+    if suffix is not None:
+        # a help that is only a unit (人, 个, 元) follows the value: “12 人”, a blank “　　　　人”
+        help_text = extra_help.strip()
+        if k == "money" and suffix in UNIT_LABELS.values():
+            suffix = ""  # the money's own unit is printed already
+        if suffix:
+            text = f"{text} {suffix}" if text else ("" if filled else f"　　　　　　{suffix}")
     if not text and not filled:
         text = _blank_value(f)
     if filled and k in ("date", "period") and "年" in help_text:
