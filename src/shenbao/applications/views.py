@@ -95,6 +95,9 @@ def offers(request):
             "existing": mine_by_type.get(offer.project_type.pk, []),
             "has_form": offer.call.document.form_for(offer.project_type.document) is not None,
         })
+    for g in groups:
+        g["open"] = sum(1 for o in g["offers"] if o["offer"].verdict.ok)
+        g["refused"] = len(g["offers"]) - g["open"]
     return render(request, "applications/offers.html", {"groups": groups, "org": org,
                                                          "open_count": sum(1 for g in groups for o in g["offers"]
                                                                            if o["offer"].verdict.ok)})
