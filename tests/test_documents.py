@@ -164,7 +164,8 @@ def test_blank_docx_of_every_form(call):
             if r.find(qn("w:t")) is not None:
                 assert rfonts is not None and rfonts.get(qn("w:eastAsia")) == "宋体", where
         sizes = {int(s.get(qn("w:val"))) / 2 for s in doc.element.body.iter(qn("w:sz"))}
-        assert sizes <= ALLOWED_PT | {0.5}, f"{where}: sizes {sorted(sizes)}"  # 0.5: spacer between tables
+        assert sizes <= ALLOWED_PT, f"{where}: sizes {sorted(sizes)}"
+        assert {16.0, 10.5} <= sizes, where
         footer = "".join(t.text or "" for t in section.footer._element.iter(qn("w:t")))
         assert flat(footer) == "第1页共1页"  # PAGE / NUMPAGES fields with their placeholders
         instrs = [f.get(qn("w:instr")) for f in section.footer._element.iter(qn("w:fldSimple"))]

@@ -401,8 +401,8 @@ def _table(f: FormField, value: Any, filled: bool) -> Table:
     for i in range(n):
         data = rows_in[i] if i < len(rows_in) and isinstance(rows_in[i], dict) else {}
         cells = [cell_text(c.kind, data.get(c.key), c.unit, with_unit=False) for c in f.columns]
-        if i < len(fixed) and not cells[0]:
-            cells[0] = fixed[i]
+        if i < len(fixed):
+            cells[0] = fixed[i]  # fixed rows keep their printed names
         elif not cells[0] and filled and not data.get(first) and f.columns[0].label in ("序号", "序 号"):
             cells[0] = str(i + 1)
         rows.append(tuple(cells))
