@@ -600,6 +600,8 @@ class FormTemplate(Strict):
     fill_date: bool = True  # 填表时间： 年 月 日
     maker: str = ""  # 常德市科学技术协会 制 2022年3月
     cover: list[FormField] = []
+    # the cover fields make a page of their own (常德's 申报书); else they are lines under the title
+    cover_page: bool = False
     sections: list[Section] = Field(min_length=1)
     checks: list[Expr] = []
     note: str = ""  # 备注：项目资助不超过 3 万元

@@ -186,17 +186,14 @@ Block = Section | Line | Person | Choice | Table | Opinion | Note
 
 @dataclass(frozen=True)
 class Cover:
-    """The cover fields of a form. With a maker line (常德's 申报书: “常德市科学技术协会 制 2022年3月”)
-    they make a cover page of their own (programme line, title, 项目编号, the fields, the maker); without
-    one they are lines under the title (广西's 附表7: 申报单位（盖章）：…  填表日期：…)."""
+    """The cover fields of a form. When the template says `cover_page` (常德's 申报书) they make a cover
+    page of their own (programme line, title, 项目编号, the fields, the maker); else they are lines under
+    the title (广西's 附表7: 申报单位（盖章）：…  填表日期：…)."""
 
     programme: str
     fields: tuple[Line, ...]
     maker: str = ""
-
-    @property
-    def page(self) -> bool:
-        return bool(self.maker)
+    page: bool = False
 
 
 @dataclass(frozen=True)
@@ -528,7 +525,7 @@ def build_layout(*, call: CallDoc, project_type: ProjectType, form: FormTemplate
                 text = BLANK_DATE
             cover_fields.append(Line(key=f.key, label=f.label, value=text))
         cover = Cover(programme=call.programme if call.programme != form.title else "",
-                      fields=tuple(cover_fields), maker=form.maker)
+                      fields=tuple(cover_fields), maker=form.maker, page=form.cover_page)
     fill_date = ("填表时间：" + (date_text(vals.get("_fill_date")) or BLANK_DATE)) if form.fill_date else ""
     note = form.note
     if note and not note.startswith("备注"):
@@ -541,7 +538,7 @@ def build_layout(*, call: CallDoc, project_type: ProjectType, form: FormTemplate
         cover=cover,
         blocks=tuple(blocks),
         note=note,
-        maker=form.maker if cover is None else "",
+        maker=form.maker if not (cover and cover.page) else "",
         author=call.issuer.name,
         subject=call.title,
         labels=tuple(labels),
