@@ -111,3 +111,39 @@ def _pending_registration(home: Organisation) -> None:
         )
     except services.RegistrationError:  # e.g. no loaded call accepts city societies: no demo registration
         return
+
+
+# The five notices are real and their deadlines have passed; to walk through an application the demo also
+# publishes practice copies (【演练】) whose deadline is 30 days ahead. They are demo data only: calls/ keeps
+# the notices as published.
+PRACTICE = ["liuzhou-2026-kcfn.yaml", "guangxi-2026-tzzx.yaml", "changde-2022-xhfw.yaml"]
+
+
+def ensure_practice_calls(*, days: int = 30) -> list[str]:
+    import datetime as dt
+
+    import yaml
+    from django.conf import settings
+    from django.utils import timezone
+
+    from shenbao.calls import services
+    from shenbao.calls.models import Call
+
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    deadline = (timezone.now().astimezone(shanghai) + dt.timedelta(days=days)).replace(
+        hour=17, minute=0, second=0, microsecond=0)
+    codes = []
+    for name in PRACTICE:
+        data = yaml.safe_load((settings.CALLS_DIR / name).read_text("utf-8"))
+        code = f"{data['code']}-practice"
+        existing = Call.objects.filter(code=code).first()
+        if existing is not None and existing.deadline > timezone.now() + dt.timedelta(days=3):
+            codes.append(code)
+            continue
+        data.update(code=code, title=f"【演练】{data['title']}", deadline=deadline.isoformat(),
+                    opens_at=None, summary=f"本通知为演示用演练通知，依据原通知生成。{data.get('summary', '')}")
+        data.pop("opens_at")
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        services.load_call(text=text, filename=f"practice/{name}", publish=True)
+        codes.append(code)
+    return codes

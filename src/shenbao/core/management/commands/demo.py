@@ -18,10 +18,12 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         call_command("load_call", str(settings.CALLS_DIR), publish=True, stdout=self.stdout)
         logins = demo.ensure_demo_data()
+        practice = demo.ensure_practice_calls()
         url = f"http://{addrport}/"
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"申报平台 Shenbao: {url}"))
         self.stdout.write(f"数据库: {settings.DATABASES['default']['NAME']}")
+        self.stdout.write(f"演练通知（截止时间在30天后，可走完申报流程）：{', '.join(practice)}")
         self.stdout.write("演示账户（用户名 / 密码 / 角色）：")
         for username, password, role in logins:
             self.stdout.write(f"  {username:<16} {password:<16} {role}")
