@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from shenbao.applications import selectors, services
+from shenbao.applications import permissions, selectors, services
 from shenbao.applications.models import Application, Endorsement, Snapshot
 from shenbao.core.decisions import NotAllowed
 from shenbao.core.models import AuditEvent
@@ -342,6 +342,7 @@ def test_routed_application_goes_to_the_home_association_first(guangxi, gx_route
     app.refresh_from_db()
     assert app.status == "awaiting_endorsement" and app.endorser == city
     assert app not in selectors.received(staff)  # the funder does not see it yet
+    assert not permissions.can_view(staff, app)
     assert app in selectors.endorsement_queue(reviewer)
     with pytest.raises(NotAllowed):
         services.endorse(user=staff, application=app, opinion="同意")
@@ -351,6 +352,10 @@ def test_routed_application_goes_to_the_home_association_first(guangxi, gx_route
     endorsement = Endorsement.objects.get(application=app)
     assert endorsement.opinion == "情况属实，同意推荐。" and endorsement.organisation == city
     assert endorsement.snapshot == app.current_snapshot
+    assert permissions.can_view(staff, app)
+    # the form the funder reads carries the opinion in its 属地市科协或高校科协意见 block
+    shown = selectors.display_values(app.current_snapshot)
+    assert shown["opinion_home"]["text"] == "情况属实，同意推荐。" and shown["opinion_home"]["signer"] == "lz_home"
 
 
 def test_home_association_returns_with_a_reason(guangxi, gx_route):

@@ -83,7 +83,9 @@ def can_view(user, application) -> Decision:
         return ALLOW
     if application.endorser_id and has_role_in(user, application.endorser_id, (Role.HOME_REVIEWER,)):
         return ALLOW
-    if application.current_snapshot_id and is_funder_of(user, application):
+    # the funder sees an application once it reached them: not while its endorser still decides (R-E9)
+    if (application.current_snapshot_id and application.status != "awaiting_endorsement"
+            and is_funder_of(user, application)):
         return ALLOW
     return deny("只能查看本单位的申报，或本单位负责推荐、受理的申报")
 

@@ -189,6 +189,25 @@ def print_values(snapshot: Snapshot) -> dict:
     return values
 
 
+ENDORSER_OPINIONS = ("home_association", "university_association", "home_or_university_association")
+
+
+def display_values(snapshot: Snapshot) -> dict:
+    """The values shown on screen for a submitted version: the printed ones, with the endorsing
+    association's opinion in the form's opinion block for it (R-E9: the funder sees the endorsement)."""
+    values = print_values(snapshot)
+    endorsement = snapshot.endorsements.filter(decision="endorse").select_related("reviewer").order_by("-at").first()
+    if endorsement is None:
+        return values
+    app = snapshot.application
+    form = app.call.document.form_for(app.project_type.document)
+    for f in form.all_fields() if form else []:
+        if f.kind == "opinion" and f.by in ENDORSER_OPINIONS:
+            values[f.key] = {"text": endorsement.opinion, "signer": str(endorsement.reviewer or ""),
+                             "date": timezone.localtime(endorsement.at).date().isoformat()}
+    return values
+
+
 def print_footer(snapshot: Snapshot) -> str:
     return f"版本指纹 {snapshot.short_fingerprint}… · 申报编号 {snapshot.application_id} 第 {snapshot.number} 版"
 

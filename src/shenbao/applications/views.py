@@ -149,7 +149,7 @@ def _detail_context(request, app: Application) -> dict:
         "endorsements": list(app.endorsements.select_related("organisation", "reviewer").all()),
         "history": selectors.history(app),
         "snapshots": list(app.snapshots.order_by("-number")),
-        "form_html": formdata.render(app, values=selectors.print_values(snap), editable=False) if snap else "",
+        "form_html": formdata.render(app, values=selectors.display_values(snap), editable=False) if snap else "",
         "stamped": app.call.document.submission.stamped,
         "route": None if snap else services.route_for(app),
         "default_revision_deadline": timezone.localtime(timezone.now() + dt.timedelta(days=7)).strftime("%Y-%m-%dT17:00"),
