@@ -98,6 +98,7 @@ def offers(request):
     for g in groups:
         g["open"] = sum(1 for o in g["offers"] if o["offer"].verdict.ok)
         g["refused"] = len(g["offers"]) - g["open"]
+    groups.sort(key=lambda g: g["open"] == 0)  # calls with something to apply for first (stable: by deadline)
     return render(request, "applications/offers.html", {"groups": groups, "org": org,
                                                          "open_count": sum(1 for g in groups for o in g["offers"]
                                                                            if o["offer"].verdict.ok)})
