@@ -252,3 +252,15 @@ def test_dashboard_shows_status_next_step_and_deadline(client, call, people):
     page = client.get(reverse("applications:mine")).content.decode()
     row = page[page.index(f'data-app="{app.pk}"'):]
     assert "已提交" in row and "打印申报表，签字盖章后上传扫描件" in row
+
+
+def test_check_shows_every_missing_field_without_saving(client, call, people):
+    _org, clerk, _head = people
+    app = services.create_draft(user=clerk, project_type=call.types.get(code="2026-2"))
+    login(client, clerk)
+    plain = client.get(reverse("applications:edit", args=[app.pk])).content.decode()
+    checked = client.get(reverse("applications:edit", args=[app.pk]) + "?check=1").content.decode()
+    assert 'id="err-project_name"' not in plain  # a draft is not told off for what it has not filled yet
+    assert 'id="err-project_name"' in checked and 'id="err-goals"' in checked
+    app.refresh_from_db()
+    assert app.version == 1
