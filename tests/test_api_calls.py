@@ -149,4 +149,4 @@ def test_openapi_document_describes_both_paths(client, db):
             "completion_by", "form"} <= set(ptype)
     assert {"kind", "amount", "min", "max", "total", "cap", "text"} <= set(schemas["FundingOut"]["properties"])
     assert {"kind", "n", "min", "max", "text"} <= set(schemas["QuotaOut"]["properties"])
-    assert {"quota", "funding"} <= set(schemas["TrackOut"]["properties"])
+    assert {"quota", "funding"} <= set(schemas["CallTrackOut"]["properties"])

@@ -47,7 +47,7 @@ class FundingOut(Schema):
     text: str = Field(description="经费额度，如“1—2万元/个”")
 
 
-class TrackOut(Schema):
+class CallTrackOut(Schema):
     code: str
     name: str
     quota: QuotaOut | None = None
@@ -61,7 +61,7 @@ class ProjectTypeOut(Schema):
     kind: Literal["standard", "post_funded", "commissioned", "continued"]
     quota: QuotaOut | None = None
     funding: FundingOut | None = None
-    tracks: list[TrackOut] = []
+    tracks: list[CallTrackOut] = []
     eligible_categories: list[str] = Field(description="可申报的单位类别代码（含其下级类别）")
     eligible: list[str] = Field(description="申报单位（通知原文的称谓）")
     named_applicants: list[str] = []
