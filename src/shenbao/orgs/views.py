@@ -91,13 +91,16 @@ def _link(label: str, name: str, fallback: str | None = None, *args) -> dict | N
 
 
 ROLE_LINKS = {
-    Role.APPLICANT_CLERK: [("申报通知", "calls:portal", "/"), ("我的申报", "applications:mine", None)],
+    Role.APPLICANT_CLERK: [("申报通知", "calls:portal", "/"), ("可申报项目", "applications:offers", None),
+                           ("我的申报", "applications:mine", None)],
     Role.UNIT_HEAD: [("申报通知", "calls:portal", "/"), ("本单位申报", "applications:mine", None)],
     Role.HOME_REVIEWER: [("注册单位审核", "orgs:registrations", None),
                          ("属地推荐审核", "applications:endorse", None)],
     Role.FUNDER_STAFF: [("申报通知管理", "calls:manage", "/manage/calls/"),
+                        ("收到的申报", "applications:received", None),
                         ("注册单位与单位属性", "orgs:registrations", None)],
     Role.FUNDER_LEADER: [("申报通知管理", "calls:manage", "/manage/calls/"),
+                         ("收到的申报", "applications:received", None),
                          ("注册单位", "orgs:registrations", None)],
     Role.FINANCE: [("经费管理", "projects:finance", None)],
     Role.EXPERT: [("评审任务", "review:mine", None)],
