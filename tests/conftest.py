@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from pathlib import Path
 
@@ -28,6 +29,34 @@ def credit_code(n: int | None = None) -> str:
     n = next(_serial) if n is None else n
     base = f"5145{n:013d}"  # 17 digits, then the check digit
     return base + uscc.calc_check_digit(base)
+
+
+@functools.cache
+def _catalogue_doc():
+    from shenbao.calls import schema
+
+    return schema.load_text((CALLS / "catalogue.yaml").read_text("utf-8"), "catalogue.yaml")
+
+
+def org_context(doc, *, category: str, founded_year: int = 0, max_: dict | None = None,
+                yearly_rating: dict | None = None, name: str = "测试单位", region: str = "", parent: str = "",
+                **attrs) -> dict:
+    """The eligibility context of the contract (`org`, `call`) for an applicant of `category` under the
+    call document `doc`, built by hand from calls/catalogue.yaml (no database): every catalogue attribute
+    present with its default unless given in `attrs`; `max_` and `yearly_rating` are org.max and
+    org.yearly.rating."""
+    cat = _catalogue_doc()
+    parents = {c.code: c.parent for c in cat.categories}
+    lineage, node = [], category
+    while node:
+        lineage.append(node)
+        node = parents[node]
+    return {
+        "org": {"name": name, "category": category, "categories": lineage, "region": region, "parent": parent,
+                "attrs": {a.key: a.default for a in cat.attributes} | attrs, "max": max_ or {}, "ever": {},
+                "yearly": {"rating": yearly_rating or {}}, "founded_year": founded_year},
+        "call": {"code": doc.code, "year": doc.year},
+    }
 
 
 @pytest.fixture

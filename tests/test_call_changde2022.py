@@ -9,11 +9,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 
-from shenbao.calls import schema
 from shenbao.calls.models import ProjectType
 from shenbao.core.expressions import compile_expression
+from tests.conftest import org_context
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -30,43 +29,14 @@ def doc(call):
     return call.document
 
 
-def ptype(doc, code):
-    return next(t for t in doc.project_types if t.code == code)
-
-
-def by_name(doc, name):
-    return next(t for t in doc.project_types if t.name == name)
-
-
-def fields_of(doc, code):
-    return {f.key: f for f in doc.form_for(ptype(doc, code)).all_fields()}
-
-
-def org_context(*, category="city_society", founded_year=0, **attrs):
-    """The eligibility context of the contract, every catalogue attribute present with its default."""
-    cat = schema.load_text((settings.CALLS_DIR / "catalogue.yaml").read_text("utf-8"), "catalogue.yaml")
-    parents = {c.code: c.parent for c in cat.categories}
-    lineage, node = [], category
-    while node:
-        lineage.append(node)
-        node = parents[node]
-    values = {a.key: a.default for a in cat.attributes} | attrs
-    return {
-        "org": {"name": "常德市某学会", "category": category, "categories": lineage, "region": "湖南省常德市",
-                "parent": "常德市科学技术协会", "attrs": values, "max": {}, "ever": {}, "yearly": {"rating": {}},
-                "founded_year": founded_year},
-        "call": {"code": "changde-2022-xhfw", "year": 2022},
-    }
-
-
 def unmet(doc, code, ctx):
     """The messages of the type's 申报条件 that do not hold for `ctx`."""
-    conditions = doc.effective(ptype(doc, code), "eligibility").conditions or []
+    conditions = doc.effective(doc.project_type(code), "eligibility").conditions or []
     return [c.message for c in conditions if not compile_expression(c.expr).holds(ctx)]
 
 
 def form_problems(doc, code, form):
-    t = ptype(doc, code)
+    t = doc.project_type(code)
     template = doc.form_for(t)
     ctx = {"form": form, "type": {"code": t.code, "cap": t.funding.cap}, "track": {},
            "call": {"code": doc.code, "year": doc.year}}
@@ -104,9 +74,9 @@ def test_eight_types_two_groups(call, doc):
     assert [t.name for t in doc.project_types if t.group == CAPACITY] == [
         "重点学会建设", "服务站建设", "承接政府转移职能", "学术交流", "科技服务", "重点与特色科普活动", "“会地”合作",
     ]
-    assert ptype(doc, "1").group == "学会党的建设"
+    assert doc.project_type("1").group == "学会党的建设"
     assert {t.form for t in doc.project_types if t.group == CAPACITY} == {"F3"}
-    assert ptype(doc, "1").form == "F2"
+    assert doc.project_type("1").form == "F2"
 
 
 @pytest.mark.parametrize(("name", "quota", "funding"), [
@@ -121,7 +91,7 @@ def test_eight_types_two_groups(call, doc):
 ])
 def test_quotas_and_funding(call, doc, name, quota, funding):
     # R-C2
-    t = by_name(doc, name)
+    t = doc.project_type_named(name)
     q = t.quota
     assert (q.kind, q.n if q.kind != "range" else q.min, None if q.kind != "range" else q.max) == quota
     f = t.funding
@@ -132,11 +102,11 @@ def test_quotas_and_funding(call, doc, name, quota, funding):
 
 def test_party_building_conditions(doc):
     # R-C9: a party branch exists and there is a stable venue
-    good = org_context(has_party_branch=True, has_activity_venue=True)
+    good = org_context(doc, category="city_society", has_party_branch=True, has_activity_venue=True)
     assert unmet(doc, "1", good) == []
-    no_branch = org_context(has_party_branch=False, has_activity_venue=True)
+    no_branch = org_context(doc, category="city_society", has_party_branch=False, has_activity_venue=True)
     assert unmet(doc, "1", no_branch) == ["申报条件：已成立学会党支部"]
-    assert len(unmet(doc, "1", org_context())) == 2
+    assert len(unmet(doc, "1", org_context(doc, category="city_society"))) == 2
     # the form asks the same (是否有活动阵地) and refuses “否”
     form = {"has_venue": "no", "budget_total": 5000, "own_funds": 0, "city_funds": 5000}
     assert form_problems(doc, "1", form) == ["申报条件：须有相对稳定的办公及党员活动场所"]
@@ -145,15 +115,18 @@ def test_party_building_conditions(doc):
 
 def test_key_society_founded_this_year(doc):
     # R-C9: 本年度新成立的市级学会
-    assert unmet(doc, "2-1", org_context(founded_year=2022)) == []
-    assert unmet(doc, "2-1", org_context(founded_year=2021)) == ["申报主体须为本年度新成立的市级学会"]
-    assert unmet(doc, "2-1", org_context(founded_year=0)) != []  # unknown founding date
+    def society(founded_year):
+        return org_context(doc, category="city_society", founded_year=founded_year)
+
+    assert unmet(doc, "2-1", society(2022)) == []
+    assert unmet(doc, "2-1", society(2021)) == ["申报主体须为本年度新成立的市级学会"]
+    assert unmet(doc, "2-1", society(0)) != []  # unknown founding date
 
 
 def test_eligible_categories(doc):
     # R-E1
     def cats(code):
-        return {c for g in doc.effective(ptype(doc, code), "eligibility").groups for c in g.categories}
+        return {c for g in doc.effective(doc.project_type(code), "eligibility").groups for c in g.categories}
 
     assert cats("1") == {"city_society"}
     assert cats("2-2") == {"city_society", "university_association"}
@@ -163,10 +136,10 @@ def test_eligible_categories(doc):
 
 def test_preferences(doc):
     # R-C9: “优先” facts reviewers see
-    assert doc.effective(ptype(doc, "2-5"), "eligibility").preferences == [
+    assert doc.effective(doc.project_type("2-5"), "eligibility").preferences == [
         "附有与服务单位签订合作协议或合作意向书复印件材料的优先"]
-    assert "协议书" in ptype(doc, "2-3").eligibility.preferences[0]
-    assert "省级学会、全国学会" in ptype(doc, "2-7").eligibility.preferences[0]
+    assert "协议书" in doc.project_type("2-3").eligibility.preferences[0]
+    assert "省级学会、全国学会" in doc.project_type("2-7").eligibility.preferences[0]
 
 
 def test_commitment_names_the_meeting(doc):
@@ -174,7 +147,7 @@ def test_commitment_names_the_meeting(doc):
     approval = doc.defaults.own_approval
     assert approval.meetings[0].named_by_applicant is True
     assert "经{meeting}会议研究审议" in approval.commitment
-    commitment = fields_of(doc, "2-4")["commitment"]
+    commitment = doc.form_of("2-4").fields_by_key()["commitment"]
     assert commitment.signer == "项目负责人签名"
     assert "经{meeting}会议研究审议" in commitment.text
 
@@ -182,18 +155,18 @@ def test_commitment_names_the_meeting(doc):
 def test_two_level_funder_review_and_opinion_blocks(doc):
     # R-V3, R-F3: 学会部初审 then 领导审核
     assert doc.review.funder_levels == ["学会部初审", "领导审核"]
-    f3 = fields_of(doc, "2-1")
+    f3 = doc.form_of("2-1").fields_by_key()
     assert (f3["opinion_department"].label, f3["opinion_department"].by, f3["opinion_department"].signer) == (
         "学会部初审意见", "funder_department", "负责人签名")
     assert (f3["opinion_leadership"].label, f3["opinion_leadership"].signer) == ("领导审核意见", "分管领导签名")
-    f2 = fields_of(doc, "1")
+    f2 = doc.form_of("1").fields_by_key()
     assert (f2["opinion_department"].label, f2["opinion_leadership"].signer) == ("学会部审查意见", "分管负责人签名")
     assert f2["opinion_unit"].stamp_label == "单位公章" and f2["opinion_unit"].by == "unit_head"
 
 
 def test_capacity_form_ticks_one_of_seven(doc):
     # R-F1: the 项目类型 tick of 附件3 lists the seven parts; it must match the type applied for
-    kind = fields_of(doc, "2-4")["project_kind"]
+    kind = doc.form_of("2-4").fields_by_key()["project_kind"]
     assert kind.kind == "choice_one"
     assert [o.label for o in kind.options] == [
         "重点学会建设", "服务站建设", "承接转移职能", "学术交流", "科技服务", "重点与特色科普", "会地合作"]
@@ -210,7 +183,7 @@ def test_budget_is_own_funds_plus_city_funds_within_the_cap(doc):
     assert form_problems(doc, "2-5", wrong_sum) == ["经费总预算须等于单位自筹经费与市科协“提能计划”项目经费之和"]
     over = ok | {"own_funds": 0, "city_funds": 25000}
     assert form_problems(doc, "2-5", over) == ["申请的市科协“提能计划”项目经费不得超过该类项目的经费额度"]
-    fields = fields_of(doc, "2-5")
+    fields = doc.form_of("2-5").fields_by_key()
     assert fields["budget_total"].unit == "wan"
     assert [c.label for c in fields["expenses"].columns] == ["序号", "支出项目内容", "金额", "备注"]
     assert fields["expenses"].fixed_first_column == ["1", "2", "3", "4"]
@@ -218,17 +191,17 @@ def test_budget_is_own_funds_plus_city_funds_within_the_cap(doc):
 
 def test_party_form_fields(doc):
     # R-F1, R-F2: 附件2's cover, party-building block and tick boxes
-    form = doc.form_for(ptype(doc, "1"))
+    form = doc.form_of("1")
     assert (form.label, form.title, form.maker) == ("附件2", "学会党建项目申报书", "常德市科学技术协会 制 2022年3月")
     assert [f.label for f in form.cover] == ["申报单位", "项目名称", "申报日期"]
-    fields = fields_of(doc, "1")
+    fields = doc.form_of("1").fields_by_key()
     assert [o.label for o in fields["has_venue"].options] == ["是", "否"]
     assert [o.label for o in fields["three_meetings"].options] == ["正常", "一般"]
     assert fields["party_members"].kind == "integer"
     assert fields["project_lead"].parts == ["name", "professional_title", "mobile"]
     assert [c.label for c in fields["participants"].columns] == [
         "姓名", "学会职务", "专技职称", "在项目中承担的主要工作", "备注"]
-    f3 = doc.form_for(ptype(doc, "2-1"))
+    f3 = doc.form_of("2-1")
     assert [f.label for f in f3.cover] == ["项目名称", "申报单位", "申报日期"]
     assert "项目实施主要内容" in [f.label for f in f3.all_fields()]
 
@@ -249,16 +222,16 @@ def test_completion_dates(doc):
     # R-C2: 2022年11月30日前完成; 承接政府转移职能 may follow its agreement
     for t in doc.project_types:
         assert doc.effective(t, "completion_by") == dt.date(2022, 11, 30)
-    assert "按协议书约定时间完成" in ptype(doc, "2-3").completion_text
+    assert "按协议书约定时间完成" in doc.project_type("2-3").completion_text
 
 
 def test_service_station_and_popular_science_tasks(doc):
     # R-C4: minimums; volunteer teams of 10 (societies) and 50 (university associations)
-    station = ptype(doc, "2-2")
+    station = doc.project_type("2-2")
     assert len(station.tasks) == 7
     assert any(int(t.minimums.get("experts", 0)) == 5 for t in station.tasks)
     assert station.application_materials == ["服务站筹建申请及申报表"]
-    science = ptype(doc, "2-6")
+    science = doc.project_type("2-6")
     volunteers = {tuple(t.categories): int(t.minimums["volunteers"]) for t in science.tasks if "volunteers" in t.minimums}
     assert volunteers == {("city_society",): 10, ("university_association",): 50}
     informants = {tuple(t.categories): int(t.minimums["new_science_informants"])

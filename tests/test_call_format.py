@@ -228,3 +228,37 @@ def test_task_measure_must_be_known():  # R-C4: measurable minimums name measure
     doc = schema.load_text(yaml.safe_dump(data, allow_unicode=True), FILE, known_categories=KNOWN,
                            known_measures={"events"})
     assert doc.measures[0].name == "活动场次"
+
+
+def test_lookups_by_code_name_and_key():  # R-C3, R-F1: types, tracks and form fields found by their codes
+    def extend(d):
+        d["project_types"][0]["tracks"] = [{"code": "lecture", "name": "讲座"}]
+        d["forms"][0]["sections"][0]["fields"].append(
+            {"key": "has_partner", "label": "是否联合申报", "kind": "choice_one", "options": [
+                {"value": "yes", "label": "是",
+                 "follow_up": {"key": "partner", "label": "联合单位", "kind": "text"}},
+                {"value": "no", "label": "否"}]})
+
+    doc = schema.load_text(yaml.safe_dump(mutate(extend), allow_unicode=True), FILE, known_categories=KNOWN)
+    ptype = doc.project_type("2026-1")
+    assert ptype.name == "测试项目" and doc.project_type_named("测试项目") is ptype
+    assert ptype.track("lecture").name == "讲座"
+    form = doc.form_of("2026-1")
+    assert form.code == "F1"
+    assert form.field("partner").label == "联合单位"  # a follow-up field of an option
+    assert list(form.fields_by_key()) == ["project_name", "has_partner", "partner"]
+    assert form.field_kinds() == {"project_name": "text", "has_partner": "choice_one", "partner": "text"}
+    for missing in (lambda: doc.project_type("2026-9"), lambda: doc.project_type_named("无"),
+                    lambda: ptype.track("forum"), lambda: form.field("budget")):
+        with pytest.raises(KeyError):
+            missing()
+
+
+def test_follow_up_key_repeating_a_field_key():  # R-F1: every field of a form has its own key
+    def bad(d):
+        d["forms"][0]["sections"][0]["fields"].append(
+            {"key": "has_partner", "label": "是否联合申报", "kind": "choice_one", "options": [
+                {"value": "yes", "label": "是",
+                 "follow_up": {"key": "project_name", "label": "联合单位", "kind": "text"}}]})
+
+    assert "表单 F1 的字段 key 重复：project_name" in problems_of(mutate(bad))

@@ -49,28 +49,6 @@ def doc(call):
     return call.document
 
 
-def ptype(doc, code):
-    return next(t for t in doc.project_types if t.code == code)
-
-
-def track(doc, code, track_code):
-    return next(tr for tr in ptype(doc, code).tracks if tr.code == track_code)
-
-
-def form_of(doc, code):
-    return doc.form_for(ptype(doc, code))
-
-
-def field(form, key):
-    for f in form.all_fields():
-        if f.key == key:
-            return f
-        for o in f.options:
-            if o.follow_up and o.follow_up.key == key:
-                return o.follow_up
-    raise KeyError(key)
-
-
 def labels(form):
     return [f.label for f in form.all_fields()]
 
@@ -89,7 +67,7 @@ def eligible(doc, code, org) -> tuple[bool, list[str]]:
     """Does `org` fall in one of the type's groups whose `when` holds? Returns the reasons of failed whens."""
     ctx = {"org": eligibility_context(org), "call": {"code": doc.code, "year": doc.year}}
     reasons = []
-    for g in doc.effective(ptype(doc, code), "eligibility").groups:
+    for g in doc.effective(doc.project_type(code), "eligibility").groups:
         if not set(g.categories) & set(ctx["org"]["categories"]):
             continue
         if g.when is None or compile_expression(g.when).holds(ctx):
@@ -150,7 +128,7 @@ def test_ten_types_match_the_overview_table(call, doc):
     assert len(doc.forms) == 10
     assert [f.label for f in doc.forms] == [f"附表{i}" for i in range(1, 11)]
     for code, (name, wan, quota, person, phone, mobile) in OVERVIEW.items():
-        t = ptype(doc, code)
+        t = doc.project_type(code)
         assert name in t.name, code
         total = t.funding.total
         assert total == wan * 10000, code
@@ -177,11 +155,11 @@ def test_type_rows_carry_quota_and_caps(call):
 
 def test_funding_kinds(doc):
     # R-C2
-    t4 = ptype(doc, "2023-4").funding
+    t4 = doc.project_type("2023-4").funding
     assert (t4.kind, t4.min, t4.max) == ("range", 20000, 50000)
-    t6 = ptype(doc, "2023-6").funding
+    t6 = doc.project_type("2023-6").funding
     assert (t6.kind, t6.amount) == ("fixed", 20000)  # 每类项目每个资助2万元
-    t9 = ptype(doc, "2023-9").funding
+    t9 = doc.project_type("2023-9").funding
     assert (t9.kind, t9.total) == ("pool", 150000)
 
 
@@ -190,16 +168,16 @@ def test_funding_kinds(doc):
 
 def test_tracks_of_2023_3_as_printed_on_the_form(call, doc):
     # R-C3: 附表3 申报类型, tick one
-    t = ptype(doc, "2023-3")
+    t = doc.project_type("2023-3")
     assert [tr.name for tr in t.tracks] == [
         "广西科学年会学术交流活动", "广西科学年会服务与策划", "八桂科技讲坛学术交流活动", "八桂科技讲坛服务与策划",
     ]
-    f = field(form_of(doc, "2023-3"), "track")
+    f = doc.form_of("2023-3").field("track")
     assert (f.label, f.kind, f.options_from, f.required) == ("申报类型", "choice_one", "tracks", True)
     # 年会 activities between August and October, others by 10 December
-    annual = track(doc, "2023-3", "annual_exchange")
+    annual = doc.project_type("2023-3").track("annual_exchange")
     assert (annual.events_from, annual.events_until) == (dt.date(2023, 8, 1), dt.date(2023, 10, 31))
-    assert track(doc, "2023-3", "forum_exchange").events_until == dt.date(2023, 12, 10)
+    assert doc.project_type("2023-3").track("forum_exchange").events_until == dt.date(2023, 12, 10)
     # the service tracks: 共资助4万元 each
     rows = {tr.code: tr for tr in Track.objects.filter(project_type__call=call, project_type__code="2023-3")}
     assert rows["annual_service"].cap == 40000 and rows["forum_service"].cap == 40000
@@ -210,7 +188,7 @@ def test_tracks_of_2023_3_as_printed_on_the_form(call, doc):
 
 def test_tracks_of_2023_5_may_be_combined(doc):
     # R-C3: three sub-projects with their own quota and money, 可单独或叠加申报
-    t = ptype(doc, "2023-5")
+    t = doc.project_type("2023-5")
     assert t.multiple_tracks is True
     got = [(tr.code, tr.quota.text(), tr.funding.kind, tr.funding.amount, tr.funding.min, tr.funding.max)
            for tr in t.tracks]
@@ -220,9 +198,9 @@ def test_tracks_of_2023_5_may_be_combined(doc):
         ("emerging_org", "1个", "fixed", 20000, None, None),
     ]
     # R-C4: ≥100 new enterprise associations
-    assert track(doc, "2023-5", "org_building").tasks[0].minimums == {"organisations": 100}
+    assert doc.project_type("2023-5").track("org_building").tasks[0].minimums == {"organisations": 100}
     # the form ticks many, each with its 数量（场次）; option values are the track codes
-    f = field(form_of(doc, "2023-5"), "apply_items")
+    f = doc.form_of("2023-5").field("apply_items")
     assert f.kind == "choice_many"
     assert [o.label for o in f.options] == ["推进企业科协组织建设", "赋能企业活动开展", "探索组建新兴企业科协组织"]
     assert [o.value for o in f.options] == [tr.code for tr in t.tracks]
@@ -231,34 +209,34 @@ def test_tracks_of_2023_5_may_be_combined(doc):
 
 def test_tracks_of_2023_6_and_2023_9(doc):
     # R-C3
-    assert [tr.name for tr in ptype(doc, "2023-6").tracks] == ["建立广西科协海智计划工作站开展海智活动", "服务与策划"]
-    t9 = ptype(doc, "2023-9")
+    assert [tr.name for tr in doc.project_type("2023-6").tracks] == ["建立广西科协海智计划工作站开展海智活动", "服务与策划"]
+    t9 = doc.project_type("2023-9")
     assert [(tr.quota.n, tr.funding.amount) for tr in t9.tracks] == [(1, 50000), (1, 40000), (3, 20000)]
 
 
 def test_lecture_tiers_by_who_reports(doc):
     # R-C5: 八桂科技讲坛 — academician 3万, scholar of another country 2万, else 1万; not cumulative
-    funding = track(doc, "2023-3", "forum_exchange").funding
+    funding = doc.project_type("2023-3").track("forum_exchange").funding
     assert funding.kind == "tiered"
     assert tier_amount(funding, {"academician_speakers": 1, "foreign_countries": 2}) == 30000
     assert tier_amount(funding, {"academician_speakers": 0, "foreign_countries": 1}) == 20000
     assert tier_amount(funding, {"academician_speakers": 0, "foreign_countries": 0}) == 10000
     assert tier_amount(funding, {}) == 10000
     # 广西科学年会 — academician 3万, every other session 2万 (a foreign scholar changes nothing)
-    annual = track(doc, "2023-3", "annual_exchange").funding
+    annual = doc.project_type("2023-3").track("annual_exchange").funding
     assert tier_amount(annual, {"academician_speakers": 2, "foreign_countries": 0}) == 30000
     assert tier_amount(annual, {"academician_speakers": 0, "foreign_countries": 3}) == 20000
 
 
 def test_form_collects_the_facts_the_tiers_read(doc):
     # R-C5: every project.<fact> a tier reads is a fact field of the type's form
-    form = form_of(doc, "2023-3")
+    form = doc.form_of("2023-3")
     facts = {f.key for f in form.all_fields() if f.fact}
     assert facts == {"academician_speakers", "foreign_countries"}
-    for tr in ptype(doc, "2023-3").tracks:
+    for tr in doc.project_type("2023-3").tracks:
         for tier in tr.funding.tiers:
             assert set(re.findall(r"project\.([a-z_]+)", tier.when)) <= facts
-    assert field(form, "academician_speakers").kind == "integer"
+    assert form.field("academician_speakers").kind == "integer"
     # the exchange tracks must answer them; a service track need not
     forum = {"track": {"code": "forum_exchange", "cap": 30000}, "type": {}, "call": {}}
     assert len(check_failures(form, {**forum, "form": {}})) == 2
@@ -289,10 +267,10 @@ def test_2023_1_first_class_candidate_or_rating_a_2022(doc, make_org):
 def test_categories_per_type(doc, make_org):
     # R-E1: 2023-2 only 学会党支部; 2023-9 the pilot-city association; 2023-8 supervised journals
     def cats(code):
-        return [c for g in ptype(doc, code).eligibility.groups for c in g.categories]
+        return [c for g in doc.project_type(code).eligibility.groups for c in g.categories]
 
     assert cats("2023-2") == ["society_party_branch"]
-    assert ptype(doc, "2023-2").eligibility.groups[0].label == "自治区级学会党支部"
+    assert doc.project_type("2023-2").eligibility.groups[0].label == "自治区级学会党支部"
     assert cats("2023-3") == ["province_society", "group_member", "society_union", "journal",
                               "enterprise_association", "university_association", "city_association"]
     assert cats("2023-9") == ["province_society", "enterprise_association", "pilot_city_association"]
@@ -316,7 +294,7 @@ def test_categories_per_type(doc, make_org):
 def test_unfinished_projects_and_deferrals_exclude(doc):
     # R-E5, R-P8
     for code in TYPE_CODES:
-        ex = doc.effective(ptype(doc, code), "exclusions")
+        ex = doc.effective(doc.project_type(code), "exclusions")
         assert ex.unfinished is True
         assert ex.note.startswith("无故未完成历年“提质增效”项目的单位不得申报本项目。")
         assert ex.pending_deferral is True
@@ -324,18 +302,18 @@ def test_unfinished_projects_and_deferrals_exclude(doc):
 
 def test_routing_through_the_city_association_for_2023_6(doc):
     # R-E9: 附表6 所属地市科协意见; not for 自治区级学会、高校科协 under “服务与策划”
-    routes = ptype(doc, "2023-6").routing
+    routes = doc.project_type("2023-6").routing
     assert [(r.categories, r.tracks, r.by) for r in routes] == [
         (["enterprise_association"], None, "home_association"),
         (["province_society", "university_association"], ["station"], "home_association"),
     ]
-    opinion = field(form_of(doc, "2023-6"), "opinion_home")
+    opinion = doc.form_of("2023-6").field("opinion_home")
     assert (opinion.label, opinion.by, opinion.signer, opinion.stamp_label) == (
         "所属地市科协意见", "home_association", "单位负责人签字", "单位盖章")
     assert "服务与策划" in opinion.help
     for code in TYPE_CODES:
         if code != "2023-6":
-            assert not doc.effective(ptype(doc, code), "routing"), code
+            assert not doc.effective(doc.project_type(code), "routing"), code
 
 
 # --- forms (R-F1, R-F2, R-F3) ---------------------------------------------------------------------------
@@ -343,21 +321,21 @@ def test_routing_through_the_city_association_for_2023_6(doc):
 
 def test_form_1_society_capacity(doc):
     # R-F2: officers, full-/part-time, finance rules, staff and members, 1200字 summary
-    form = form_of(doc, "2023-1")
+    form = doc.form_of("2023-1")
     assert form.title == "2023年学会能力提升示范项目申报表"
     assert labels(form)[:7] == ["项目承担单位", "通信地址", "学会理事长", "学会法人", "学会秘书长", "项目负责人", "项目联系人"]
-    assert field(form, "project_contact").parts == ["name", "mobile", "wechat"]
-    sg = field(form, "secretary_general_status")
+    assert form.field("project_contact").parts == ["name", "mobile", "wechat"]
+    sg = form.field("secretary_general_status")
     assert [o.label for o in sg.options] == ["专职", "兼职"]
-    assert field(form, "deputy_secretary_general").parts == ["name", "office_phone", "mobile"]
-    assert field(form, "finance_rules_name").label == "财务制度名称"
-    staffing = field(form, "staffing")
+    assert form.field("deputy_secretary_general").parts == ["name", "office_phone", "mobile"]
+    assert form.field("finance_rules_name").label == "财务制度名称"
+    staffing = form.field("staffing")
     assert staffing.fixed_first_column == ["社会聘用人员", "退休返聘", "行政事业编制在职人员"]
     assert [c.label for c in staffing.columns] == ["人员类别", "人数", "其中党员"]
-    summary = field(form, "work_summary")
+    summary = form.field("work_summary")
     assert summary.max_chars == 1200
     assert summary.label == "学会服务创新、服务社会和政府事务、服务科技工作者、自身建设工作总结综述"
-    opinion = field(form, "opinion_society")
+    opinion = form.field("opinion_society")
     assert (opinion.label, opinion.signer, opinion.stamp, opinion.stamp_label) == ("学会意见", "学会负责人签名", True, "单位盖章")
     ok = {"office_staff": 5, "insured_staff": 5, "individual_members": 300, "paid_individual_members": 200,
           "institutional_members": 10, "paid_institutional_members": 10,
@@ -372,45 +350,45 @@ def test_form_1_society_capacity(doc):
 
 def test_form_10_popsci_summary_limit(doc):
     # R-F2: 学会2022年开展科普工作总结综述（800字内）
-    form = form_of(doc, "2023-10")
+    form = doc.form_of("2023-10")
     assert form.title == "2023年学会科普能力提升示范项目申报表"
-    assert field(form, "popsci_summary").max_chars == 800
-    assert field(form, "address").label == "通信地址及邮编"
+    assert form.field("popsci_summary").max_chars == 800
+    assert form.field("address").label == "通信地址及邮编"
 
 
 def test_common_blocks_and_opinions(doc):
     # R-F1, R-F3: the recurring blocks, and who signs each opinion
-    f2 = form_of(doc, "2023-2")
+    f2 = doc.form_of("2023-2")
     assert labels(f2) == ["项目名称", "项目承担单位", "联系地址", "学会党组织负责人", "项目负责人", "项目联系人",
                           "项目重点计划", "经费预算和配套经费来源", "实施项目的能力和基础", "学会党组织意见"]
-    assert field(f2, "opinion_party").signer == "党组织负责人签名"
-    f3 = field(form_of(doc, "2023-3"), "opinion_unit")
+    assert f2.field("opinion_party").signer == "党组织负责人签名"
+    f3 = doc.form_of("2023-3").field("opinion_unit")
     assert (f3.signer, f3.co_signers) == ("单位负责人签名", ["期刊编辑部负责人签名"])
-    assert field(form_of(doc, "2023-4"), "project_name").label == "活动名称"
-    assert field(form_of(doc, "2023-5"), "opinion_unit").signer == "科协负责人签名"
-    assert field(form_of(doc, "2023-5"), "project_lead").parts == ["name", "position", "mobile", "fax"]
-    f6 = form_of(doc, "2023-6")
-    assert field(f6, "project_contact").parts == ["name", "position", "phone", "email", "wechat"]
+    assert doc.form_of("2023-4").field("project_name").label == "活动名称"
+    assert doc.form_of("2023-5").field("opinion_unit").signer == "科协负责人签名"
+    assert doc.form_of("2023-5").field("project_lead").parts == ["name", "position", "mobile", "fax"]
+    f6 = doc.form_of("2023-6")
+    assert f6.field("project_contact").parts == ["name", "position", "phone", "email", "wechat"]
     assert [f.key for f in f6.all_fields() if f.kind == "opinion"] == ["opinion_unit", "opinion_home"]
-    f8 = form_of(doc, "2023-8")
-    assert field(f8, "project_lead").parts == ["name", "position", "phone", "fax", "email"]
+    f8 = doc.form_of("2023-8")
+    assert f8.field("project_lead").parts == ["name", "position", "phone", "fax", "email"]
     assert [s.title for s in f8.sections if s.title] == ["科技期刊主管、主办单位"]
-    o8 = field(f8, "opinion_unit")
+    o8 = f8.field("opinion_unit")
     assert (o8.label, o8.signer, o8.co_signers) == ("学会/编辑部意见", "学会/编辑部负责人签名", ["期刊负责人签名"])
-    assert field(form_of(doc, "2023-9"), "plan").label == "项目实施方案"
-    assert field(form_of(doc, "2023-7"), "plan").label == "按照项目任务制定实施方案"
+    assert doc.form_of("2023-9").field("plan").label == "项目实施方案"
+    assert doc.form_of("2023-7").field("plan").label == "按照项目任务制定实施方案"
 
 
 def test_form_checks_for_6_and_5(doc):
     # R-F2: 海智专家（团队）情况介绍 — not needed for “服务与策划”; 附表5 ticks at least one item with its count
-    f6 = form_of(doc, "2023-6")
+    f6 = doc.form_of("2023-6")
     station = {"track": {"code": "station", "cap": 20000}, "type": {}, "call": {}}
     planning = {"track": {"code": "planning", "cap": 20000}, "type": {}, "call": {}}
     assert check_failures(f6, {**station, "form": {}}) == [
         "申报“建立广西科协海智计划工作站开展海智活动”类型的，须填写海智专家（团队）情况介绍"]
     assert check_failures(f6, {**station, "form": {"overseas_experts": "某海外专家团队"}}) == []
     assert check_failures(f6, {**planning, "form": {}}) == []
-    f5 = form_of(doc, "2023-5")
+    f5 = doc.form_of("2023-5")
     ctx = {"track": {}, "type": {}, "call": {}}
     assert check_failures(f5, {**ctx, "form": {"apply_items": []}}) == ["请至少勾选一个申报项目"]
     assert check_failures(f5, {**ctx, "form": {"apply_items": ["org_building", "empowerment"],
@@ -424,20 +402,20 @@ def test_form_checks_for_6_and_5(doc):
 
 def test_tasks_with_minimums_and_names(doc):
     # R-C4
-    t1 = ptype(doc, "2023-1").tasks
+    t1 = doc.project_type("2023-1").tasks
     assert any(t.minimums == {"experts": 3} for t in t1)  # 不少于3名专家的科技服务团
     assert any(t.minimums == {"enterprises": 3} for t in t1)  # 深入不少于3家企业（园区）
     assert any(t.naming == ["八桂科技讲坛"] for t in t1)
     assert any(t.minimums == {"organisations": 2} for t in t1)  # 至少2个“学会工作站”
-    t2 = ptype(doc, "2023-2").tasks
+    t2 = doc.project_type("2023-2").tasks
     assert any(t.minimums == {"events": 2} and t.naming == ["党旗领航——学会专家走基层"] for t in t2)
-    t8 = ptype(doc, "2023-8").tasks
+    t8 = doc.project_type("2023-8").tasks
     assert t8[0].minimums == {"events": 1, "journals": 10}  # 不少于10家区内省级科技期刊
 
 
 def test_video_due_before_the_end(doc):
     # R-C8: a 60–120 s original video due 2023-07-30; late means the project is not completed
-    (video,) = ptype(doc, "2023-10").deliverables
+    (video,) = doc.project_type("2023-10").deliverables
     assert video.due == dt.date(2023, 7, 30)
     assert video.hard is True
     assert (video.min_seconds, video.max_seconds) == (60, 120)
@@ -447,7 +425,7 @@ def test_video_due_before_the_end(doc):
 
 def test_acceptance_per_type(doc):
     # R-P7: within 10 working days after the event for 2023-3, by 12月10日 otherwise; 4 paper + 1 electronic
-    acc3 = doc.effective(ptype(doc, "2023-3"), "acceptance")
+    acc3 = doc.effective(doc.project_type("2023-3"), "acceptance")
     assert acc3.due.working_days_after_event == 10 and acc3.due.date is None
     assert (acc3.paper_copies, acc3.electronic_copies) == (4, 1)
     photos = next(m for m in acc3.materials if m.code == "photos")
@@ -458,27 +436,27 @@ def test_acceptance_per_type(doc):
     for code in TYPE_CODES:
         if code == "2023-3":
             continue
-        acc = doc.effective(ptype(doc, code), "acceptance")
+        acc = doc.effective(doc.project_type(code), "acceptance")
         assert acc.due.date == dt.date(2023, 12, 10), code
         assert (acc.paper_copies, acc.electronic_copies) == (4, 1), code
     # 2023-2: 相片（3-5张）per activity
-    p2 = next(m for m in ptype(doc, "2023-2").acceptance.materials if m.code == "photos")
+    p2 = next(m for m in doc.project_type("2023-2").acceptance.materials if m.code == "photos")
     assert (p2.min_count, p2.max_count) == (3, 5)
     # 2023-10: five kinds of photo, two each, at most 20
-    p10 = next(m for m in ptype(doc, "2023-10").acceptance.materials if m.code == "photos")
+    p10 = next(m for m in doc.project_type("2023-10").acceptance.materials if m.code == "photos")
     assert p10.max_count == 20 and [k.name for k in p10.kinds][-1] == "线上科普截图"
     # 2023-5: materials owed by one sub-project only
-    m5 = {m.code: m.tracks for m in ptype(doc, "2023-5").acceptance.materials}
+    m5 = {m.code: m.tracks for m in doc.project_type("2023-5").acceptance.materials}
     assert m5["legal_certificate"] == ["emerging_org"] and m5["acceptance_form"] == []
     # completion deadlines
-    assert doc.effective(ptype(doc, "2023-1"), "completion_by") == dt.date(2023, 12, 31)
-    assert doc.effective(ptype(doc, "2023-4"), "completion_by") == dt.date(2023, 12, 10)
+    assert doc.effective(doc.project_type("2023-1"), "completion_by") == dt.date(2023, 12, 31)
+    assert doc.effective(doc.project_type("2023-4"), "completion_by") == dt.date(2023, 12, 10)
 
 
 def test_post_award_rules(doc):
     # R-P1, R-P2: contract, then one-off disbursement; R-P4, R-P5: change requests, spot checks, recovery
     for code in TYPE_CODES:
-        pa = doc.effective(ptype(doc, code), "post_award")
+        pa = doc.effective(doc.project_type(code), "post_award")
         assert pa.contract == "contract", code
         assert pa.disbursement.mode == "one_off", code
         assert pa.spot_checks is True and pa.recovery is True, code
@@ -486,12 +464,12 @@ def test_post_award_rules(doc):
         # R-P3: never assets, investment, donations, sponsorship
         assert {"assets", "investment", "donation", "sponsorship"} <= set(pa.spending.forbidden), code
     # R-P3: 党建强会 — no internal labour, travel at most 50%
-    s2 = doc.effective(ptype(doc, "2023-2"), "post_award").spending
+    s2 = doc.effective(doc.project_type("2023-2"), "post_award").spending
     assert "labour" in s2.forbidden
     assert s2.travel_max_share == Decimal("0.5")
-    assert doc.effective(ptype(doc, "2023-1"), "post_award").spending.travel_max_share is None
+    assert doc.effective(doc.project_type("2023-1"), "post_award").spending.travel_max_share is None
     # R-P6: speakers and topics filed in advance; three or more countries: foreign-affairs filing
-    filings = doc.effective(ptype(doc, "2023-3"), "post_award").filings
+    filings = doc.effective(doc.project_type("2023-3"), "post_award").filings
     assert [f.authorities for f in filings] == [["自治区科协学会部（联络部）"], ["有关外事部门"]]
 
 

@@ -10,11 +10,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 
-from shenbao.calls import schema
 from shenbao.calls.models import Track
 from shenbao.core.expressions import compile_expression
+from tests.conftest import org_context
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,41 +28,6 @@ def call(load_call):
 @pytest.fixture
 def doc(call):
     return call.document
-
-
-def ptype(doc, code):
-    return next(t for t in doc.project_types if t.code == code)
-
-
-def track(doc, code, track_code):
-    return next(tr for tr in ptype(doc, code).tracks if tr.code == track_code)
-
-
-def form_of(doc, code):
-    return doc.form_for(ptype(doc, code))
-
-
-def field(form, key):
-    return next(f for f in form.all_fields() if f.key == key)
-
-
-def org_context(*, category="province_society", attrs=None, max_=None, yearly_rating=None):
-    """An eligibility context as the contract describes it: every catalogue attribute present."""
-    cat = schema.load_text((settings.CALLS_DIR / "catalogue.yaml").read_text("utf-8"), "catalogue.yaml")
-    defaults = {a.key: a.default for a in cat.attributes}
-    parents = {c.code: c.parent for c in cat.categories}
-    lineage, node = [], category
-    while node:
-        lineage.append(node)
-        node = parents[node]
-    return {
-        "org": {
-            "name": "测试单位", "category": category, "categories": lineage, "region": "广西壮族自治区",
-            "parent": "", "attrs": {**defaults, **(attrs or {})}, "max": max_ or {}, "ever": {},
-            "yearly": {"rating": yearly_rating or {}}, "founded_year": 0,
-        },
-        "call": {"code": "guangxi-2026-tzzx", "year": 2026},
-    }
 
 
 # --- the call -----------------------------------------------------------------------------------------
@@ -128,7 +92,7 @@ TRACK_MONEY = [
 @pytest.mark.parametrize(("code", "track_code", "qkind", "n", "fkind", "yuan"), TRACK_MONEY)
 def test_track_quota_and_funding(call, doc, code, track_code, qkind, n, fkind, yuan):
     # R-C3: a track carries its own quota and cap; R-V2: counts are plans (概览表 “立项数量 ≤”)
-    tr = track(doc, code, track_code)
+    tr = doc.project_type(code).track(track_code)
     assert (tr.quota.kind, tr.quota.n) == (qkind, n)
     assert tr.funding.kind == fkind
     assert tr.funding.cap == yuan
@@ -138,7 +102,7 @@ def test_track_quota_and_funding(call, doc, code, track_code, qkind, n, fkind, y
 
 def test_types_without_tracks_quota_and_funding(call, doc):
     # R-C2: 2026-3 约5个、每个不超过4万元; 2026-6 40个、1万元/个; 2026-7 约4个、每个不超过3万元
-    t3, t6, t7 = ptype(doc, "2026-3"), ptype(doc, "2026-6"), ptype(doc, "2026-7")
+    t3, t6, t7 = doc.project_type("2026-3"), doc.project_type("2026-6"), doc.project_type("2026-7")
     assert (t3.quota.kind, t3.quota.n, t3.funding.kind, t3.funding.max) == ("about", 5, "cap", 40000)
     assert (t6.quota.kind, t6.quota.n, t6.funding.kind, t6.funding.amount) == ("at_most", 40, "fixed", 10000)
     assert (t7.quota.kind, t7.quota.n, t7.funding.kind, t7.funding.max) == ("about", 4, "cap", 30000)
@@ -157,12 +121,12 @@ OVERVIEW = {"2026-1": (30, 20), "2026-2": (25, 12), "2026-3": (20, 5), "2026-4":
 def test_type_totals_match_the_overview_table(doc):
     # R-C2: the planned totals of the overview table are kept with each type
     for code, (wan, count) in OVERVIEW.items():
-        t = ptype(doc, code)
+        t = doc.project_type(code)
         assert t.funding.total == wan * 10000, code
         assert t.quota.n == count, code
     # where the notice is consistent, its tracks add up to the table (2026-1 is not: 20×1.5万+4万 = 34万)
     for code in ("2026-2", "2026-4", "2026-5"):
-        t = ptype(doc, code)
+        t = doc.project_type(code)
         assert sum(tr.quota.n for tr in t.tracks) == OVERVIEW[code][1]
         assert sum(tr.quota.n * tr.funding.cap for tr in t.tracks) == OVERVIEW[code][0] * 10000
 
@@ -197,7 +161,7 @@ def test_eligible_categories_per_type(doc):
 
 
 def society_rule(doc):
-    groups = doc.effective(ptype(doc, "2026-1"), "eligibility").groups
+    groups = doc.effective(doc.project_type("2026-1"), "eligibility").groups
     return next(g for g in groups if g.categories == ["province_society"])
 
 
@@ -217,28 +181,28 @@ def society_rule(doc):
 def test_society_grade_or_rating_condition(doc, label, attrs, max_, rating, eligible):
     # R-E2: 3A级（含曾获3A级）及以上等级学会或2025年度学会综合能力评价等级为A、B的学会
     rule = society_rule(doc)
-    ctx = org_context(attrs=attrs, max_=max_, yearly_rating=rating)
+    ctx = org_context(doc, category="province_society", max_=max_, yearly_rating=rating, **attrs)
     assert compile_expression(rule.when).holds(ctx) is eligible, label
     assert rule.unmet == "限3A级（含曾获3A级）及以上等级学会或2025年度学会综合能力评价等级为A、B的学会"
 
 
 def test_other_applicants_of_2026_1_are_unconditional(doc):
     # R-E2 applies to societies only: 团体会员、园区（企业）科协、高校科协、市科协 need no grade
-    groups = doc.effective(ptype(doc, "2026-1"), "eligibility").groups
+    groups = doc.effective(doc.project_type("2026-1"), "eligibility").groups
     assert [g.when for g in groups if g.categories != ["province_society"]] == [None] * 4
 
 
 def test_journal_and_station_conditions(doc):
     # R-E1: 自治区科协主管主办的科技期刊; 已获批试点建设的博士创新站建站单位
-    journal = next(g for g in doc.effective(ptype(doc, "2026-5"), "eligibility").groups
+    journal = next(g for g in doc.effective(doc.project_type("2026-5"), "eligibility").groups
                    if g.categories == ["journal"])
     cond = compile_expression(journal.when)
-    assert cond.holds(org_context(category="journal", attrs={"supervised_journal": True}))
-    assert not cond.holds(org_context(category="journal"))
-    station = doc.effective(ptype(doc, "2026-6"), "eligibility").groups[0]
+    assert cond.holds(org_context(doc, category="journal", supervised_journal=True))
+    assert not cond.holds(org_context(doc, category="journal"))
+    station = doc.effective(doc.project_type("2026-6"), "eligibility").groups[0]
     cond = compile_expression(station.when)
-    assert cond.holds(org_context(category="doctoral_station_host", attrs={"station_pilot": True}))
-    assert not cond.holds(org_context(category="doctoral_station_host"))
+    assert cond.holds(org_context(doc, category="doctoral_station_host", station_pilot=True))
+    assert not cond.holds(org_context(doc, category="doctoral_station_host"))
     assert station.unmet == "限已获批试点建设的博士创新站建站单位"
 
 
@@ -260,7 +224,7 @@ def test_home_or_university_opinion_for_2026_4_only(doc):
     routing = {t.code: doc.effective(t, "routing") for t in doc.project_types}
     assert [r.by for r in routing.pop("2026-4")] == ["home_or_university_association"]
     assert all(not r for r in routing.values())
-    opinion = field(form_of(doc, "2026-4"), "opinion_home")
+    opinion = doc.form_of("2026-4").field("opinion_home")
     assert opinion.label == "属地市科协或高校科协意见"
     assert (opinion.kind, opinion.by, opinion.signer, opinion.stamp) == (
         "opinion", "home_or_university_association", "单位负责人签字", True)
@@ -271,21 +235,23 @@ def test_home_or_university_opinion_for_2026_4_only(doc):
 
 def test_naming_rules_and_minimums(doc):
     # R-C4: naming (“八桂科技讲坛”, “专家助企赋能”, “全国学会入桂行”) and measurable minimums
-    lecture = track(doc, "2026-1", "lecture").tasks
+    lecture = doc.project_type("2026-1").track("lecture").tasks
     assert lecture[0].naming == ["八桂科技讲坛"]
     assert lecture[0].minimums == {"events": Decimal(1), "participants": Decimal(50)}
     assert "不能通过项目验收" in lecture[0].text
     assert lecture[1].naming == ["专家助企赋能"]
-    national = track(doc, "2026-2", "national_society").tasks
+    national = doc.project_type("2026-2").track("national_society").tasks
     assert [t.naming for t in national] == [["全国学会入桂行"], ["专家助企赋能"]]
     assert all("不能通过验收" in t.text for t in national)
-    intl = track(doc, "2026-3", "international").tasks[0]
+    intl = doc.project_type("2026-3").track("international").tasks[0]
     assert intl.minimums == {"events": 1, "countries": 3, "participants": 100}
     assert "不含港澳台" in intl.text
-    assert track(doc, "2026-3", "cross_regional").tasks[0].minimums["participants"] == 100
-    assert track(doc, "2026-4", "competition").tasks[0].minimums == {"events": 1, "student_teams": 20}
-    assert track(doc, "2026-5", "demonstration").tasks[0].minimums == {"events": 1, "journals": 10}
-    assert ptype(doc, "2026-6").tasks[0].minimums == {"events": 2}
+    assert doc.project_type("2026-3").track("cross_regional").tasks[0].minimums["participants"] == 100
+    competition = doc.project_type("2026-4").track("competition")
+    assert competition.tasks[0].minimums == {"events": 1, "student_teams": 20}
+    demonstration = doc.project_type("2026-5").track("demonstration")
+    assert demonstration.tasks[0].minimums == {"events": 1, "journals": 10}
+    assert doc.project_type("2026-6").tasks[0].minimums == {"events": 2}
     # every type but 2026-3 and 2026-5 has a task named “专家助企赋能”
     named = {t.code for t in doc.project_types
              for task in [*t.tasks, *(task for tr in t.tracks for task in tr.tasks)]
@@ -298,16 +264,16 @@ def test_naming_rules_and_minimums(doc):
 
 def test_form_1_fields_as_printed(call, doc):
     # R-F1: 附表1 “八桂科技讲坛”学术交流项目申报表
-    form = form_of(doc, "2026-1")
+    form = doc.form_of("2026-1")
     assert (form.label, form.title, form.fill_date) == ("附表1", "“八桂科技讲坛”学术交流项目申报表", True)
     assert [f.label for f in form.all_fields()] == [
         "项目名称", "申报类型", "项目承担单位", "联系地址", "项目负责人", "项目联系人", "计划完成时间",
         "项目目标、预期成果", "项目实施方案", "经费预算和配套经费来源", "项目承担单位意见",
     ]
-    assert field(form, "track").options_from == "tracks" and field(form, "track").help == "（请在□勾处选）"
-    assert field(form, "project_lead").parts == ["name", "position", "phone"]
-    assert field(form, "project_contact").parts == ["name", "position", "phone", "wechat"]
-    opinion = field(form, "opinion_unit")
+    assert form.field("track").options_from == "tracks" and form.field("track").help == "（请在□勾处选）"
+    assert form.field("project_lead").parts == ["name", "position", "phone"]
+    assert form.field("project_contact").parts == ["name", "position", "phone", "wechat"]
+    opinion = form.field("opinion_unit")
     assert (opinion.by, opinion.signer, opinion.stamp_label) == ("applicant", "单位负责人签名", "单位盖章")
     # the notice prints no character limits on any form
     assert all(f.max_chars is None for fm in doc.forms for f in fm.all_fields())
@@ -315,16 +281,16 @@ def test_form_1_fields_as_printed(call, doc):
 
 
 def test_form_2_plan_may_be_attached(doc):
-    form = form_of(doc, "2026-2")
-    plan = field(form, "plan")
+    form = doc.form_of("2026-2")
+    plan = form.field("plan")
     assert plan.may_attach and plan.help == "（可另附）"
-    assert field(form, "capability").label == "实施项目的能力和基础"
-    assert field(form, "opinion_unit").label == "承担单位意见"
+    assert form.field("capability").label == "实施项目的能力和基础"
+    assert form.field("opinion_unit").label == "承担单位意见"
 
 
 def test_form_3_international_facts_and_checks(doc):
     # R-F2: international project facts (organisers, dates, total and foreign participants by nationality)
-    form = form_of(doc, "2026-3")
+    form = doc.form_of("2026-3")
     assert form.title == "国际或跨区域科技交流合作项目申报表"
     labels = [f.label for f in form.all_fields()]
     assert labels[6:11] == ["项目基本情况", "项目主办、承办单位", "项目开展时间", "项目总人数", "外方人员国籍及人数"]
@@ -351,42 +317,42 @@ def test_form_3_international_facts_and_checks(doc):
 
 def test_form_4_and_6_opinion_blocks(doc):
     # R-F3: several opinion blocks (home/university association, leading doctor, host unit)
-    f4 = [(f.label, f.by, f.signer, f.stamp_label) for f in form_of(doc, "2026-4").all_fields()
+    f4 = [(f.label, f.by, f.signer, f.stamp_label) for f in doc.form_of("2026-4").all_fields()
           if f.kind == "opinion"]
     assert f4 == [("属地市科协或高校科协意见", "home_or_university_association", "单位负责人签字", "承担单位盖章"),
                   ("承担单位意见", "applicant", "单位负责人签字", "承担单位盖章")]
-    f6 = form_of(doc, "2026-6")
+    f6 = doc.form_of("2026-6")
     opinions = [(f.label, f.by, f.signer, f.stamp) for f in f6.all_fields() if f.kind == "opinion"]
     assert opinions == [("领衔博士意见", "leading_doctor", "签字", False),
                         ("建站单位意见", "host_unit", "单位负责人签字", True)]
-    assert field(f6, "leading_doctor").parts == ["name", "position", "phone"]
+    assert f6.field("leading_doctor").parts == ["name", "position", "phone"]
     assert not any(f.key == "track" for f in f6.all_fields())  # 附表6 has no 申报类型
 
 
 def test_form_5_journal_people(doc):
-    form = form_of(doc, "2026-5")
+    form = doc.form_of("2026-5")
     assert [f.label for f in form.all_fields()][-3:] == ["科技期刊主编", "科技期刊联系人", "单位网址及期刊网址"]
-    assert field(form, "chief_editor").parts == ["name", "phone"]
-    assert field(form, "address").label == "单位地址"
+    assert form.field("chief_editor").parts == ["name", "phone"]
+    assert form.field("address").label == "单位地址"
 
 
 def test_form_7_funding_form_with_member_and_expense_tables(doc):
     # R-F2: member table, expenditure table with a total; 备注：项目资助不超过 3 万元
-    form = form_of(doc, "2026-7")
+    form = doc.form_of("2026-7")
     assert (form.label, form.title) == ("附表7", "海智计划项目资助申报表")
     assert [(f.label, f.kind) for f in form.cover] == [("申报单位（盖章）", "text"), ("填表日期", "date")]
     assert [s.title for s in form.sections] == [
         "", "一、项目完成指标", "二、项目组织实施情况、工作总结", "三、项目负责人及项目组成员", "四、项目经费支出列表"]
-    members = field(form, "members")
+    members = form.field("members")
     assert [c.label for c in members.columns] == ["姓名", "职务/职称", "工作单位", "在本项目中承担的主要工作", "联系电话"]
-    accounts = field(form, "final_accounts")
+    accounts = form.field("final_accounts")
     assert accounts.label == "经费决算表"
     assert [(c.label, c.kind, c.unit) for c in accounts.columns] == [
         ("支出内容明细", "text", "yuan"), ("金额（万元）", "money", "wan")]
     assert accounts.fixed_first_column == ["1", "2", "3"]
     assert [(t.column, t.label) for t in accounts.totals] == [("amount", "合计")]
     assert form.note == "备注：项目资助不超过 3 万元。"
-    assert ptype(doc, "2026-7").funding.cap == 30000
+    assert doc.project_type("2026-7").funding.cap == 30000
 
 
 # --- post-funding, acceptance, post-award -------------------------------------------------------------
@@ -394,7 +360,7 @@ def test_form_7_funding_form_with_member_and_expense_tables(doc):
 
 def test_2026_7_is_post_funded(call, doc):
     # R-C6: 后资助 — work by 2026-10-31, results by 2026-11-10, experts evaluate, funding granted selectively
-    t = ptype(doc, "2026-7")
+    t = doc.project_type("2026-7")
     assert t.kind == "post_funded"
     assert call.types.get(code="2026-7").kind == "post_funded"
     assert [x.kind for x in doc.project_types].count("post_funded") == 1
@@ -407,23 +373,23 @@ def test_2026_7_is_post_funded(call, doc):
 
 def test_acceptance_materials(doc):
     # R-P7: completion 2026年11月; materials per type; R-P9: news to the funder's site and account
-    t1 = ptype(doc, "2026-1")
+    t1 = doc.project_type("2026-1")
     acc = doc.effective(t1, "acceptance")
     assert doc.effective(t1, "completion_by") == dt.date(2026, 11, 30)
     assert [m.name for m in acc.materials][:2] == ["广西壮族自治区科学技术协会项目验收表", "经费决算报告"]
     assert next(m for m in acc.materials if m.code == "news").note == "投稿邮箱：gxkxzb@126.com"
     # 2026-4: two materials owed only by projects of one track each
-    acc4 = doc.effective(ptype(doc, "2026-4"), "acceptance")
+    acc4 = doc.effective(doc.project_type("2026-4"), "acceptance")
     by_track = {m.code: m.tracks for m in acc4.materials if m.tracks}
     assert by_track == {"case_study": ["brand"], "founding_documents": ["park_building"]}
     assert acc4.due.date == dt.date(2026, 11, 30)
-    acc6 = doc.effective(ptype(doc, "2026-6"), "acceptance")
+    acc6 = doc.effective(doc.project_type("2026-6"), "acceptance")
     assert "case_study" in {m.code for m in acc6.materials}
-    assert doc.effective(ptype(doc, "2026-3"), "post_award").news == ["自治区科协网站", "自治区科协公众号"]
+    assert doc.effective(doc.project_type("2026-3"), "post_award").news == ["自治区科协网站", "自治区科协公众号"]
 
 
 def test_post_award_rules(doc):
-    pa = doc.effective(ptype(doc, "2026-1"), "post_award")
+    pa = doc.effective(doc.project_type("2026-1"), "post_award")
     assert pa.contract == "contract"  # R-P1: 签订自治区科协项目合同书后拨付
     # R-P3: 不可用于固定资产购买、对外投资、捐款赞助、奖励支出
     assert set(pa.spending.forbidden) == {"fixed_assets", "investment", "donation", "sponsorship", "rewards"}

@@ -28,17 +28,9 @@ def doc(call):
     return call.document
 
 
-def ptype(doc, code):
-    return next(t for t in doc.project_types if t.code == code)
-
-
-def by_name(doc, name):
-    return next(t for t in doc.project_types if t.name == name)
-
-
 def meeting_kinds(doc, code, lineage):
     """The meetings (E8) the first matching rule names for an applicant of `lineage` (own code + ancestors)."""
-    approval = doc.effective(ptype(doc, code), "own_approval")
+    approval = doc.effective(doc.project_type(code), "own_approval")
     for rule in approval.meetings:
         if rule.categories is None or set(rule.categories) & set(lineage):
             return rule.kinds
@@ -87,7 +79,7 @@ def test_nine_items_in_two_categories(call, doc):
 ])
 def test_quotas(doc, name, kind, n):
     # R-C2, R-V2: planned numbers with their kind
-    quota = by_name(doc, name).quota
+    quota = doc.project_type_named(name).quota
     assert (quota.kind, quota.n) == (kind, n)
 
 
@@ -104,7 +96,7 @@ def test_quotas(doc, name, kind, n):
 ])
 def test_funding_in_yuan(call, doc, name, kind, low, high):
     # R-C2: fixed or range per project, whole yuan
-    t = by_name(doc, name)
+    t = doc.project_type_named(name)
     f = t.funding
     assert f.kind == kind
     if kind == "range":
@@ -118,14 +110,14 @@ def test_commissioned_and_continued_items_name_their_applicant(doc):
     # R-C7: 定向委托 / 连续支持 name the only applicant
     named = {t.name: [(a.name, a.basis) for a in t.named_applicants] for t in doc.project_types}
     assert named["“科创中国”湖南中心建设与运营"] == [("湖南省企业科协联合会", "continued")]
-    assert by_name(doc, "“科创中国”湖南中心建设与运营").kind == "commissioned"  # 定向委托，连续支持
+    assert doc.project_type_named("“科创中国”湖南中心建设与运营").kind == "commissioned"  # 定向委托，连续支持
     assert named["创新工程专业职称评审"] == [("湖南省企业科协联合会", "commissioned")]
     assert named["学会制度机制建设"] == [("湖南省自然科学学会研究会", "commissioned")]
     assert named["省级学会网站管理平台"] == [("湖南科技传媒集团有限责任公司", "commissioned")]
     assert named["高校科协交流机制建设"] == [("中南大学科协", "commissioned")]
     assert named["“科创中国”试点城市建设"] == [("衡阳市科协", "continued"), ("岳阳市科协", "named")]
-    assert by_name(doc, "科技创新联盟建设").kind == "continued"
-    assert all(a.basis == "continued" for a in by_name(doc, "科技创新联盟建设").named_applicants)
+    assert doc.project_type_named("科技创新联盟建设").kind == "continued"
+    assert all(a.basis == "continued" for a in doc.project_type_named("科技创新联盟建设").named_applicants)
     # the open items name nobody
     assert named["学术交流"] == [] and named["学会服务站建设"] == []
     assert sum(1 for t in doc.project_types if t.kind == "commissioned") == 5
@@ -134,7 +126,8 @@ def test_commissioned_and_continued_items_name_their_applicant(doc):
 def test_open_items_list_their_categories(doc):
     # R-E1: 申报主体 per item
     def cats(code):
-        return sorted(c for g in doc.effective(ptype(doc, code), "eligibility").groups for c in g.categories)
+        groups = doc.effective(doc.project_type(code), "eligibility").groups
+        return sorted(c for g in groups for c in g.categories)
 
     assert cats("1-1") == sorted(["province_society", "university_association", "enterprise_association",
                                   "non_profit"])
@@ -167,7 +160,7 @@ def test_own_approval_meeting_per_category(doc):
 
 def test_enterprise_associations_and_others_go_through_the_city_association_with_finance(doc):
     # R-E9
-    routes = doc.effective(ptype(doc, "1-1"), "routing")
+    routes = doc.effective(doc.project_type("1-1"), "routing")
     assert len(routes) == 1
     route = routes[0]
     assert route.by == "home_association" and route.with_finance is True
@@ -181,7 +174,7 @@ def test_joint_applications_name_lead_and_participants(doc):
     joint = doc.defaults.joint
     assert joint.allowed and joint.max_units is None
     assert joint.names == ["lead", "participants"]
-    form = doc.form_for(ptype(doc, "1-1"))
+    form = doc.form_of("1-1")
     table = next(f for f in form.all_fields() if f.key == "joint_units")
     assert [c.label for c in table.columns] == ["单位名称", "牵头或参与"]
 
@@ -215,8 +208,8 @@ def test_completion_by_end_of_2024(doc):
 
 def test_tracks_and_service_station_minimums(call, doc):
     # R-C3, R-C4: 学术交流 has two contents; the rural service station has measurable minimums
-    assert [tr.name for tr in ptype(doc, "1-1").tracks] == ["高端学术活动", "发布学术发展蓝皮书"]
-    station = ptype(doc, "1-5")
+    assert [tr.name for tr in doc.project_type("1-1").tracks] == ["高端学术活动", "发布学术发展蓝皮书"]
+    station = doc.project_type("1-5")
     rural = next(tr for tr in station.tracks if tr.name == "服务乡村振兴的学会服务站")
     minimums = {k: int(v) for k, v in rural.tasks[0].minimums.items()}
     assert minimums == {"experts": 10, "online_services": 10, "offline_events": 3}
@@ -225,8 +218,8 @@ def test_tracks_and_service_station_minimums(call, doc):
 
 def test_form_follows_the_recurring_blocks(doc):
     # R-F1: the form is not in the seed; its fields are R-F1's blocks, with the track tick where there are tracks
-    with_tracks = doc.form_for(ptype(doc, "1-1"))
-    plain = doc.form_for(ptype(doc, "2-1"))
+    with_tracks = doc.form_of("1-1")
+    plain = doc.form_of("2-1")
     labels = [f.label for f in with_tracks.all_fields()]
     for label in ("项目名称", "申报类型", "项目承担单位", "联系地址", "项目负责人", "项目联系人", "计划完成时间",
                   "目标及预期成果", "实施方案", "经费预算和配套经费来源", "实施项目的能力和基础"):

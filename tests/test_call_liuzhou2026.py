@@ -9,11 +9,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 
-from shenbao.calls import schema
 from shenbao.calls.models import ProjectType
 from shenbao.core.expressions import compile_expression
+from tests.conftest import org_context
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,33 +28,9 @@ def doc(call):
     return call.document
 
 
-def ptype(doc, code):
-    return next(t for t in doc.project_types if t.code == code)
-
-
-def fields_of(doc, code):
-    return {f.key: f for f in doc.form_for(ptype(doc, code)).all_fields()}
-
-
-def org_context(*, category, **attrs):
-    """The eligibility context of the contract, every catalogue attribute present with its default."""
-    cat = schema.load_text((settings.CALLS_DIR / "catalogue.yaml").read_text("utf-8"), "catalogue.yaml")
-    parents = {c.code: c.parent for c in cat.categories}
-    lineage, node = [], category
-    while node:
-        lineage.append(node)
-        node = parents[node]
-    return {
-        "org": {"name": "某单位", "category": category, "categories": lineage, "region": "广西壮族自治区柳州市",
-                "parent": "柳州市科学技术协会", "attrs": {a.key: a.default for a in cat.attributes} | attrs,
-                "max": {}, "ever": {}, "yearly": {"rating": {}}, "founded_year": 0},
-        "call": {"code": "liuzhou-2026-kcfn", "year": 2026},
-    }
-
-
 def admitted(doc, code, ctx):
     """Whether some eligibility group of the type admits the context (category in lineage and `when`)."""
-    for g in doc.effective(ptype(doc, code), "eligibility").groups:
+    for g in doc.effective(doc.project_type(code), "eligibility").groups:
         if set(g.categories) & set(ctx["org"]["categories"]):
             if not g.when or compile_expression(g.when).holds(ctx):
                 return True
@@ -86,7 +61,7 @@ def test_at_most_two_applications_and_joint_rule(doc):
 ])
 def test_five_types_quotas_and_funding(call, doc, code, name, n):
     # R-C2: 计划立项数量 and 1-2万元/个
-    t = ptype(doc, code)
+    t = doc.project_type(code)
     assert t.name == name
     assert (t.quota.kind, t.quota.n) == ("exactly", n)
     assert (t.funding.kind, t.funding.min, t.funding.max) == ("range", 10000, 20000)
@@ -103,7 +78,7 @@ def test_type_count_and_forms(call, doc):
 
 def test_work_summary_limited_to_800_characters(doc):
     # R-F2: 附表1 “(800字内)”
-    fields = fields_of(doc, "2026-1")
+    fields = doc.form_of("2026-1").fields_by_key()
     summary = fields["work_summary"]
     assert summary.max_chars == 800 and summary.kind == "long_text"
     assert summary.label == "学会党建，学会服务创新、服务社会和政府事务、服务科技工作者、自身建设工作总结综述"
@@ -120,7 +95,7 @@ def test_no_other_character_limits(doc):
 
 def test_form_fields_per_annex(doc):
     # R-F1: 附表4 has no 计划完成时间 and its signer says 签字; 附表2 has no 实施项目的能力和基础
-    f2, f4, f5 = fields_of(doc, "2026-2"), fields_of(doc, "2026-4"), fields_of(doc, "2026-5")
+    f2, f4, f5 = (doc.form_of(code).fields_by_key() for code in ("2026-2", "2026-4", "2026-5"))
     assert "completion" not in f4 and "completion" in f2 and "completion" in f5
     assert "capability" not in f2 and "capability" in f4
     assert f4["opinion_unit"].signer == "单位负责人签字"
@@ -160,29 +135,32 @@ def test_acceptance_materials_per_type(doc):
 
 def test_task_minimums_and_naming(doc):
     # R-C4
-    t2 = ptype(doc, "2026-2").tasks[0]
+    t2 = doc.project_type("2026-2").tasks[0]
     assert {k: int(v) for k, v in t2.minimums.items()} == {"events": 1, "participants": 50}
     assert t2.naming == ["龙城科创大讲堂"]
-    joint_event = ptype(doc, "2026-1").tasks[1]
+    joint_event = doc.project_type("2026-1").tasks[1]
     assert {k: int(v) for k, v in joint_event.minimums.items()} == {"events": 1, "societies": 3}
 
 
 def test_doctoral_station_hosts_of_2025_only(doc):
     # R-E1: 2025年广西壮族自治区博士创新站柳州市各建站单位
-    assert admitted(doc, "2026-4", org_context(category="doctoral_station_host", station_approved_year=2025))
-    assert not admitted(doc, "2026-4", org_context(category="doctoral_station_host", station_approved_year=2024))
-    assert not admitted(doc, "2026-4", org_context(category="city_society", station_approved_year=2025))
+    def host(category, year):
+        return org_context(doc, category=category, station_approved_year=year)
+
+    assert admitted(doc, "2026-4", host("doctoral_station_host", 2025))
+    assert not admitted(doc, "2026-4", host("doctoral_station_host", 2024))
+    assert not admitted(doc, "2026-4", host("city_society", 2025))
 
 
 def test_eligible_categories(doc):
     # R-E1: 2026-1 only the city's societies; 2026-5 only enterprise associations
-    society = org_context(category="city_society")
-    university = org_context(category="university_association")
-    county = org_context(category="county_association")
+    society = org_context(doc, category="city_society")
+    university = org_context(doc, category="university_association")
+    county = org_context(doc, category="county_association")
     assert admitted(doc, "2026-1", society) and not admitted(doc, "2026-1", university)
     assert admitted(doc, "2026-2", university) and admitted(doc, "2026-3", county)
     assert not admitted(doc, "2026-5", society)
-    assert admitted(doc, "2026-5", org_context(category="enterprise_association"))
+    assert admitted(doc, "2026-5", org_context(doc, category="enterprise_association"))
 
 
 def test_submission_and_contacts(doc):

@@ -167,7 +167,7 @@ def test_publish_and_unpublish_are_audited(catalogue):
 def test_defaults_merge_into_types(load_call):
     call = load_call("liuzhou2026")
     doc = call.document
-    t4 = next(t for t in doc.project_types if t.code == "2026-4")
+    t4 = doc.project_type("2026-4")
     eligibility = doc.effective(t4, "eligibility")
     assert eligibility.within_issuer is True  # from the call's defaults
     assert eligibility.groups[0].categories == ["doctoral_station_host"]  # the type's own

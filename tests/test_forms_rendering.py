@@ -376,7 +376,7 @@ def _page_html(form_html: str, form_attrs: str = "", after: str = "") -> str:
 @pytest.mark.django_db(transaction=True)
 def test_form_is_usable_on_a_390px_phone(page, artifacts):
     doc, form, ptype = form_and_type("changde-2022-xhfw.yaml", "F3")
-    ptype = next(t for t in doc.project_types if t.code == "2-2")
+    ptype = doc.project_type("2-2")
     page.set_viewport_size({"width": 390, "height": 844})
     page.set_content(_page_html(str(render_form(form=form, values={}, errors={}, call_doc=doc, type_doc=ptype))))
     # no sideways scrolling of the page: only tables scroll inside their frame
@@ -443,7 +443,7 @@ def test_counter_totals_over_cap_and_follow_ups_live(page, artifacts):
 
     # a cap taken from the ticked track, live
     doc26 = call("guangxi-2026-tzzx.yaml")
-    lecture_type = next(t for t in doc26.project_types if t.code == "2026-1")
+    lecture_type = doc26.project_type("2026-1")
     cap_form = schema.FormTemplate.model_validate({"code": "T", "title": "测试表", "sections": [{"fields": [
         {"key": "track", "label": "申报类型", "kind": "choice_one", "options_from": "tracks"},
         {"key": "expenses", "label": "经费支出预算表", "kind": "table", "columns": [

@@ -23,7 +23,7 @@ def call(filename: str) -> schema.Call:
 
 
 def form_of(doc: schema.Call, type_code: str) -> tuple[schema.FormTemplate, schema.ProjectType]:
-    ptype = next(t for t in doc.project_types if t.code == type_code)
+    ptype = doc.project_type(type_code)
     return doc.form_for(ptype), ptype
 
 
@@ -306,7 +306,7 @@ def test_table_columns_have_their_kinds_and_blank_rows_are_dropped():
 def test_table_total_over_the_track_cap_then_within_it():
     # R-F2: expenditure tables with a total and a cap; R-C3: the track carries its own cap
     doc = call("guangxi-2026-tzzx.yaml")
-    ptype = next(t for t in doc.project_types if t.code == "2026-1")  # lecture ≤1.5万, service ≤4万
+    ptype = doc.project_type("2026-1")  # lecture ≤1.5万, service ≤4万
     form = small_form({"key": "track", "label": "申报类型", "kind": "choice_one", "options_from": "tracks"}, EXPENSES)
     rows = [{"item": "专家劳务", "amount": "1"}, {"item": "场地", "amount": "0.6"}]
     errs = errors_of(form, {"track": "lecture", "expenses": rows}, type_doc=ptype)
@@ -470,7 +470,7 @@ def test_cel_form_context_shape():
     assert ctx["track"]["code"] == "international"
     assert ctx["track"]["cap"] == ptype.funding.cap  # a track without its own funding takes the type's cap
     assert ctx["call"] == {"code": "guangxi-2026-tzzx", "year": 2026}
-    lecture_type = next(t for t in doc.project_types if t.code == "2026-1")
+    lecture_type = doc.project_type("2026-1")
     lecture_form = doc.form_for(lecture_type)
     assert cel_form_context(lecture_form, {}, lecture_type, "lecture")["track"]["cap"] == 15000
     assert cel_form_context(lecture_form, {}, lecture_type, None)["track"] == {

@@ -81,7 +81,7 @@ class ProjectType(models.Model):
 
     @cached_property
     def document(self):
-        return next(t for t in self.call.document.project_types if t.code == self.code)
+        return self.call.document.project_type(self.code)
 
 
 class Track(models.Model):

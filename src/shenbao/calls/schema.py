@@ -481,6 +481,20 @@ PersonPart = Literal[
     "name", "position", "professional_title", "phone", "mobile", "office_phone", "email", "wechat",
     "employer", "full_time", "fax",
 ]
+# how a person block names each part, on the form, the printed document and in error messages
+PART_LABELS: dict[str, str] = {
+    "name": "姓名",
+    "position": "职务",
+    "professional_title": "职称",
+    "phone": "联系电话",
+    "mobile": "移动电话",
+    "office_phone": "办公电话",
+    "email": "电子邮箱",
+    "wechat": "微信号",
+    "employer": "工作单位",
+    "full_time": "专职/兼职",
+    "fax": "传真",
+}
 OpinionBy = Literal[
     "applicant", "unit_head", "project_lead", "society", "journal_editor", "leading_doctor", "host_unit",
     "home_association", "university_association", "home_or_university_association", "finance",
@@ -610,26 +624,38 @@ class FormTemplate(Strict):
 
     def field_kinds(self) -> dict[str, str]:
         """Every field key of the form (follow-up fields included) and its kind."""
-        out: dict[str, str] = {}
-        for f in self.all_fields():
-            out[f.key] = f.kind
-            for o in f.options:
-                if o.follow_up:
-                    out[o.follow_up.key] = o.follow_up.kind
-        return out
+        return {k: f.kind for k, f in self.fields_by_key().items()}
 
     def all_fields(self) -> list[FormField]:
+        """The cover and section fields, in order (not the follow-up fields of options)."""
         out = list(self.cover)
         for s in self.sections:
             out.extend(s.fields)
         return out
 
+    def every_field(self) -> list[FormField]:
+        """Every field of the form in order, each followed by the follow-up fields of its options."""
+        out: list[FormField] = []
+
+        def walk(fields):
+            for f in fields:
+                out.append(f)
+                walk(o.follow_up for o in f.options if o.follow_up)
+
+        walk(self.all_fields())
+        return out
+
+    def fields_by_key(self) -> dict[str, FormField]:
+        """Every field of the form (follow-up fields included) by key."""
+        return {f.key: f for f in self.every_field()}
+
+    def field(self, key: str) -> FormField:
+        """The field with this key, follow-up fields included (KeyError if the form has none)."""
+        return self.fields_by_key()[key]
+
     @model_validator(mode="after")
     def _unique_keys(self):
-        keys: list[str] = []
-        for f in self.all_fields():
-            keys.append(f.key)
-            keys.extend(o.follow_up.key for o in f.options if o.follow_up)
+        keys = [f.key for f in self.every_field()]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
             raise ValueError(f"表单 {self.code} 的字段 key 重复：{', '.join(dupes)}")
@@ -739,6 +765,13 @@ class ProjectType(Common):
     # 申报材料 to hand in besides the form (常德 2022 服务站建设: 服务站筹建申请及申报表)
     application_materials: list[Text] = []
 
+    def track(self, code: str) -> Track:
+        """The track (申报类型) with this code (KeyError if the type has none)."""
+        for t in self.tracks:
+            if t.code == code:
+                return t
+        raise KeyError(code)
+
     @model_validator(mode="after")
     def _shape(self):
         if self.tracks:
@@ -816,8 +849,26 @@ class Call(Strict):
         merged.update(own.model_dump(include=own.model_fields_set))
         return type(own).model_validate(merged)
 
+    def project_type(self, code: str) -> ProjectType:
+        """The project type with this code (KeyError if the call has none)."""
+        for t in self.project_types:
+            if t.code == code:
+                return t
+        raise KeyError(code)
+
+    def project_type_named(self, name: str) -> ProjectType:
+        """The project type with this name, as the notice prints it (KeyError if the call has none)."""
+        for t in self.project_types:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
     def form_for(self, ptype: ProjectType) -> FormTemplate | None:
         return next((f for f in self.forms if f.code == ptype.form), None)
+
+    def form_of(self, type_code: str) -> FormTemplate | None:
+        """The form of the project type with this code."""
+        return self.form_for(self.project_type(type_code))
 
     def referenced_measures(self) -> list[tuple[str, str]]:
         """(path, key) of every measure the call's tasks set a minimum on."""

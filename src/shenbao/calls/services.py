@@ -95,16 +95,6 @@ def _hash(spec: dict) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _field_kinds(form: schema.FormTemplate) -> dict[str, str]:
-    out = {}
-    for f in form.all_fields():
-        out[f.key] = f.kind
-        for o in f.options:
-            if o.follow_up:
-                out[o.follow_up.key] = o.follow_up.kind
-    return out
-
-
 def _in_use_problems(call: Call, new: schema.Call) -> list[str]:
     """What in `new` would invalidate applications already made under `call`."""
     from shenbao.applications.models import Application
@@ -125,8 +115,7 @@ def _in_use_problems(call: Call, new: schema.Call) -> list[str]:
             used = Application.objects.filter(track=track).count()
             if used and track.code not in new_tracks:
                 problems.append(f"项目类型 {ptype.code} 的申报类型 {track.code}（{track.name}）已有 {used} 份申报，不能删除")
-        old_t = next(t for t in old.project_types if t.code == ptype.code)
-        old_form, new_form = old.form_for(old_t), new.form_for(new_t)
+        old_form, new_form = old.form_of(ptype.code), new.form_for(new_t)
         if old_form and new_form is None:
             problems.append(f"项目类型 {ptype.code} 已有 {n_apps} 份申报，不能去掉它的申报表 {old_form.code}")
         elif old_form and new_form:
@@ -134,7 +123,7 @@ def _in_use_problems(call: Call, new: schema.Call) -> list[str]:
                 problems.append(
                     f"项目类型 {ptype.code} 已有 {n_apps} 份申报，不能把申报表从 {old_form.code} 换成 {new_form.code}"
                 )
-            old_kinds, new_kinds = _field_kinds(old_form), _field_kinds(new_form)
+            old_kinds, new_kinds = old_form.field_kinds(), new_form.field_kinds()
             for key, kind in old_kinds.items():
                 if key not in new_kinds:
                     problems.append(f"申报表 {old_form.code} 的字段 {key} 已有 {n_apps} 份申报在用，不能删除")

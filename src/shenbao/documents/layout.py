@@ -31,26 +31,13 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from shenbao.calls.schema import PART_LABELS, Column, FormField, FormTemplate, ProjectType
 from shenbao.calls.schema import Call as CallDoc
-from shenbao.calls.schema import Column, FormField, FormTemplate, ProjectType
 
 UNTICKED = "☐"
 TICKED = "☑"
 BLANK_DATE = "　　　　年　　月　　日"
 
-PART_LABELS = {
-    "name": "姓名",
-    "position": "职务",
-    "professional_title": "职称",
-    "phone": "联系电话",
-    "mobile": "移动电话",
-    "office_phone": "办公电话",
-    "email": "电子邮箱",
-    "wechat": "微信号",
-    "employer": "工作单位",
-    "full_time": "专职/兼职",
-    "fax": "传真",
-}
 FULL_TIME_OPTIONS = (("full_time", "专职"), ("part_time", "兼职"))
 UNIT_LABELS = {"yuan": "元", "wan": "万元"}
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -46,7 +46,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 
-from shenbao.calls.schema import Column, FormField, FormTemplate, ProjectType, Track, form_refs
+from shenbao.calls.schema import PART_LABELS, Column, FormField, FormTemplate, ProjectType, Track, form_refs
 from shenbao.core.expressions import ExpressionError, compile_expression
 
 # Opinion blocks an applicant fills itself (its own head, its project lead, the society or host unit it
@@ -130,15 +130,7 @@ def normalise_text(value: Any) -> str:
 
 def all_fields(form: FormTemplate) -> list[FormField]:
     """Every field of a form, follow-ups of options included, in order."""
-    out: list[FormField] = []
-
-    def walk(fields: Iterable[FormField]):
-        for f in fields:
-            out.append(f)
-            walk(o.follow_up for o in f.options if o.follow_up)
-
-    walk(form.all_fields())
-    return out
+    return form.every_field()
 
 
 def guards_blank(source: str, key: str) -> bool:
@@ -753,21 +745,6 @@ class _Run:
                 continue
             if result is False:
                 self.add(refs[0] if refs else "__all__", check.message)
-
-
-PART_LABELS = {
-    "name": "姓名",
-    "position": "职务",
-    "professional_title": "职称",
-    "phone": "联系电话",
-    "mobile": "移动电话",
-    "office_phone": "办公电话",
-    "email": "电子邮箱",
-    "wechat": "微信号",
-    "employer": "工作单位",
-    "full_time": "专职/兼职",
-    "fax": "传真",
-}
 
 
 def validate(*, form: FormTemplate, values: dict, call_doc=None, type_doc: ProjectType | None = None,
