@@ -110,6 +110,14 @@ def make_user(db):
 
 
 @pytest.fixture
+def fast_hashing(settings):
+    """MD5 instead of Argon2, which is slow on purpose, for tests about something else
+    (tests/test_accounts_auth.py proves Argon2 is the configured hasher). Use with
+    `pytestmark = pytest.mark.usefixtures("fast_hashing")`."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS

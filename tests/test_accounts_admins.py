@@ -12,6 +12,7 @@ from shenbao.core.models import AuditEvent
 from shenbao.orgs import permissions, services
 from shenbao.orgs.models import Category, Organisation, Role, RoleAssignment, User
 
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # tests/conftest.py
 PASSWORD = "Shenbao#2026"
 
 PAGES = {
@@ -19,12 +20,6 @@ PAGES = {
     Role.SECURITY_ADMIN: "/accounts/security/",
     Role.AUDIT_ADMIN: "/accounts/audit/",
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Argon2 is slow on purpose; these tests are about something else (test_accounts_auth proves argon2)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -15,14 +15,9 @@ from django.utils import timezone
 from shenbao.core.models import AuditEvent
 from shenbao.orgs.models import Role, User
 
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # tests/conftest.py
 PASSWORD = "Shenbao#2026"
 PROJECT_HASHERS = list(settings.PASSWORD_HASHERS)  # as configured, before any test overrides it
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Argon2 is slow on purpose; these tests are about something else (test_accounts_auth proves argon2)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

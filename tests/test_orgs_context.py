@@ -10,13 +10,8 @@ from shenbao.core.expressions import compile_expression
 from shenbao.orgs import selectors, services
 from shenbao.orgs.models import AttributeDef, OrgAttribute, Role
 
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # tests/conftest.py
 D = dt.date
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Argon2 is slow on purpose; these tests are about something else (test_accounts_auth proves argon2)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

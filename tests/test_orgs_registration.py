@@ -11,13 +11,8 @@ from shenbao.orgs import selectors, services
 from shenbao.orgs.models import Category, Organisation, Role, User
 from tests.conftest import credit_code
 
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # tests/conftest.py
 PASSWORD = "Reg#2026ok"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Argon2 is slow on purpose; these tests are about something else (test_accounts_auth proves argon2)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -9,16 +9,11 @@ import pytest
 from shenbao.orgs.models import Organisation, Role, User
 from tests.conftest import credit_code
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("fast_hashing")]  # tests/conftest.py
 
 PASSWORD = "Reg#2026ok"
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Argon2 is slow on purpose; tests/test_accounts_auth.py proves it is the configured hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
