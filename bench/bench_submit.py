@@ -17,28 +17,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def setup_django(data_dir: str) -> None:
-    os.environ["SHENBAO_DATA_DIR"] = data_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenbao.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("migrate", verbosity=0)
+from benchlib import setup_django
 
 
 def line(label: str, times: list[float]) -> str:
@@ -51,7 +35,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sb-bench-submit-") as tmp:
-        setup_django(tmp)
+        setup_django(tmp, fast_hashing=True)
         from django.conf import settings
         from django.utils import timezone
 
