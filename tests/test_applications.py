@@ -392,3 +392,12 @@ def test_routing_by_category_with_finance(load_call, make_org, make_user):
     assert routed.status == "awaiting_endorsement" and routed.endorser == city
     assert "会同财政部门" in routed.routing_label
     assert direct.status == "submitted" and direct.endorser is None
+    # the city association endorses only having summarised jointly with the finance department
+    reviewer = make_user("cd_home", org=city, roles=(Role.HOME_REVIEWER,))
+    with pytest.raises(NotAllowed, match="会同财政部门汇总"):
+        services.endorse(user=reviewer, application=routed, opinion="同意推荐")
+    routed.refresh_from_db()
+    assert routed.status == "awaiting_endorsement"
+    row = services.endorse(user=reviewer, application=routed, opinion="同意推荐", with_finance=True)
+    routed.refresh_from_db()
+    assert row.with_finance and routed.status == "submitted"

@@ -192,6 +192,8 @@ class Endorsement(models.Model):
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=10, choices=Decision.choices)
     opinion = models.TextField("意见")
+    # the route said “会同财政部门” (R-E9) and the reviewer confirmed the joint summary with finance
+    with_finance = models.BooleanField("已会同财政部门汇总", default=False)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

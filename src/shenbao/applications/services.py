@@ -485,19 +485,31 @@ def return_for_revision(*, user, application: Application, reason: str, new_dead
 # --- endorsement by the home association (R-E9) -------------------------------------------------------------
 
 
-def endorse(*, user, application: Application, opinion: str, ip: str | None = None) -> Endorsement:
+def finance_required(application: Application) -> bool:
+    """Whether the route asks the endorsing association to summarise jointly with finance (R-E9)."""
+    route = route_for(application)
+    return bool(route and route.rule.with_finance)
+
+
+def endorse(*, user, application: Application, opinion: str, with_finance: bool = False,
+            ip: str | None = None) -> Endorsement:
     """The endorsing association's reviewer recommends the application with an opinion; it then reaches
-    the funder, who sees the opinion."""
+    the funder, who sees the opinion. Where the route says “会同财政部门”, the reviewer confirms that the
+    summary was made jointly with the finance department."""
     opinion = (opinion or "").strip()
     if not opinion:
         raise NotAllowed("请填写推荐意见")
     with transaction.atomic():
         app = _lock(application)
         require(APPLICATION.can(user, app, "endorse"))
+        if finance_required(app) and not with_finance:
+            raise NotAllowed("本通知要求会同财政部门汇总后推荐：请确认已会同财政部门汇总")
         row = Endorsement.objects.create(application=app, snapshot=app.current_snapshot, organisation=app.endorser,
-                                         reviewer=user, decision=Endorsement.Decision.ENDORSE, opinion=opinion)
+                                         reviewer=user, decision=Endorsement.Decision.ENDORSE, opinion=opinion,
+                                         with_finance=with_finance)
         APPLICATION.perform(user=user, obj=app, action="endorse", note=opinion, notify=notify.transition,
-                            extra_after={"endorser": app.endorser.name, "opinion": opinion})
+                            extra_after={"endorser": app.endorser.name, "opinion": opinion,
+                                         "with_finance": with_finance})
     application.status = app.status
     return row
 

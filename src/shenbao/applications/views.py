@@ -139,6 +139,7 @@ def _detail_context(request, app: Application) -> dict:
         "can_print": permissions.can_print(user, app),
         "can_upload": permissions.can_upload_scan(user, app),
         "can_endorse": APPLICATION.can(user, app, "endorse"),
+        "finance_required": app.status == "awaiting_endorsement" and services.finance_required(app),
         "can_return": APPLICATION.can(user, app, "return_for_revision"),
         "can_accept_scan": permissions.can_accept_scan_manually(user, app),
         "own_rule": rule,
@@ -479,7 +480,7 @@ def endorse(request, pk: int):
     try:
         if decision == "endorse":
             services.endorse(user=request.user, application=app, opinion=request.POST.get("opinion", ""),
-                             ip=client_ip(request))
+                             with_finance=request.POST.get("with_finance") == "1", ip=client_ip(request))
             messages.success(request, _("已推荐，申报已报送主办方"))
         elif decision == "return":
             services.return_by_endorser(user=request.user, application=app, reason=request.POST.get("opinion", ""),
