@@ -155,3 +155,10 @@ def page(_chromium, live_server, artifacts):
     pg.base = live_server.url
     yield pg
     context.close()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded and generated files go to a fresh folder for the test; returns it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

@@ -9,13 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from shenbao.applications.models import Application, Snapshot
 from tests.journey_support import reopen, unit, values_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 BASE = "/api/v1/applications"
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

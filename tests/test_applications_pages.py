@@ -14,12 +14,8 @@ from shenbao.core.models import AuditEvent
 from shenbao.orgs.models import Role
 from tests.journey_support import filled_draft, reopen, unit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

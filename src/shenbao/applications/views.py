@@ -158,6 +158,14 @@ def _detail_context(request, app: Application) -> dict:
     }
 
 
+def _posted_version(request) -> int:
+    """The draft version the page was built on (-1 when missing: the save is then told of a conflict)."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return -1
+
+
 @login_required
 def detail(request, pk: int):
     app = _application(request, pk)
@@ -213,10 +221,7 @@ def edit(request, pk: int):
         errors = formdata.validate(app, app.data, partial=not check).errors
         return render(request, "applications/edit.html", _edit_context(request, app, values=app.data, errors=errors))
     values = formdata.parse_post(app, request.POST)
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = -1
+    version = _posted_version(request)
     try:
         result = services.save_draft(user=request.user, application=app, values=values, expected_version=version,
                                      ip=client_ip(request))
@@ -242,10 +247,7 @@ def autosave(request, pk: int):
     if not permissions.can_view(request.user, app):
         return JsonResponse({"ok": False, "message": _("没有这份申报")}, status=404)
     values = formdata.parse_post(app, request.POST)
-    try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = -1
+    version = _posted_version(request)
     try:
         result = services.autosave(user=request.user, application=app, values=values, expected_version=version,
                                    ip=client_ip(request))
