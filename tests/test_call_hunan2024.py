@@ -232,3 +232,10 @@ def test_form_follows_the_recurring_blocks(doc):
     opinion = fields["opinion_unit"]
     assert opinion.by == "applicant" and opinion.stamp and "{meeting}" in opinion.text
     assert fields["opinion_home"].by == "home_association"
+
+
+def test_placeholder_deadline_is_marked_as_provisional(call, client):  # R-C1: the notice gives no deadline
+    portal = client.get("/").content.decode()
+    page = client.get(f"/calls/{call.code}/").content.decode()
+    assert "通知未写明截止时间，此为暂定时间，以主办方公布为准" in page
+    assert "（暂定）" in portal
