@@ -9,6 +9,7 @@ SHENBAO_MEDIA_ROOT     uploaded and generated files (default: data dir/media)
 SHENBAO_EMAIL_BACKEND  smtp | file | console | locmem (default: file, into data dir/mail)
 SHENBAO_SMTP_HOST / _PORT / _USER / _PASSWORD / _TLS, SHENBAO_MAIL_FROM
 SHENBAO_REDIS_URL      optional cache (default: local memory)
+SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
 """
 
 from __future__ import annotations
@@ -114,6 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_shenbao.sqlite3")}
+    # BENCHMARKS ONLY, never in a deployment: SHENBAO_SQLITE_STOCK=1 drops the options above (Django's stock
+    # SQLite: rollback journal, 5 s timeout, DEFERRED transactions) so that bench/bench_rush.py can show
+    # what they are worth in a deadline rush.
+    if _env_bool("SHENBAO_SQLITE_STOCK"):
+        del DATABASES["default"]["OPTIONS"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts -------------------------------------------------------------------------------------
