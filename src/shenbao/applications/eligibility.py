@@ -41,7 +41,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shenbao.applications.models import Application
 from shenbao.applications.similarity import best_match
@@ -62,7 +64,8 @@ CODES = (
 # applications that do not count toward max_applications_per_unit: drafts (a withdrawn application is a
 # draft again) and drafts given up; everything sent on (awaiting endorsement, submitted, returned) counts
 NOT_COUNTED = ("draft", "discarded", "withdrawn")
-BASIS_TEXT = {"commissioned": "定向委托", "continued": "连续支持", "named": "指定单位"}
+BASIS_TEXT = {"commissioned": gettext_lazy("定向委托"), "continued": gettext_lazy("连续支持"),
+              "named": gettext_lazy("指定单位")}
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class Verdict:
 
     @property
     def message(self) -> str:
-        return "；".join(r.message for r in self.reasons)
+        return _("；").join(r.message for r in self.reasons)
 
     def decision(self) -> Decision:
         """For `core.decisions.require` in services."""
@@ -118,14 +121,13 @@ class Offer:
 def local_text(moment: dt.datetime) -> str:
     """2026年3月31日17:00 in Asia/Shanghai, whatever the server's zone; the end of a day shows as the day."""
     t = moment.astimezone(SHANGHAI)
-    day = f"{t.year}年{t.month}月{t.day}日"
     if (t.hour, t.minute) == (23, 59):
-        return day
-    return f"{day}{t:%H:%M}"
+        return _day_text(t)
+    return dateformat.format(t, _("Y年n月j日H:i"))
 
 
 def _day_text(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
+    return dateformat.format(d, _("Y年n月j日"))
 
 
 def _percent(score: float) -> int:
@@ -218,31 +220,33 @@ def _who_rules(*, org: Organisation, lineage: Sequence[str], env: dict[str, Any]
                names: dict[str, str], as_participant: bool = False) -> list[Reason]:
     """R-E1, R-E2 and within_issuer for one unit (the applicant, or a participant of a joint application)."""
     out: list[Reason] = []
-    subject = f"参与单位{org.name}" if as_participant else "贵单位"
+    subject = _("参与单位%(name)s") % {"name": org.name} if as_participant else _("贵单位")
     groups = (elig.groups if elig else None) or []
     if groups:
         listed = _in_groups(lineage, groups)
         who = "、".join(dict.fromkeys(_group_label(g, names) for g in groups))
         if not listed:
-            message = f"本类型限{who}申报，{subject}类别为{org.category.name}"
+            message = _("本类型限%(who)s申报，%(subject)s类别为%(category)s") % {
+                "who": who, "subject": subject, "category": org.category.name}
             detail: dict[str, Any] = {"rule": "groups", "category": org.category.code}
             if not as_participant and joint and joint.allowed and joint.outsiders_only:
-                message += "（不在申报主体范围的单位可作为参与单位，与符合条件的牵头单位联合申报）"
+                message += _("（不在申报主体范围的单位可作为参与单位，与符合条件的牵头单位联合申报）")
                 detail["joint_possible"] = True
             out.append(Reason("category", message, detail))
         else:
             results = [(g, *_when_holds(g, env)) for g in listed]
             if not any(ok for _g, ok, _err in results):
-                unmet = list(dict.fromkeys(g.unmet or f"不符合“{_group_label(g, names)}”的条件"
+                unmet = list(dict.fromkeys(g.unmet or _("不符合“%(group)s”的条件") % {"group": _group_label(g, names)}
                                            for g, _ok, _err in results))
                 errors = [err for _g, _ok, err in results if err]
                 message = "；".join(unmet)
                 if as_participant:
-                    message = f"{subject}：{message}"
+                    message = _("%(subject)s：%(message)s") % {"subject": subject, "message": message}
                 out.append(Reason("condition", message, {"rule": "groups.when", "errors": errors}))
     if elig and elig.within_issuer and not is_within(org, call.issuer):
         issuer = doc.issuer.short_name or doc.issuer.name
-        out.append(Reason("category", f"本通知限{issuer}所属单位申报，{subject}未登记在{issuer}之下",
+        out.append(Reason("category", _("本通知限%(issuer)s所属单位申报，%(subject)s未登记在%(issuer)s之下")
+                          % {"issuer": issuer, "subject": subject},
                           {"rule": "within_issuer", "issuer": call.issuer.name}))
     return out
 
@@ -263,10 +267,11 @@ def _named_rule(org: Organisation, ptype: schema.ProjectType,
         return [], found
     bases = {a.basis for a in named}
     if len(bases) == 1 and "named" not in bases:
-        message = f"本项目为{BASIS_TEXT[bases.pop()]}项目，仅限{'、'.join(a.name for a in named)}申报"
+        message = _("本项目为%(basis)s项目，仅限%(names)s申报") % {
+            "basis": BASIS_TEXT[bases.pop()], "names": "、".join(a.name for a in named)}
     else:
         shown = [a.name + (f"（{BASIS_TEXT[a.basis]}）" if a.basis != "named" else "") for a in named]
-        message = f"本项目仅限{'、'.join(shown)}申报"
+        message = _("本项目仅限%(names)s申报") % {"names": "、".join(shown)}
     return [Reason("named_only", message, {"names": [a.name for a in named]})], None
 
 
@@ -289,10 +294,12 @@ def _history_rules(*, facts: _Facts, call: Call, doc: schema.Call,
         if not same_programme(p):
             continue
         if excl.unfinished and p.status == Project.Status.UNFINISHED:
-            out.append(Reason("unfinished", f"贵单位有未完成的{doc.programme}《{p.title}》（{p.year}年度），不得申报",
+            out.append(Reason("unfinished", _("贵单位有未完成的%(programme)s《%(title)s》（%(year)s年度），不得申报")
+                              % {"programme": doc.programme, "title": p.title, "year": p.year},
                               {"project_id": p.pk, "title": p.title, "year": p.year}))
         elif excl.pending_deferral and p.status == Project.Status.DEFERRED:
-            out.append(Reason("deferral", f"贵单位{p.year}年度项目《{p.title}》已申请延期验收，完成验收后方可申报",
+            out.append(Reason("deferral", _("贵单位%(year)s年度项目《%(title)s》已申请延期验收，完成验收后方可申报")
+                              % {"year": p.year, "title": p.title},
                               {"project_id": p.pk, "title": p.title, "year": p.year}))
     return out
 
@@ -316,11 +323,13 @@ def _repeat_rule(*, facts: _Facts, call: Call, doc: schema.Call, ptype: schema.P
     p: Project = match.item
     pct = _percent(match.score)
     detail = {"project_id": p.pk, "title": p.title, "year": p.year, "score": round(match.score, 4)}
-    message = f"与{p.year}年已获支持的项目《{p.title}》内容重复（相似度{pct}%）"
+    message = _("与%(year)s年已获支持的项目《%(title)s》内容重复（相似度%(pct)s%%）") % {
+        "year": p.year, "title": p.title, "pct": pct}
     kinds = (ptype.kind, named.basis if named else None)
     exempt_as = next((k for k in kinds if k in excl.repeat_exempt), None)
     if exempt_as:
-        note = f"{message}；本项目为{BASIS_TEXT[exempt_as]}项目，不受重复申报限制"
+        note = _("%(message)s；本项目为%(basis)s项目，不受重复申报限制") % {
+            "message": message, "basis": BASIS_TEXT[exempt_as]}
         return [], [Reason("repeat", note, {**detail, "exempt": exempt_as})]
     return [Reason("repeat", message, detail)], []
 
@@ -332,22 +341,24 @@ def _joint_rules(*, org: Organisation, participants: Sequence[Organisation], cal
     if not participants:
         return []
     if joint is None or not joint.allowed:
-        return [Reason("joint", "本类型不接受联合申报，须由一个单位单独申报", {"rule": "not_allowed"})]
+        return [Reason("joint", _("本类型不接受联合申报，须由一个单位单独申报"), {"rule": "not_allowed"})]
     out: list[Reason] = []
     ids = [p.pk for p in participants]
     if org.pk in ids:
-        out.append(Reason("joint", "牵头单位不能同时作为参与单位", {"rule": "lead_is_participant"}))
+        out.append(Reason("joint", _("牵头单位不能同时作为参与单位"), {"rule": "lead_is_participant"}))
     if len(set(ids)) != len(ids):
-        out.append(Reason("joint", "参与单位重复", {"rule": "duplicate"}))
+        out.append(Reason("joint", _("参与单位重复"), {"rule": "duplicate"}))
     units = 1 + len(set(ids) - {org.pk})
     if joint.max_units is not None and units > joint.max_units:
-        out.append(Reason("joint", f"联合申报单位数量不超过{joint.max_units}个，本申报共{units}个单位（含牵头单位）",
+        out.append(Reason("joint", _("联合申报单位数量不超过%(max)s个，本申报共%(units)s个单位（含牵头单位）")
+                          % {"max": joint.max_units, "units": units},
                           {"rule": "max_units", "max": joint.max_units, "units": units}))
     for partner in dict.fromkeys(p for p in participants if p.pk != org.pk):
         pf = _Facts(partner, at)
         for bar in pf.bars:
             if bar.funder_id is None or bar.funder_id == call.issuer_id:
-                out.append(Reason("joint", f"参与单位{partner.name}因{bar.reason}被取消申报资格至{_day_text(bar.ends_on)}",
+                out.append(Reason("joint", _("参与单位%(name)s因%(reason)s被取消申报资格至%(until)s")
+                                  % {"name": partner.name, "reason": bar.reason, "until": _day_text(bar.ends_on)},
                                   {"rule": "participant_barred", "organisation_id": partner.pk}))
         if not joint.outsiders_only:
             env = {"org": pf.context, "call": {"code": doc.code, "year": doc.year}}
@@ -433,27 +444,29 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
 
     # R-E7: instants compared; shown in Asia/Shanghai
     if call.opens_at and at < call.opens_at:
-        reasons.append(Reason("not_open", f"申报将于{local_text(call.opens_at)}开始", {"opens_at": call.opens_at}))
+        reasons.append(Reason("not_open", _("申报将于%(at)s开始") % {"at": local_text(call.opens_at)},
+                              {"opens_at": call.opens_at}))
     revision_deadline = None
     if application is not None and application.status == "returned":
         revision_deadline = getattr(application, "revision_deadline", None)
     if revision_deadline is not None:  # returned for revision (退回修改) with its own new deadline
         if at >= revision_deadline:
-            reasons.append(Reason("deadline", f"退回修改后的提交已于{local_text(revision_deadline)}截止",
+            reasons.append(Reason("deadline", _("退回修改后的提交已于%(at)s截止") % {"at": local_text(revision_deadline)},
                                   {"deadline": revision_deadline, "revision": True}))
     elif at >= call.deadline:
-        message = f"申报已于{local_text(call.deadline)}截止"
+        message = _("申报已于%(at)s截止") % {"at": local_text(call.deadline)}
         reasons.append(Reason("deadline", message,
                               {"deadline": call.deadline, "placeholder": doc.deadline_placeholder}))
 
     if org.status != Organisation.Status.ACTIVE:
-        reasons.append(Reason("unit_status", "贵单位注册信息尚未审核通过，审核通过后方可申报",
+        reasons.append(Reason("unit_status", _("贵单位注册信息尚未审核通过，审核通过后方可申报"),
                               {"status": org.status}))
 
     # R-E10
     for bar in facts.bars:
         if bar.funder_id is None or bar.funder_id == call.issuer_id:
-            reasons.append(Reason("barred", f"贵单位因{bar.reason}被取消申报资格至{_day_text(bar.ends_on)}",
+            reasons.append(Reason("barred", _("贵单位因%(reason)s被取消申报资格至%(until)s")
+                                  % {"reason": bar.reason, "until": _day_text(bar.ends_on)},
                                   {"bar_id": bar.pk, "ends_on": bar.ends_on}))
 
     env = {"org": facts.context, "call": {"code": doc.code, "year": doc.year}}
@@ -476,7 +489,8 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
     if limit:
         n = facts.counted_applications(call, application)
         if n >= limit:
-            reasons.append(Reason("quota_per_unit", f"贵单位本通知已提交{n}项申报，每个单位最多{limit}项",
+            reasons.append(Reason("quota_per_unit", _("贵单位本通知已提交%(n)s项申报，每个单位最多%(max)s项")
+                                  % {"n": n, "max": limit},
                                   {"count": n, "max": limit}))
 
     # R-E5

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_noop  # choice labels: msgids, translated where shown
 
 
 class Application(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "草稿"
-        AWAITING_ENDORSEMENT = "awaiting_endorsement", "待属地推荐"
-        SUBMITTED = "submitted", "已提交"
-        RETURNED = "returned", "退回修改"
-        DISCARDED = "discarded", "已放弃"
+        DRAFT = "draft", gettext_noop("草稿")
+        AWAITING_ENDORSEMENT = "awaiting_endorsement", gettext_noop("待属地推荐")
+        SUBMITTED = "submitted", gettext_noop("已提交")
+        RETURNED = "returned", gettext_noop("退回修改")
+        DISCARDED = "discarded", gettext_noop("已放弃")
 
     call = models.ForeignKey("calls.Call", on_delete=models.PROTECT, related_name="applications")
     project_type = models.ForeignKey("calls.ProjectType", on_delete=models.PROTECT, related_name="applications")
@@ -151,8 +152,8 @@ class Scan(models.Model):
     funder staff with a written reason when no QR can be read (method manual). Kept for history."""
 
     class Method(models.TextChoices):
-        QR = "qr", "二维码核验"
-        MANUAL = "manual", "人工核验"
+        QR = "qr", gettext_noop("二维码核验")
+        MANUAL = "manual", gettext_noop("人工核验")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="scans")
     snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="scans")
@@ -183,8 +184,8 @@ class Endorsement(models.Model):
     """The home (or university) association's decision on an application routed through it (R-E9)."""
 
     class Decision(models.TextChoices):
-        ENDORSE = "endorse", "同意推荐"
-        RETURN = "return", "退回修改"
+        ENDORSE = "endorse", gettext_noop("同意推荐")
+        RETURN = "return", gettext_noop("退回修改")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="endorsements")
     snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="endorsements")

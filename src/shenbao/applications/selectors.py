@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from shenbao.applications import permissions
 from shenbao.applications.models import Application, ApplicationParticipant, OwnApproval, Scan, Snapshot
@@ -15,27 +17,27 @@ from shenbao.documents import scans
 from shenbao.orgs.models import Role, RoleAssignment
 
 ACTION_LABELS = {
-    "application.create": "创建草稿",
-    "application.save": "保存",
-    "application.autosave": "自动保存",
-    "application.submit": "提交",
-    "application.submit_routed": "提交（待推荐单位审核）",
-    "application.resubmit": "修改后重新提交",
-    "application.resubmit_routed": "修改后重新提交（待推荐单位审核）",
-    "application.withdraw": "撤回",
-    "application.return_for_revision": "主办方退回修改",
-    "application.endorse": "推荐单位同意推荐",
-    "application.return": "推荐单位退回修改",
-    "application.discard": "放弃草稿",
-    "application.own_approval": "登记单位审议会议",
-    "application.commitment_accepted": "单位负责人确认承诺",
-    "application.participant_added": "添加参与单位",
-    "application.participant_removed": "移除参与单位",
-    "application.participant_confirmed": "参与单位确认参与",
-    "application.scan_verified": "上传盖章扫描件（二维码核验通过）",
-    "application.scan_unreadable": "上传盖章扫描件（未识别二维码，待人工核验）",
-    "application.scan_refused": "上传盖章扫描件被拒绝",
-    "application.scan_accepted_manually": "主办方人工核验扫描件",
+    "application.create": pgettext_lazy("history", "创建草稿"),
+    "application.save": pgettext_lazy("history", "保存"),
+    "application.autosave": pgettext_lazy("history", "自动保存"),
+    "application.submit": pgettext_lazy("history", "提交"),
+    "application.submit_routed": pgettext_lazy("history", "提交（待推荐单位审核）"),
+    "application.resubmit": pgettext_lazy("history", "修改后重新提交"),
+    "application.resubmit_routed": pgettext_lazy("history", "修改后重新提交（待推荐单位审核）"),
+    "application.withdraw": pgettext_lazy("history", "撤回"),
+    "application.return_for_revision": pgettext_lazy("history", "主办方退回修改"),
+    "application.endorse": pgettext_lazy("history", "推荐单位同意推荐"),
+    "application.return": pgettext_lazy("history", "推荐单位退回修改"),
+    "application.discard": pgettext_lazy("history", "放弃草稿"),
+    "application.own_approval": pgettext_lazy("history", "登记单位审议会议"),
+    "application.commitment_accepted": pgettext_lazy("history", "单位负责人确认承诺"),
+    "application.participant_added": pgettext_lazy("history", "添加参与单位"),
+    "application.participant_removed": pgettext_lazy("history", "移除参与单位"),
+    "application.participant_confirmed": pgettext_lazy("history", "参与单位确认参与"),
+    "application.scan_verified": pgettext_lazy("history", "上传盖章扫描件（二维码核验通过）"),
+    "application.scan_unreadable": pgettext_lazy("history", "上传盖章扫描件（未识别二维码，待人工核验）"),
+    "application.scan_refused": pgettext_lazy("history", "上传盖章扫描件被拒绝"),
+    "application.scan_accepted_manually": pgettext_lazy("history", "主办方人工核验扫描件"),
 }
 
 
@@ -121,9 +123,9 @@ class Deadline:
 
 def deadlines(application: Application, now: dt.datetime | None = None) -> list[Deadline]:
     now = now or timezone.now()
-    out = [Deadline("申报截止", application.call.deadline, now >= application.call.deadline)]
+    out = [Deadline(_("申报截止"), application.call.deadline, now >= application.call.deadline)]
     if application.revision_deadline:
-        out.append(Deadline("修改后提交截止", application.revision_deadline, now >= application.revision_deadline))
+        out.append(Deadline(_("修改后提交截止"), application.revision_deadline, now >= application.revision_deadline))
     return out
 
 
@@ -133,27 +135,28 @@ def next_step(application: Application, user=None) -> str:
 
     s = application.status
     if s == "discarded":
-        return "已放弃"
+        return _("已放弃")
     if s in ("draft", "returned"):
         if timezone.now() >= application.deadline:
-            return "已过截止时间，不能再提交"
+            return _("已过截止时间，不能再提交")
         steps = []
         if s == "returned":
-            steps.append("按退回理由修改")
+            steps.append(_("按退回理由修改"))
         if services.own_approval_rule(application) and services.own_approval_problems(application):
-            steps.append("登记单位审议会议并由负责人确认承诺")
+            steps.append(_("登记单位审议会议并由负责人确认承诺"))
         if services.participant_problems(application):
-            steps.append("等待参与单位确认")
-        steps.append("填写完整后提交")
-        return "；".join(steps)
+            steps.append(_("等待参与单位确认"))
+        steps.append(_("填写完整后提交"))
+        return _("；").join(steps)
     if s == "awaiting_endorsement":
-        return f"等待{application.endorser.name if application.endorser_id else '推荐单位'}审核推荐"
+        who = application.endorser.name if application.endorser_id else _("推荐单位")
+        return _("等待%(who)s审核推荐") % {"who": who}
     if s == "submitted":
         snap = application.current_snapshot
         needs_scan = application.call.document.submission.stamped
         if needs_scan and current_scan(snap) is None:
-            return "打印申报表，签字盖章后上传扫描件"
-        return "已报送主办方，等待评审"
+            return _("打印申报表，签字盖章后上传扫描件")
+        return _("已报送主办方，等待评审")
     return ""
 
 
@@ -170,7 +173,7 @@ def history(application: Application) -> list[HistoryRow]:
     """Who did what when: every audit event of the application, oldest first."""
     rows = []
     for e in audit.history(application):
-        rows.append(HistoryRow(at=e.at, who=e.actor_name or "系统", label=ACTION_LABELS.get(e.action, e.action),
+        rows.append(HistoryRow(at=e.at, who=e.actor_name or _("系统"), label=str(ACTION_LABELS.get(e.action, e.action)),
                                note=e.note, after=e.after))
     return rows
 

@@ -201,7 +201,7 @@ def _differences(app: Application, mine: dict, theirs: dict) -> list[dict]:
 
 def _plain(value) -> str:
     if value in (None, "", [], {}):
-        return "（空）"
+        return _("（空）")
     if isinstance(value, dict):
         return "；".join(str(v) for v in value.values() if v not in (None, ""))
     if isinstance(value, list):

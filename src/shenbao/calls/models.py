@@ -7,15 +7,16 @@ from functools import cached_property
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_noop  # choice labels: msgids, translated where shown
 
 from shenbao.orgs.models import Organisation
 
 
 class Call(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "未发布"
-        PUBLISHED = "published", "已发布"
-        UNPUBLISHED = "unpublished", "已撤回"
+        DRAFT = "draft", gettext_noop("未发布")
+        PUBLISHED = "published", gettext_noop("已发布")
+        UNPUBLISHED = "unpublished", gettext_noop("已撤回")
 
     code = models.CharField(max_length=40, unique=True)
     issuer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="calls")

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.db.models import Count, Q
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from shenbao.calls import schema
 from shenbao.calls.models import Call, ProjectType
@@ -237,15 +237,41 @@ def type_views(call: Call) -> list[TypeView]:
 
 # --- words for the values of the format (display only; unknown values show as they are) ----------------
 
-TYPE_KINDS = {"post_funded": _lazy("后资助"), "commissioned": _lazy("定向委托"), "continued": _lazy("连续支持")}
-CHANNELS = {"online": _lazy("网上申报"), "email": _lazy("电子邮件"), "post": _lazy("邮寄"), "in_person": _lazy("现场报送")}
-CONTRACTS = {"contract": _lazy("签订项目合同书后拨款"), "task_book": _lazy("签订项目任务书后拨款")}
-DISBURSEMENT = {"one_off": _lazy("一次性拨付"), "by_progress": _lazy("按工作进度拨付"), "per_contract": _lazy("按合同约定拨付"),
-                "after_evaluation": _lazy("评估后拨付")}
-SPENDING = {"fixed_assets": _lazy("购买固定资产"), "investment": _lazy("对外投资"), "donation": _lazy("捐款"),
-            "sponsorship": _lazy("赞助"), "labour": _lazy("工作劳务"), "rewards": _lazy("人员奖励"), "assets": _lazy("资产购置")}
-ROUTES = {"home_association": _lazy("属地科协"), "university_association": _lazy("高校科协"),
-          "home_or_university_association": _lazy("属地科协或高校科协")}
+TYPE_KINDS = {
+    "post_funded": gettext_lazy("后资助"),
+    "commissioned": gettext_lazy("定向委托"),
+    "continued": gettext_lazy("连续支持"),
+}
+CHANNELS = {
+    "online": gettext_lazy("网上申报"),
+    "email": gettext_lazy("电子邮件"),
+    "post": gettext_lazy("邮寄"),
+    "in_person": gettext_lazy("现场报送"),
+}
+CONTRACTS = {
+    "contract": gettext_lazy("签订项目合同书后拨款"),
+    "task_book": gettext_lazy("签订项目任务书后拨款"),
+}
+DISBURSEMENT = {
+    "one_off": gettext_lazy("一次性拨付"),
+    "by_progress": gettext_lazy("按工作进度拨付"),
+    "per_contract": gettext_lazy("按合同约定拨付"),
+    "after_evaluation": gettext_lazy("评估后拨付"),
+}
+SPENDING = {
+    "fixed_assets": gettext_lazy("购买固定资产"),
+    "investment": gettext_lazy("对外投资"),
+    "donation": gettext_lazy("捐款"),
+    "sponsorship": gettext_lazy("赞助"),
+    "labour": gettext_lazy("工作劳务"),
+    "rewards": gettext_lazy("人员奖励"),
+    "assets": gettext_lazy("资产购置"),
+}
+ROUTES = {
+    "home_association": gettext_lazy("属地科协"),
+    "university_association": gettext_lazy("高校科协"),
+    "home_or_university_association": gettext_lazy("属地科协或高校科协"),
+}
 
 
 def _num(v) -> str:
@@ -309,7 +335,7 @@ def exclusion_lines(ex: schema.Exclusions | None, programme: str = "") -> list[s
     if ex.repeat_years:
         text = _("近 %(n)s 年已获支持的相同内容不得重复申报") % {"n": ex.repeat_years}
         if ex.repeat_exempt:
-            text += "（" + "、".join(str(TYPE_KINDS[k]) for k in ex.repeat_exempt) + _("项目除外") + "）"
+            text += "（" + _("、").join(str(TYPE_KINDS[k]) for k in ex.repeat_exempt) + _("项目除外") + "）"
         out.append(text)
     if ex.subcontracting_forbidden:
         out.append(_("严禁转包、分包"))
@@ -326,11 +352,12 @@ def procedure_lines(common: schema.Common, names: dict[str, str]) -> list[tuple[
     if common.own_approval:
         for m in common.own_approval.meetings:
             who = "、".join(names.get(c, c) for c in m.categories) if m.categories else _("其他申报单位")
-            out.append((_("内部审议"), f"{who}：{'或'.join(m.kinds)}"))
+            text = _("%(subject)s：%(message)s") % {"subject": who, "message": "或".join(m.kinds)}
+            out.append((_("内部审议"), text))
         out.append((_("承诺"), common.own_approval.commitment))
     for r in common.routing or []:
         who = "、".join(names.get(c, c) for c in r.categories) if r.categories else _("所有申报单位")
-        text = f"{who}：{r.label}"
+        text = _("%(subject)s：%(message)s") % {"subject": who, "message": r.label}
         if r.with_finance:
             text += _("（含财务审核）")
         out.append((_("推荐审核"), text))
@@ -347,7 +374,7 @@ def post_award_lines(pa: schema.PostAward | None) -> list[tuple[str, str]]:
         out.append((_("经费拨付"), pa.disbursement.note or str(DISBURSEMENT[pa.disbursement.mode])))
     if pa.spending:
         sp = pa.spending
-        text = sp.note or (_("不得用于") + "、".join(str(SPENDING[i]) for i in sp.forbidden) + _("等支出"))
+        text = sp.note or (_("不得用于") + _("、").join(str(SPENDING[i]) for i in sp.forbidden) + _("等支出"))
         if sp.travel_max_share and not sp.note:
             text += _("；差旅费不超过预算的 %(p)s%%") % {"p": _num(sp.travel_max_share * 100)}
         out.append((_("经费使用"), text))
@@ -362,7 +389,8 @@ def post_award_lines(pa: schema.PostAward | None) -> list[tuple[str, str]]:
         out.append((_("监督检查"), "；".join(checks)))
     for f in pa.filings or []:
         verb = _("报批") if f.approval else _("备案")
-        text = f"{f.applies_to}：{_('须报')}{'、'.join(f.authorities)}{verb}"
+        text = _("%(who)s：须报%(authorities)s%(verb)s") % {"who": f.applies_to, "authorities": "、".join(f.authorities),
+                                                      "verb": verb}
         if f.note:
             text += f"（{f.note}）"
         out.append((_("活动备案"), text))
@@ -379,7 +407,7 @@ def acceptance_view(acc: schema.Acceptance | None, track_names: dict[str, str] |
         if acc.due.text:
             due = acc.due.text
         elif acc.due.date:
-            due = _("%(d)s 前提交") % {"d": f"{acc.due.date.year}年{acc.due.date.month}月{acc.due.date.day}日"}
+            due = _("%(d)s 前提交") % {"d": dateformat.format(acc.due.date, _("Y年n月j日"))}
         else:
             due = _("每次活动结束后 %(n)s 个工作日内提交") % {"n": acc.due.working_days_after_event}
     copies = []

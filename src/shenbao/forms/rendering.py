@@ -33,6 +33,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shenbao.calls.schema import Column, FormField, FormTemplate, ProjectType
 from shenbao.forms.validation import (
@@ -52,19 +53,19 @@ from shenbao.forms.validation import (
 )
 
 BY_LABELS = {
-    "applicant": "申报单位",
-    "unit_head": "单位负责人",
-    "project_lead": "项目负责人",
-    "society": "学会",
-    "journal_editor": "期刊负责人",
-    "leading_doctor": "领衔博士",
-    "host_unit": "建站单位",
-    "home_association": "属地科协",
-    "university_association": "高校科协",
-    "home_or_university_association": "属地市科协或高校科协",
-    "finance": "财政（财务）部门",
-    "funder_department": "主办方业务部门",
-    "funder_leadership": "主办方领导",
+    "applicant": gettext_lazy("申报单位"),
+    "unit_head": gettext_lazy("单位负责人"),
+    "project_lead": gettext_lazy("项目负责人"),
+    "society": gettext_lazy("学会"),
+    "journal_editor": gettext_lazy("期刊负责人"),
+    "leading_doctor": gettext_lazy("领衔博士"),
+    "host_unit": gettext_lazy("建站单位"),
+    "home_association": gettext_lazy("属地科协"),
+    "university_association": gettext_lazy("高校科协"),
+    "home_or_university_association": gettext_lazy("属地市科协或高校科协"),
+    "finance": gettext_lazy("财政（财务）部门"),
+    "funder_department": gettext_lazy("主办方业务部门"),
+    "funder_leadership": gettext_lazy("主办方领导"),
 }
 FULL_TIME_LABELS = {"full_time": "专职", "part_time": "兼职"}
 ACCEPT = {"pdf": ".pdf", "doc": ".doc", "docx": ".docx", "jpg": ".jpg,.jpeg", "png": ".png", "xls": ".xls",

@@ -45,6 +45,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shenbao.calls.schema import PART_LABELS, Column, FormField, FormTemplate, ProjectType, Track, form_refs
 from shenbao.core.expressions import ExpressionError, compile_expression
@@ -107,7 +108,7 @@ def is_blank(value: Any) -> bool:
 
 def wan_text(yuan: int | Decimal) -> str:
     """15000 → "1.5万元"; money is always shown in 万元 in messages."""
-    return f"{format_decimal(Decimal(yuan) / WAN)}万元"
+    return _("{amount}万元").format(amount=format_decimal(Decimal(yuan) / WAN))
 
 
 def format_decimal(d: Decimal) -> str:
@@ -121,7 +122,7 @@ def money_display(yuan: int, unit: str) -> str:
 
 
 def unit_label(unit: str) -> str:
-    return "万元" if unit == "wan" else "元"
+    return _("万元") if unit == "wan" else _("元")
 
 
 def normalise_text(value: Any) -> str:
@@ -662,7 +663,8 @@ class _Run:
             if t.max_from == "cap" and self.strict:
                 from_cap = effective_cap(self.type_doc, self.tracks)
                 if from_cap is not None and (cap is None or from_cap < cap):
-                    cap, source = Decimal(from_cap), (_("申报类型") if self.tracks else _("本项目"))
+                    source = pgettext("funding cap of", "申报类型") if self.tracks else _("本项目")
+                    cap = Decimal(from_cap)
             if cap is not None and total > cap:
                 self.add(f.key, self.cap_message(t.label, col, total, cap, source))
         if rows:

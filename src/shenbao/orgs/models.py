@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_noop  # choice labels: msgids, translated where shown
 
 from shenbao.orgs.validators import validate_credit_code
 
@@ -55,9 +56,9 @@ class AttributeDef(models.Model):
 
 class Organisation(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "待审核"
-        ACTIVE = "active", "已通过"
-        REJECTED = "rejected", "已驳回"
+        PENDING = "pending", gettext_noop("待审核")
+        ACTIVE = "active", gettext_noop("已通过")
+        REJECTED = "rejected", gettext_noop("已驳回")
 
     name = models.CharField("单位名称", max_length=200, unique=True,
                             error_messages={"unique": "该单位名称已注册，不能重复注册"})
@@ -119,16 +120,16 @@ class OrgAttribute(models.Model):
 
 
 class Role(models.TextChoices):
-    APPLICANT_CLERK = "applicant_clerk", "申报单位经办人"
-    UNIT_HEAD = "unit_head", "单位负责人"
-    HOME_REVIEWER = "home_reviewer", "属地科协审核人"
-    FUNDER_STAFF = "funder_staff", "主办方业务人员"
-    FUNDER_LEADER = "funder_leader", "主办方领导"
-    FINANCE = "finance", "财务人员"
-    EXPERT = "expert", "评审专家"
-    SYSTEM_ADMIN = "system_admin", "系统管理员"
-    SECURITY_ADMIN = "security_admin", "安全管理员"
-    AUDIT_ADMIN = "audit_admin", "安全审计员"
+    APPLICANT_CLERK = "applicant_clerk", gettext_noop("申报单位经办人")
+    UNIT_HEAD = "unit_head", gettext_noop("单位负责人")
+    HOME_REVIEWER = "home_reviewer", gettext_noop("属地科协审核人")
+    FUNDER_STAFF = "funder_staff", gettext_noop("主办方业务人员")
+    FUNDER_LEADER = "funder_leader", gettext_noop("主办方领导")
+    FINANCE = "finance", gettext_noop("财务人员")
+    EXPERT = "expert", gettext_noop("评审专家")
+    SYSTEM_ADMIN = "system_admin", gettext_noop("系统管理员")
+    SECURITY_ADMIN = "security_admin", gettext_noop("安全管理员")
+    AUDIT_ADMIN = "audit_admin", gettext_noop("安全审计员")
 
 
 ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as ValidationError_
@@ -22,14 +23,14 @@ def validate_credit_code(value: str) -> None:
     """统一社会信用代码: 18 characters with the GB 32100-2015 check digit (python-stdnum implements it)."""
     code = normalize_credit_code(value)
     if len(code) != 18:
-        raise ValidationError("统一社会信用代码须为18位（当前%(n)s位）", code="length", params={"n": len(code)})
+        raise ValidationError(_("统一社会信用代码须为18位（当前%(n)s位）"), code="length", params={"n": len(code)})
     try:
         uscc.validate(code)
     except InvalidChecksum:
-        raise ValidationError("统一社会信用代码校验位不正确，请核对", code="checksum") from None
+        raise ValidationError(_("统一社会信用代码校验位不正确，请核对"), code="checksum") from None
     except ValidationError_:
         raise ValidationError(
-            "统一社会信用代码格式不正确：前8位须为数字，其余为数字或大写字母（不含 I、O、Z、S、V）",
+            _("统一社会信用代码格式不正确：前8位须为数字，其余为数字或大写字母（不含 I、O、Z、S、V）"),
             code="format",
         ) from None
 
@@ -46,12 +47,12 @@ class CharacterClassValidator:
         n = sum(1 for pattern in self.CLASSES if re.search(pattern, password or ""))
         if n < self.min_classes:
             raise ValidationError(
-                "密码须包含大写字母、小写字母、数字、符号中的至少%(n)d类", code="password_classes",
+                _("密码须包含大写字母、小写字母、数字、符号中的至少%(n)d类"), code="password_classes",
                 params={"n": self.min_classes},
             )
 
     def get_help_text(self) -> str:
-        return f"密码须包含大写字母、小写字母、数字、符号中的至少{self.min_classes}类。"
+        return _("密码须包含大写字母、小写字母、数字、符号中的至少%(n)d类。") % {"n": self.min_classes}
 
 
 class MinimumLengthValidator:
@@ -62,8 +63,8 @@ class MinimumLengthValidator:
 
     def validate(self, password: str, user=None) -> None:
         if len(password or "") < self.min_length:
-            raise ValidationError("密码太短，至少需要%(n)d个字符", code="password_too_short",
+            raise ValidationError(_("密码太短，至少需要%(n)d个字符"), code="password_too_short",
                                   params={"n": self.min_length})
 
     def get_help_text(self) -> str:
-        return f"密码至少{self.min_length}个字符。"
+        return _("密码至少%(n)d个字符。") % {"n": self.min_length}

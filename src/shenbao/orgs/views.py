@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shenbao.core.decisions import Decision, NotAllowed
@@ -72,7 +74,7 @@ def password_change(request):
             form.add_error("new_password1", exc)
         else:
             update_session_auth_hash(request, request.user)
-            messages.success(request, "密码已修改。")
+            messages.success(request, _("密码已修改。"))
             return redirect("orgs:home")
     return render(request, "orgs/password_change.html", {
         "form": form, "forced": request.user.must_change_password,
@@ -91,22 +93,44 @@ def _link(label: str, name: str, fallback: str | None = None, *args) -> dict | N
 
 
 ROLE_LINKS = {
-    Role.APPLICANT_CLERK: [("申报通知", "calls:portal", "/"), ("可申报项目", "applications:offers", None),
-                           ("我的申报", "applications:mine", None)],
-    Role.UNIT_HEAD: [("申报通知", "calls:portal", "/"), ("本单位申报", "applications:mine", None)],
-    Role.HOME_REVIEWER: [("注册单位审核", "orgs:registrations", None),
-                         ("属地推荐审核", "applications:endorse", None)],
-    Role.FUNDER_STAFF: [("申报通知管理", "calls:manage", "/manage/calls/"),
-                        ("收到的申报", "applications:received", None),
-                        ("注册单位与单位属性", "orgs:registrations", None)],
-    Role.FUNDER_LEADER: [("申报通知管理", "calls:manage", "/manage/calls/"),
-                         ("收到的申报", "applications:received", None),
-                         ("注册单位", "orgs:registrations", None)],
-    Role.FINANCE: [("经费管理", "projects:finance", None)],
-    Role.EXPERT: [("评审任务", "review:mine", None)],
-    Role.SYSTEM_ADMIN: [("系统管理：单位与类别", "orgs:system", None)],
-    Role.SECURITY_ADMIN: [("安全管理：账户与角色", "orgs:security", None)],
-    Role.AUDIT_ADMIN: [("审计日志", "orgs:audit", None)],
+    Role.APPLICANT_CLERK: [
+        (gettext_lazy("申报通知"), "calls:portal", "/"),
+        (gettext_lazy("可申报项目"), "applications:offers", None),
+        (gettext_lazy("我的申报"), "applications:mine", None),
+    ],
+    Role.UNIT_HEAD: [
+        (gettext_lazy("申报通知"), "calls:portal", "/"),
+        (gettext_lazy("本单位申报"), "applications:mine", None),
+    ],
+    Role.HOME_REVIEWER: [
+        (gettext_lazy("注册单位审核"), "orgs:registrations", None),
+        (gettext_lazy("属地推荐审核"), "applications:endorse", None),
+    ],
+    Role.FUNDER_STAFF: [
+        (gettext_lazy("申报通知管理"), "calls:manage", "/manage/calls/"),
+        (gettext_lazy("收到的申报"), "applications:received", None),
+        (gettext_lazy("注册单位与单位属性"), "orgs:registrations", None),
+    ],
+    Role.FUNDER_LEADER: [
+        (gettext_lazy("申报通知管理"), "calls:manage", "/manage/calls/"),
+        (gettext_lazy("收到的申报"), "applications:received", None),
+        (gettext_lazy("注册单位"), "orgs:registrations", None),
+    ],
+    Role.FINANCE: [
+        (gettext_lazy("经费管理"), "projects:finance", None),
+    ],
+    Role.EXPERT: [
+        (gettext_lazy("评审任务"), "review:mine", None),
+    ],
+    Role.SYSTEM_ADMIN: [
+        (gettext_lazy("系统管理：单位与类别"), "orgs:system", None),
+    ],
+    Role.SECURITY_ADMIN: [
+        (gettext_lazy("安全管理：账户与角色"), "orgs:security", None),
+    ],
+    Role.AUDIT_ADMIN: [
+        (gettext_lazy("审计日志"), "orgs:audit", None),
+    ],
 }
 
 
@@ -163,7 +187,7 @@ def register_done(request):
 def resubmit(request):
     org = request.user.organisation
     if org is None:
-        return denied(request, "您的账户不属于任何单位")
+        return denied(request, _("您的账户不属于任何单位"))
     decision = services.REGISTRATION.can(request.user, org, "resubmit")
     if not decision:
         return denied(request, decision)
@@ -178,7 +202,7 @@ def resubmit(request):
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
         else:
-            messages.success(request, "注册信息已重新提交，请等待属地科协审核。")
+            messages.success(request, _("注册信息已重新提交，请等待属地科协审核。"))
             return redirect("orgs:home")
     return render(request, "orgs/resubmit.html", {"form": form, "org": org})
 
@@ -199,7 +223,7 @@ def registrations(request):
     qs = qs.prefetch_related(Prefetch("users", queryset=User.objects.order_by("id")))
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     rows = [(o, bool(permissions.can_review_registration(request.user, o))) for o in page]
-    tabs = [("pending", "待审核"), ("active", "已通过"), ("rejected", "已驳回"), ("all", "全部")]
+    tabs = [("pending", _("待审核")), ("active", _("已通过")), ("rejected", _("已驳回")), ("all", _("全部"))]
     return render(request, "orgs/registrations.html", {
         "page": page, "rows": rows, "status": status, "q": q, "tabs": tabs,
         "counts": selectors.registration_counts(request.user), "reject_form": forms.RejectForm(),
@@ -218,10 +242,10 @@ def decide_registration(request, pk: int):
     try:
         if action == "approve":
             services.approve_registration(actor=request.user, org=org, note=request.POST.get("note", ""))
-            messages.success(request, f"已通过「{org.name}」的注册，其经办人现在可以申报。")
+            messages.success(request, _("已通过「%(name)s」的注册，其经办人现在可以申报。") % {"name": org.name})
         elif action == "reject":
             services.reject_registration(actor=request.user, org=org, reason=request.POST.get("reason", ""))
-            messages.success(request, f"已驳回「{org.name}」的注册，理由将在其登录时显示。")
+            messages.success(request, _("已驳回「%(name)s」的注册，理由将在其登录时显示。") % {"name": org.name})
         else:
             return HttpResponseNotAllowed(["POST"])
     except NotAllowed as exc:
@@ -250,19 +274,19 @@ def unit(request, pk: int):
                 rec = get_object_or_404(OrgAttribute, pk=request.POST.get("attribute"), organisation=org)
                 valid_to = forms.forms.DateField().clean(request.POST.get("valid_to"))
                 services.end_attribute(actor=request.user, attribute=rec, valid_to=valid_to)
-                messages.success(request, "已登记截止日期。")
+                messages.success(request, _("已登记截止日期。"))
                 return redirect("orgs:unit", pk=org.pk)
             if request.POST.get("action") == "remove":
                 rec = get_object_or_404(OrgAttribute, pk=request.POST.get("attribute"), organisation=org)
                 services.remove_attribute(actor=request.user, attribute=rec, reason=request.POST.get("reason", ""))
-                messages.success(request, "已删除该属性记录（审计日志保留原值）。")
+                messages.success(request, _("已删除该属性记录（审计日志保留原值）。"))
                 return redirect("orgs:unit", pk=org.pk)
             if form.is_valid():
                 d = form.cleaned_data
                 services.record_attribute(actor=request.user, org=org, key=d["key"].key, value=d["value"],
                                           year=d.get("year"), valid_from=d.get("valid_from"),
                                           valid_to=d.get("valid_to"), note=d.get("note", ""))
-                messages.success(request, f"已登记「{d['key'].name}」。")
+                messages.success(request, _("已登记「%(name)s」。") % {"name": d["key"].name})
                 return redirect("orgs:unit", pk=org.pk)
         except NotAllowed as exc:
             return denied(request, exc.reason)
@@ -292,11 +316,11 @@ def system(request):
         try:
             if request.POST.get("action") == "reload_catalogue":
                 result = services.reload_catalogue(actor=request.user)
-                messages.success(request, f"已重新载入单位类别目录（{getattr(result, 'categories', 0)} 个类别）。")
+                messages.success(request, _("已重新载入单位类别目录（%(n)s 个类别）。") % {"n": getattr(result, "categories", 0)})
                 return redirect("orgs:system")
             if form.is_valid():
                 org = services.create_organisation(actor=request.user, **form.cleaned_data)
-                messages.success(request, f"已新增单位「{org.name}」。")
+                messages.success(request, _("已新增单位「%(name)s」。") % {"name": org.name})
                 return redirect("orgs:system")
         except NotAllowed as exc:
             return denied(request, exc.reason)
@@ -309,12 +333,13 @@ def system(request):
         rows = selectors.tree(Organisation.objects.filter(category__is_association=True))
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     system_settings = [
-        ("登录失败锁定", f"连续 {settings.AXES_FAILURE_LIMIT} 次失败锁定 {minutes} 分钟"),
-        ("会话空闲超时", f"{settings.SESSION_COOKIE_AGE // 60} 分钟"),
-        ("密码规则", "至少8位，包含大写字母、小写字母、数字、符号中的至少3类；首次登录须修改"),
-        ("密码存储", settings.PASSWORD_HASHERS[0].rsplit(".", 1)[-1].removesuffix("PasswordHasher")),
-        ("时区", settings.TIME_ZONE),
-        ("申报通知目录", str(settings.CALLS_DIR)),
+        (_("登录失败锁定"), _("连续 %(n)s 次失败锁定 %(minutes)s 分钟") % {"n": settings.AXES_FAILURE_LIMIT,
+                                                                       "minutes": minutes}),
+        (_("会话空闲超时"), _("%(minutes)s 分钟") % {"minutes": settings.SESSION_COOKIE_AGE // 60}),
+        (_("密码规则"), _("至少8位，包含大写字母、小写字母、数字、符号中的至少3类；首次登录须修改")),
+        (_("密码存储"), settings.PASSWORD_HASHERS[0].rsplit(".", 1)[-1].removesuffix("PasswordHasher")),
+        (_("时区"), settings.TIME_ZONE),
+        (_("申报通知目录"), str(settings.CALLS_DIR)),
     ]
     return render(request, "orgs/system.html", {
         "form": form, "rows": rows, "q": q, "categories": Category.objects.select_related("parent"),
@@ -346,7 +371,7 @@ def system_org(request, pk: int):
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, f"已保存「{org.name}」。")
+            messages.success(request, _("已保存「%(name)s」。") % {"name": org.name})
             return redirect("orgs:system")
     return render(request, "orgs/system_org.html", {"form": form, "org": org})
 
@@ -394,22 +419,22 @@ def security_user(request, pk: int):
                 role_form = forms.RoleForm(request.POST)
                 if role_form.is_valid():
                     services.grant_role(actor=request.user, user=target, **role_form.cleaned_data)
-                    messages.success(request, "已授予角色。")
+                    messages.success(request, _("已授予角色。"))
                     return redirect("orgs:security_user", pk=pk)
             elif action == "revoke":
                 assignment = get_object_or_404(RoleAssignment, pk=request.POST.get("assignment"), user=target)
                 services.revoke_role(actor=request.user, assignment=assignment)
-                messages.success(request, "已撤销角色。")
+                messages.success(request, _("已撤销角色。"))
                 return redirect("orgs:security_user", pk=pk)
             elif action == "reset":
                 temp_password = services.reset_password(actor=request.user, user=target)
             elif action == "unlock":
                 services.unlock_account(actor=request.user, user=target)
-                messages.success(request, "已解除锁定。")
+                messages.success(request, _("已解除锁定。"))
                 return redirect("orgs:security_user", pk=pk)
             elif action in {"activate", "deactivate"}:
                 services.set_account_active(actor=request.user, user=target, active=action == "activate")
-                messages.success(request, "已启用账户。" if action == "activate" else "已停用账户。")
+                messages.success(request, _("已启用账户。") if action == "activate" else _("已停用账户。"))
                 return redirect("orgs:security_user", pk=pk)
         except NotAllowed as exc:
             messages.error(request, exc.reason)
