@@ -65,6 +65,14 @@ def test_chinese_is_the_default(client, call):
     assert_none_in(page, "Project calls", "Open now", "View the call")
 
 
+def test_chinese_first_whatever_the_browser_asks(client, call):
+    # an English browser still gets Chinese until the user presses the switch
+    page = text(client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"))
+    assert '<html lang="zh-CN">' in page
+    assert_all_in(page, "项目申报通知", "查看通知")
+    assert_none_in(page, "Project calls", "View the call")
+
+
 def test_portal_in_english_keeps_the_calls_as_written(client, call, load_call):
     # R-C1: the call's title and document number are the notice's own words, in every language
     changde = load_call("changde2022")
