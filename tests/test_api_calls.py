@@ -150,3 +150,11 @@ def test_openapi_document_describes_both_paths(client, db):
     assert {"kind", "amount", "min", "max", "total", "cap", "text"} <= set(schemas["FundingOut"]["properties"])
     assert {"kind", "n", "min", "max", "text"} <= set(schemas["QuotaOut"]["properties"])
     assert {"quota", "funding"} <= set(schemas["CallTrackOut"]["properties"])
+
+
+def test_api_docs_use_local_assets_only(client):
+    # intranets have no internet: the Swagger UI must not load from a CDN
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn." not in page and "https://" not in page
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200

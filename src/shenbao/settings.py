@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "rules",
+    "ninja",  # serves the API docs' Swagger UI from local static files (no CDN on intranets)
     "shenbao.core",
     "shenbao.orgs",
     "shenbao.calls",
