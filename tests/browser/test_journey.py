@@ -1,5 +1,5 @@
 """The applicant's whole journey in headless Chromium, once for one type of each of the five notices:
-register (柳州) or a prepared unit, the 可申报项目 list, the form filled with an error then corrected,
+register the unit on the registration page (approved by its home association), the 可申报项目 list, the form filled with an error then corrected,
 own approval where the call asks for it (R-E8), submit, download the PDF, upload that PDF itself as the
 stamped "scan", verified by its QR code. Screenshots go to tests/artifacts/journey-*.png."""
 
@@ -26,7 +26,7 @@ ALL = ("liuzhou2026", "guangxi2026", "guangxi2023", "hunan2024", "changde2022")
 
 # call, type, track, applicant category, attributes, form values a generic filler cannot guess
 CASES = [
-    {"call": "liuzhou2026", "type": "2026-2", "track": None, "register": True, "category": "市级学会"},
+    {"call": "liuzhou2026", "type": "2026-2", "track": None, "category": "city_society"},
     {"call": "guangxi2026", "type": "2026-1", "track": "lecture", "category": "province_society",
      # R-E2: held 3A in the past (2019–2022), 2A now: 广西 2026-1 accepts it
      "attrs": [{"key": "society_grade", "value": 3, "valid_from": dt.date(2019, 1, 1), "valid_to": dt.date(2022, 12, 31)},
@@ -70,16 +70,17 @@ def _logout(page):
     page.locator("header").get_by_role("button", name="退出").click()
 
 
-def _register(page, issuer: Organisation, category_label: str, tag: str):
-    """项目申报用户注册, approved by the home association."""
+def _register(page, issuer: Organisation, category: str, tag: str, attrs: list[dict] | None = None):
+    """项目申报用户注册 on the page, approved by the home association; then the funder records the unit's
+    dated attributes (grade, party branch …) as it does on the unit page."""
     from shenbao.orgs import services
-    from shenbao.orgs.models import User
+    from shenbao.orgs.models import Category, OrgAttribute, User
 
-    name = f"柳州市{tag}学会"
+    name = f"{issuer.short_name or issuer.name}{tag}测试单位"
     page.goto(page.base + "/accounts/register/")
     page.fill("#id_name", name)
     page.fill("#id_credit_code", credit_code(7100))
-    page.select_option("#id_category", label=category_label)
+    page.select_option("#id_category", label=Category.objects.get(code=category).name)
     page.select_option("#id_home_association", label=issuer.name)
     page.fill("#id_address", "柳州市城中区文昌路1号")
     page.fill("#id_postcode", "545001")
@@ -97,6 +98,8 @@ def _register(page, issuer: Organisation, category_label: str, tag: str):
                                         must_change_password=False)
     reviewer.roles.create(role=Role.HOME_REVIEWER, organisation=issuer)
     services.approve_registration(actor=reviewer, org=org)
+    for a in attrs or []:
+        OrgAttribute.objects.create(organisation=org, **a)
     head = User.objects.create_user(username=f"{tag}_head", password=PASSWORD, organisation=org,
                                     must_change_password=False)
     head.roles.create(role=Role.UNIT_HEAD, organisation=org)
@@ -173,19 +176,12 @@ def _approve_own(page, app: Application, meeting: tuple[str, str], head_username
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["call"] for c in CASES])
-def test_journey(page, case, calls, make_org, make_user, artifacts):
+def test_journey(page, case, calls, artifacts):
     call = calls[case["call"]]
     tag = case["call"]
     page.on("dialog", lambda d: d.accept())
-    if case.get("register"):
-        org = _register(page, call.issuer, case["category"], tag)
-        clerk_name = f"{tag}_clerk"
-    else:
-        org = make_org(f"{call.issuer.short_name or call.issuer.name}测试{tag}单位", case["category"],
-                       parent=call.issuer, attrs=case.get("attrs"))
-        make_user(f"{tag}_clerk", org=org, roles=(Role.APPLICANT_CLERK,), password=PASSWORD)
-        make_user(f"{tag}_head", org=org, roles=(Role.UNIT_HEAD,), password=PASSWORD)
-        clerk_name = f"{tag}_clerk"
+    org = _register(page, call.issuer, case["category"], tag, case.get("attrs"))
+    clerk_name = f"{tag}_clerk"
     ptype = call.types.get(code=case["type"])
 
     # 可申报项目: the type is open to the unit, others say why not
