@@ -30,3 +30,14 @@ def test_demo_prepares_calls_and_logins_and_is_idempotent(client):
     assert not User.objects.get(username="clerk").must_change_password  # demo logins go straight in
     page = client.get("/").content.decode()
     assert "关于申报2026年柳州市科协“科创赋能”项目的通知" in page
+    # every role finds something: the home association's endorsement queue, the funder's received list
+    from shenbao.applications.models import Application
+
+    assert Application.objects.filter(status="awaiting_endorsement").count() == 1
+    assert Application.objects.filter(status="submitted").count() == 1
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": "home", "password": "Demo#2026"})
+    assert "校企协同“专家助企赋能”系列活动" in client.get("/apply/endorse/").content.decode()
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": "funder", "password": "Demo#2026"})
+    assert "“龙城科创大讲堂”智能网联汽车专场" in client.get("/apply/received/").content.decode()

@@ -28,6 +28,7 @@ USERS = [
     ("head", Role.UNIT_HEAD, "柳州市机械工程学会"),
     ("gx_clerk", Role.APPLICANT_CLERK, "广西机械工程学会"),
     ("cd_clerk", Role.APPLICANT_CLERK, "常德市农学会"),
+    ("uni_clerk", Role.APPLICANT_CLERK, "柳州工学院科学技术协会"),
     ("home", Role.HOME_REVIEWER, "柳州市科学技术协会"),
     ("funder", Role.FUNDER_STAFF, "柳州市科学技术协会"),
     ("gx_funder", Role.FUNDER_STAFF, "广西壮族自治区科学技术协会"),
@@ -147,3 +148,52 @@ def ensure_practice_calls(*, days: int = 30) -> list[str]:
         services.load_call(text=text, filename=f"practice/{name}", publish=True)
         codes.append(code)
     return codes
+
+
+def ensure_sample_applications() -> list[str]:
+    """A few applications on the practice calls, so that every role finds something on its pages: a
+    submitted one at the funder (柳州), one waiting for the home association's endorsement (广西 2026-4 from
+    a university association under 柳州市科协), and a draft. Idempotent."""
+    from django.utils import timezone
+
+    from shenbao.applications import services
+    from shenbao.applications.models import Application
+    from shenbao.applications.samples import sample_values
+    from shenbao.calls.models import Call
+
+    def user(name: str) -> User:
+        return User.objects.get(username=name)
+
+    def draft(clerk: User, call_code: str, type_code: str, track: str | None = None,
+              title: str = "") -> Application | None:
+        call = Call.objects.filter(code=call_code).first()
+        if call is None:
+            return None
+        ptype = call.types.get(code=type_code)
+        existing = Application.objects.filter(applicant=clerk.organisation, project_type=ptype).first()
+        if existing is not None:
+            return None
+        tr = ptype.tracks.get(code=track) if track else None
+        app = services.create_draft(user=clerk, project_type=ptype, track=tr)
+        doc = ptype.document
+        values = sample_values(form=call.document.form_for(doc), type_doc=doc, org_name=clerk.organisation.name,
+                               track=track, today=timezone.localdate(),
+                               overrides={"project_name": title} if title else None)
+        services.save_draft(user=clerk, application=app, values=values, expected_version=app.version)
+        app.refresh_from_db()
+        return app
+
+    uni_clerk = user("uni_clerk")
+    made = []
+    if app := draft(user("clerk"), "liuzhou-2026-kcfn-practice", "2026-2",
+                    title="“龙城科创大讲堂”智能网联汽车专场"):
+        services.submit(user=user("clerk"), application=app)
+        made.append(f"{app.title}（已提交，funder 可见）")
+    if app := draft(user("clerk"), "liuzhou-2026-kcfn-practice", "2026-3",
+                    title="全国学会专家柳州行科技服务"):
+        made.append(f"{app.title}（草稿）")
+    if app := draft(uni_clerk, "guangxi-2026-tzzx-practice", "2026-4", "brand",
+                    title="校企协同“专家助企赋能”系列活动"):
+        services.submit(user=uni_clerk, application=app)
+        made.append(f"{app.title}（待属地科协推荐，home 可见）")
+    return made

@@ -19,11 +19,14 @@ class Command(BaseCommand):
         call_command("load_call", str(settings.CALLS_DIR), publish=True, stdout=self.stdout)
         logins = demo.ensure_demo_data()
         practice = demo.ensure_practice_calls()
+        samples = demo.ensure_sample_applications()
         url = f"http://{addrport}/"
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"申报平台 Shenbao: {url}"))
         self.stdout.write(f"数据库: {settings.DATABASES['default']['NAME']}")
         self.stdout.write(f"演练通知（截止时间在30天后，可走完申报流程）：{', '.join(practice)}")
+        for line in samples:
+            self.stdout.write(f"示例申报：{line}")
         self.stdout.write("演示账户（用户名 / 密码 / 角色）：")
         for username, password, role in logins:
             self.stdout.write(f"  {username:<16} {password:<16} {role}")
