@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from shenbao.applications import printing, services
 from shenbao.applications.models import Application, Snapshot
@@ -260,3 +261,13 @@ def test_check_shows_every_missing_field_without_saving(client, call, people):
     assert 'id="err-project_name"' in checked and 'id="err-goals"' in checked
     app.refresh_from_db()
     assert app.version == 1
+
+
+def test_edit_page_counts_down_to_the_deadline(client, call, people):
+    # the clerk who must submit before 17:00 sees the time left beside the form, in Beijing time (R-E7)
+    _org, clerk, _head = people
+    app = filled_draft(clerk, call, "2026-2")
+    page = login(client, clerk).get(f"/apply/{app.pk}/edit/").content.decode()
+    assert "data-countdown" in page and "距截止" in page
+    assert f'data-deadline="{timezone.localtime(call.deadline).isoformat()}"' in page
+    assert "calls/countdown.js" in page

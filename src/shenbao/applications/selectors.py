@@ -120,6 +120,13 @@ class Deadline:
     at: dt.datetime
     passed: bool
 
+    @property
+    def remaining(self) -> str:
+        """距截止 … as the server renders it; the page's countdown script keeps it ticking."""
+        from shenbao.calls.selectors import remaining_until
+
+        return remaining_until(self.at)
+
 
 def deadlines(application: Application, now: dt.datetime | None = None) -> list[Deadline]:
     now = now or timezone.now()

@@ -497,9 +497,14 @@ def remaining_text(call: Call, now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
     if call.opens_at and now < call.opens_at:
         return _("距开始") + " " + _span(call.opens_at - now)
-    if now >= call.deadline:
+    return remaining_until(call.deadline, now)
+
+
+def remaining_until(deadline: dt.datetime, now: dt.datetime | None = None) -> str:
+    now = now or timezone.now()
+    if now >= deadline:
         return _("已截止")
-    return _("距截止") + " " + _span(call.deadline - now)
+    return _("距截止") + " " + _span(deadline - now)
 
 
 def _span(delta: dt.timedelta) -> str:
