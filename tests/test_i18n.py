@@ -23,6 +23,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 CATALOGUE = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES"
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """The English switch activates English in this thread: each test starts and ends in the default
+    language, so a later test (and texts built outside a request) sees Chinese."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def call(load_call):
     return reopen(load_call("liuzhou2026"))
@@ -199,6 +208,60 @@ def test_validation_and_eligibility_messages_follow_the_language(call, people):
     assert verdict.codes == ["category"]
     assert "may apply for this project type; the category of your unit is 市级学会" in verdict.message
     assert not re.search(r"本类型限|类别为", verdict.message)
+
+
+# --- refusals: permission reasons and service messages follow the language too -------------------------------
+
+
+def test_a_page_refusal_gives_its_reason_in_english(client, call, people):
+    # a clerk opens the funder's call management: the Decision's reason, in the page's language
+    _org, clerk, _head = people
+    client.force_login(clerk)
+    url = reverse("calls:manage")
+    r = client.get(url)
+    assert r.status_code == 403 and "只有主办方业务人员可以管理申报通知" in r.content.decode()
+    r = english(client).get(url)
+    page = r.content.decode()
+    assert r.status_code == 403 and "Only funder staff may manage calls" in page
+    assert "只有主办方业务人员可以管理申报通知" not in page
+
+
+def test_an_api_refusal_detail_follows_the_language_cookie(client, call, people):
+    # the unit head may see the application but only its clerk submits it (the same check as the page)
+    org, clerk, head = people
+    app = filled_draft(clerk, call, "2026-2")
+    client.force_login(head)
+    url = f"/api/v1/applications/{app.pk}/submit"
+    r = client.post(url, {}, content_type="application/json")
+    assert r.status_code == 403 and r.json()["detail"] == f"只有{org.name}的申报经办人可以修改此申报"
+    english(client)
+    r = client.post(url, {}, content_type="application/json")
+    assert r.status_code == 403
+    assert r.json()["detail"] == f"Only the applicant clerk of {org.name} may change this application"
+
+
+def test_a_scan_refusal_is_in_english_but_audited_in_chinese(call, people):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shenbao.applications import services
+    from shenbao.core.models import AuditEvent
+
+    _org, clerk, _head = people
+    app = filled_draft(clerk, call, "2026-2")
+    services.submit(user=clerk, application=app, expected_version=app.version)
+    not_a_scan = SimpleUploadedFile("scan.pdf", b"GIF89a not a scan", content_type="application/pdf")
+    with translation.override("en"), pytest.raises(services.ScanRefused) as en:
+        services.upload_scan(user=clerk, application=app, upload=not_a_scan)
+    assert en.value.message == ("Only PDF, JPG or PNG scans are accepted (judged by the file's content, "
+                                "not its extension)")
+    assert en.value.code == "type"
+    # the audit log keeps the Chinese text whatever the clerk's language
+    event = AuditEvent.objects.filter(action="application.scan_refused").latest("pk")
+    assert event.note == "只接受 PDF、JPG 或 PNG 格式的扫描件（按文件内容识别，不看扩展名）"
+    not_a_scan.seek(0)
+    with pytest.raises(services.ScanRefused) as zh:
+        services.upload_scan(user=clerk, application=app, upload=not_a_scan)
+    assert zh.value.message == event.note
 
 
 # --- the catalogue ---------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ these are about the person and the state."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shenbao.core.decisions import ALLOW, Decision, deny
 from shenbao.orgs.models import Organisation, Role, RoleAssignment
@@ -51,7 +53,7 @@ def is_funder_staff_of(user, application) -> bool:
 
 def _active_unit(org: Organisation) -> Decision:
     if org.status != Organisation.Status.ACTIVE:
-        return deny(f"本单位（{org.name}）的注册尚未审核通过，不能申报")
+        return deny(_("本单位（%(unit)s）的注册尚未审核通过，不能申报") % {"unit": org.name})
     return ALLOW
 
 
@@ -61,12 +63,12 @@ def _active_unit(org: Organisation) -> Decision:
 def can_apply(user, org: Organisation | None = None) -> Decision:
     """Start an application for the unit: its applicant clerk (申报单位经办人), the unit registered and approved."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     org = org or user.organisation
     if org is None:
-        return deny("您的账户不属于任何申报单位")
+        return deny(_("您的账户不属于任何申报单位"))
     if not is_clerk_of(user, org):
-        return deny(f"只有{org.name}的申报经办人可以申报")
+        return deny(_("只有%(unit)s的申报经办人可以申报") % {"unit": org.name})
     return _active_unit(org)
 
 
@@ -74,7 +76,7 @@ def can_view(user, application) -> Decision:
     """See an application: the applicant's clerks and head, its participants' users, the association
     that endorses it, and the funder's staff once it reached them."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if has_role_in(user, application.applicant_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD)):
         return ALLOW
     participant_orgs = set(application.participants.filter(removed_at__isnull=True)
@@ -87,18 +89,18 @@ def can_view(user, application) -> Decision:
     if (application.current_snapshot_id and application.status != "awaiting_endorsement"
             and is_funder_of(user, application)):
         return ALLOW
-    return deny("只能查看本单位的申报，或本单位负责推荐、受理的申报")
+    return deny(_("只能查看本单位的申报，或本单位负责推荐、受理的申报"))
 
 
 def can_edit(user, application) -> Decision:
     """Change the draft (form, participants, own approval): the applicant's clerk, while it is a draft or
     returned for revision."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not is_clerk_of(user, application.applicant_id):
-        return deny(f"只有{application.applicant.name}的申报经办人可以修改此申报")
+        return deny(_("只有%(unit)s的申报经办人可以修改此申报") % {"unit": application.applicant.name})
     if application.status not in EDITABLE:
-        return deny(f"此申报{application.get_status_display()}，不能修改；如需修改请先撤回")
+        return deny(_("此申报%(status)s，不能修改；如需修改请先撤回") % {"status": _(application.get_status_display())})
     return ALLOW
 
 
@@ -115,24 +117,24 @@ def can_discard(user, application) -> Decision:
     if not decision:
         return decision
     if application.current_snapshot_id:
-        return deny("已经提交过的申报不能放弃，只能撤回修改")
+        return deny(_("已经提交过的申报不能放弃，只能撤回修改"))
     return ALLOW
 
 
 def _before(deadline, what: str) -> Decision:
     if timezone.now() >= deadline:
         local = timezone.localtime(deadline)
-        return deny(f"已过截止时间（{local:%Y-%m-%d %H:%M}），不能{what}")
+        return deny(_("已过截止时间（%(deadline)s），不能%(what)s") % {"deadline": f"{local:%Y-%m-%d %H:%M}", "what": what})
     return ALLOW
 
 
 def can_withdraw(user, application) -> Decision:
     """Take a submission back to draft: the applicant's clerk, before the deadline that applies."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not is_clerk_of(user, application.applicant_id):
-        return deny(f"只有{application.applicant.name}的申报经办人可以撤回此申报")
-    return _before(application.deadline, "撤回")
+        return deny(_("只有%(unit)s的申报经办人可以撤回此申报") % {"unit": application.applicant.name})
+    return _before(application.deadline, pgettext("refusal", "撤回"))
 
 
 def can_record_own_approval(user, application) -> Decision:
@@ -142,25 +144,25 @@ def can_record_own_approval(user, application) -> Decision:
 def can_accept_commitment(user, application) -> Decision:
     """The unit head (单位负责人) accepts the call's commitment text (R-E8)."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not is_head_of(user, application.applicant_id):
-        return deny(f"只有{application.applicant.name}的单位负责人可以确认承诺")
+        return deny(_("只有%(unit)s的单位负责人可以确认承诺") % {"unit": application.applicant.name})
     if application.status not in EDITABLE:
-        return deny(f"此申报{application.get_status_display()}，不能再确认")
+        return deny(_("此申报%(status)s，不能再确认") % {"status": _(application.get_status_display())})
     return ALLOW
 
 
 def can_confirm_participation(user, participant) -> Decision:
     """A participant unit confirms from its own account (R-E4)."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     org = participant.organisation
     if not has_role_in(user, org, (Role.APPLICANT_CLERK, Role.UNIT_HEAD)):
-        return deny(f"只有{org.name}的经办人或负责人可以确认参与")
+        return deny(_("只有%(unit)s的经办人或负责人可以确认参与") % {"unit": org.name})
     if participant.removed_at:
-        return deny("该邀请已被撤销")
+        return deny(_("该邀请已被撤销"))
     if participant.application.status not in EDITABLE:
-        return deny("申报已提交，不能再确认参与")
+        return deny(_("申报已提交，不能再确认参与"))
     return ALLOW
 
 
@@ -169,17 +171,17 @@ def can_print(user, application) -> Decision:
     if not decision:
         return decision
     if not application.current_snapshot_id:
-        return deny("尚未提交：提交后才能打印带版本指纹的申报表")
+        return deny(_("尚未提交：提交后才能打印带版本指纹的申报表"))
     return ALLOW
 
 
 def can_upload_scan(user, application) -> Decision:
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not is_clerk_of(user, application.applicant_id):
-        return deny(f"只有{application.applicant.name}的申报经办人可以上传盖章扫描件")
+        return deny(_("只有%(unit)s的申报经办人可以上传盖章扫描件") % {"unit": application.applicant.name})
     if application.status not in ("submitted", "awaiting_endorsement") or not application.current_snapshot_id:
-        return deny("只有已提交的申报可以上传盖章扫描件")
+        return deny(_("只有已提交的申报可以上传盖章扫描件"))
     return ALLOW
 
 
@@ -189,43 +191,43 @@ def can_upload_scan(user, application) -> Decision:
 def can_endorse(user, application) -> Decision:
     """Endorse or return an application routed through an association (R-E9): its reviewer."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not application.endorser_id or not has_role_in(user, application.endorser_id, (Role.HOME_REVIEWER,)):
-        who = application.endorser.name if application.endorser_id else "推荐单位"
-        return deny(f"只有{who}的审核人可以推荐或退回此申报")
+        who = application.endorser.name if application.endorser_id else _("推荐单位")
+        return deny(_("只有%(unit)s的审核人可以推荐或退回此申报") % {"unit": who})
     return ALLOW
 
 
 def can_return_for_revision(user, application) -> Decision:
     """Return a submitted application for revision: the funder's staff."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not is_funder_staff_of(user, application):
-        return deny(f"只有{application.call.issuer.name}的业务人员可以退回修改")
+        return deny(_("只有%(unit)s的业务人员可以退回修改") % {"unit": application.call.issuer.name})
     return ALLOW
 
 
 def can_accept_scan_manually(user, application) -> Decision:
     """Accept a scan without a readable QR code, with a written reason: the funder's staff."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not is_funder_staff_of(user, application):
-        return deny(f"只有{application.call.issuer.name}的业务人员可以人工核验扫描件")
+        return deny(_("只有%(unit)s的业务人员可以人工核验扫描件") % {"unit": application.call.issuer.name})
     return ALLOW
 
 
 def can_see_received(user) -> Decision:
     """The funder's list of received applications."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not RoleAssignment.objects.filter(user=user, role__in=FUNDER_ROLES).exists():
-        return deny("只有主办方业务人员可以查看收到的申报")
+        return deny(_("只有主办方业务人员可以查看收到的申报"))
     return ALLOW
 
 
 def can_see_endorsements(user) -> Decision:
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if not RoleAssignment.objects.filter(user=user, role=Role.HOME_REVIEWER).exists():
-        return deny("只有属地科协审核人可以推荐申报")
+        return deny(_("只有属地科协审核人可以推荐申报"))
     return ALLOW

@@ -17,6 +17,8 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shenbao.applications import formdata, notify, permissions
 from shenbao.applications.models import (
@@ -47,10 +49,11 @@ class Conflict(Exception):
         self.version = version
         self.saved_by = saved_by
         self.saved_at = saved_at
-        who = str(saved_by) if saved_by else "另一位经办人"
-        when = f"于{timezone.localtime(saved_at):%H:%M:%S}" if saved_at else ""
-        self.message = (f"{who}{when}已保存了此申报的新内容（第{version}版草稿），您的修改尚未保存。"
-                        "您填写的内容仍在页面上：请核对对方的修改后再保存。")
+        who = str(saved_by) if saved_by else _("另一位经办人")
+        when = _("于%(time)s") % {"time": f"{timezone.localtime(saved_at):%H:%M:%S}"} if saved_at else ""
+        self.message = _("%(who)s%(when)s已保存了此申报的新内容（第%(version)s版草稿），您的修改尚未保存。"
+                         "您填写的内容仍在页面上：请核对对方的修改后再保存。") % {
+            "who": who, "when": when, "version": version}
         super().__init__(self.message)
 
 
@@ -69,8 +72,8 @@ class Refused(Exception):
         self.errors = dict(errors or {})
         parts = [r.message for r in self.reasons]
         if self.errors:
-            parts.append(f"申报表有 {len(self.errors)} 处需要修改")
-        self.message = "；".join(parts) or "不能提交"
+            parts.append(_("申报表有 %(n)s 处需要修改") % {"n": len(self.errors)})
+        self.message = _("；").join(parts) or _("不能提交")
         super().__init__(self.message)
 
 
@@ -108,13 +111,13 @@ def create_draft(*, user, project_type, track=None, ip: str | None = None) -> Ap
     require(permissions.can_apply(user, org))
     call = project_type.call
     if call.status != call.Status.PUBLISHED:
-        raise NotAllowed("该通知未发布")
+        raise NotAllowed(_("该通知未发布"))
     if project_type.retired:
-        raise NotAllowed("该项目类型已取消")
+        raise NotAllowed(_("该项目类型已取消"))
     if track is not None and track.project_type_id != project_type.pk:
-        raise NotAllowed("申报类型不属于该项目类型")
+        raise NotAllowed(_("申报类型不属于该项目类型"))
     if timezone.now() >= call.deadline:
-        raise NotAllowed(f"申报已于{timezone.localtime(call.deadline):%Y-%m-%d %H:%M}截止")
+        raise NotAllowed(_("申报已于%(deadline)s截止") % {"deadline": f"{timezone.localtime(call.deadline):%Y-%m-%d %H:%M}"})
     data: dict[str, Any] = {}
     form = call.document.form_for(project_type.document)
     tf = formdata.track_field(form)
@@ -216,15 +219,15 @@ def record_own_approval(*, user, application: Application, meeting_kind: str, me
         require(permissions.can_record_own_approval(user, app))
         rule = meeting_rule(app)
         if rule is None:
-            raise NotAllowed("本项目类型不要求单位内部审议")
+            raise NotAllowed(_("本项目类型不要求单位内部审议"))
         meeting_kind = (meeting_kind or "").strip()
         meeting_name = (meeting_name or "").strip()
         if meeting_kind not in rule.kinds:
-            raise NotAllowed(f"会议类型须为：{'、'.join(rule.kinds)}")
+            raise NotAllowed(_("会议类型须为：%(kinds)s") % {"kinds": "、".join(rule.kinds)})
         if rule.named_by_applicant and not meeting_name:
-            raise NotAllowed("请填写会议名称（承诺书中“经____会议研究审议”处）")
+            raise NotAllowed(_("请填写会议名称（承诺书中“经____会议研究审议”处）"))
         if meeting_date > timezone.localdate():
-            raise NotAllowed("会议日期不能晚于今天：须先开会审议，再提交申报")
+            raise NotAllowed(_("会议日期不能晚于今天：须先开会审议，再提交申报"))
         text = commitment_text(app, meeting_name or meeting_kind)
         current = OwnApproval.objects.filter(application=app).first()
         before = _approval_state(current)
@@ -261,7 +264,7 @@ def accept_commitment(*, user, application: Application, ip: str | None = None) 
         require(permissions.can_accept_commitment(user, app))
         current = OwnApproval.objects.select_for_update().filter(application=app).first()
         if current is None:
-            raise NotAllowed("请经办人先登记审议会议，再由单位负责人确认承诺")
+            raise NotAllowed(_("请经办人先登记审议会议，再由单位负责人确认承诺"))
         before = _approval_state(current)
         current.accepted_by, current.accepted_at = user, timezone.now()
         current.save(update_fields=["accepted_by", "accepted_at"])
@@ -278,10 +281,10 @@ def own_approval_problems(application: Application) -> list[Problem]:
     approval = OwnApproval.objects.filter(application=application).first()
     if approval is None:
         kinds = "、".join(meeting_rule(application).kinds) if meeting_rule(application) else ""
-        return [Problem("own_approval", f"提交前须登记本单位审议会议（{kinds}）并由单位负责人确认承诺",
+        return [Problem("own_approval", _("提交前须登记本单位审议会议（%(kinds)s）并由单位负责人确认承诺") % {"kinds": kinds},
                         {"kinds": kinds})]
     if rule.head_signs and not approval.accepted_at:
-        return [Problem("own_approval", "单位负责人尚未确认承诺", {})]
+        return [Problem("own_approval", _("单位负责人尚未确认承诺"), {})]
     return []
 
 
@@ -303,15 +306,15 @@ def add_participant(*, user, application: Application, organisation: Organisatio
         app = _lock(application)
         require(permissions.can_edit(user, app))
         if organisation.status != Organisation.Status.ACTIVE:
-            raise NotAllowed(f"{organisation.name}尚未通过注册审核，不能作为参与单位")
+            raise NotAllowed(_("%(unit)s尚未通过注册审核，不能作为参与单位") % {"unit": organisation.name})
         current = [p.organisation for p in active_participants(app)]
         if organisation.pk in {o.pk for o in current}:
-            raise NotAllowed(f"{organisation.name}已是参与单位")
+            raise NotAllowed(_("%(unit)s已是参与单位") % {"unit": organisation.name})
         verdict = eligibility.check(org=app.applicant, call=app.call, project_type=app.project_type,
                                     track=app.track, application=app, participants=[*current, organisation])
         joint = [r for r in verdict.reasons if r.code == "joint"]
         if joint:
-            raise NotAllowed("；".join(r.message for r in joint))
+            raise NotAllowed(_("；").join(r.message for r in joint))
         row = ApplicationParticipant.objects.create(application=app, organisation=organisation,
                                                     order=len(current) + 1, invited_by=user)
         audit.record(actor=user, action="application.participant_added", obj=app,
@@ -353,7 +356,7 @@ def confirm_participation(*, user, participant: ApplicationParticipant, ip: str 
 
 
 def participant_problems(application: Application) -> list[Problem]:
-    return [Problem("participant_unconfirmed", f"参与单位{p.organisation.name}尚未确认参与",
+    return [Problem("participant_unconfirmed", _("参与单位%(unit)s尚未确认参与") % {"unit": p.organisation.name},
                     {"organisation_id": p.organisation_id})
             for p in active_participants(application) if not p.confirmed_at]
 
@@ -429,7 +432,8 @@ def submit(*, user, application: Application, expected_version: int | None = Non
             reasons = [r for r in reasons if r.code != "deadline"]
         elif app.status == "returned" and app.revision_deadline:
             reasons = [r for r in reasons if r.code != "deadline"]
-            reasons.append(Problem("deadline", f"修改后提交已于{timezone.localtime(app.revision_deadline):%Y-%m-%d %H:%M}截止"))
+            reasons.append(Problem("deadline", _("修改后提交已于%(deadline)s截止")
+                                   % {"deadline": f"{timezone.localtime(app.revision_deadline):%Y-%m-%d %H:%M}"}))
         if problems or reasons or result.errors:
             raise Refused(reasons=[*reasons, *problems], errors=result.errors)
         now = timezone.now()
@@ -467,9 +471,9 @@ def return_for_revision(*, user, application: Application, reason: str, new_dead
     deadline for the revised version."""
     reason = (reason or "").strip()
     if not reason:
-        raise NotAllowed("请写明退回修改的理由")
+        raise NotAllowed(_("请写明退回修改的理由"))
     if new_deadline <= timezone.now():
-        raise NotAllowed("新的截止时间须晚于现在")
+        raise NotAllowed(_("新的截止时间须晚于现在"))
     with transaction.atomic():
         app = _lock(application)
         require(APPLICATION.can(user, app, "return_for_revision"))
@@ -498,12 +502,12 @@ def endorse(*, user, application: Application, opinion: str, with_finance: bool 
     summary was made jointly with the finance department."""
     opinion = (opinion or "").strip()
     if not opinion:
-        raise NotAllowed("请填写推荐意见")
+        raise NotAllowed(_("请填写推荐意见"))
     with transaction.atomic():
         app = _lock(application)
         require(APPLICATION.can(user, app, "endorse"))
         if finance_required(app) and not with_finance:
-            raise NotAllowed("本通知要求会同财政部门汇总后推荐：请确认已会同财政部门汇总")
+            raise NotAllowed(_("本通知要求会同财政部门汇总后推荐：请确认已会同财政部门汇总"))
         row = Endorsement.objects.create(application=app, snapshot=app.current_snapshot, organisation=app.endorser,
                                          reviewer=user, decision=Endorsement.Decision.ENDORSE, opinion=opinion,
                                          with_finance=with_finance)
@@ -520,9 +524,9 @@ def return_by_endorser(*, user, application: Application, reason: str, new_deadl
     gives one, a new deadline; else the call's deadline applies)."""
     reason = (reason or "").strip()
     if not reason:
-        raise NotAllowed("请写明退回理由")
+        raise NotAllowed(_("请写明退回理由"))
     if new_deadline is not None and new_deadline <= timezone.now():
-        raise NotAllowed("新的截止时间须晚于现在")
+        raise NotAllowed(_("新的截止时间须晚于现在"))
     with transaction.atomic():
         app = _lock(application)
         require(APPLICATION.can(user, app, "return"))
@@ -549,9 +553,13 @@ MAX_SCAN_BYTES = 20 * 1024 * 1024
 class ScanRefused(Exception):
     """The upload is not kept (wrong type, too large, a QR of another version or application)."""
 
-    def __init__(self, message: str, code: str):
-        self.message, self.code = message, code
-        super().__init__(message)
+    def __init__(self, message: str, code: str, params: dict | None = None):
+        """`message` is the Chinese msgid (marked with gettext_noop), `params` fill its placeholders:
+        `message` becomes the text in the user's language, `chinese` the one the audit log keeps."""
+        self.chinese = message % params if params else message
+        self.message = _(message) % params if params else _(message)
+        self.code = code
+        super().__init__(self.message)
 
 
 @dataclass
@@ -573,13 +581,16 @@ def _scan_dir(app: Application):
 def _mismatch(app: Application, snap: Snapshot, refs) -> ScanRefused:
     ref = refs[0]
     if ref.application_id != app.pk:
-        return ScanRefused(f"扫描件上的二维码属于另一份申报（编号 {ref.application_id}），不是本申报"
-                           f"（编号 {app.pk}）的申报表，请上传本申报打印盖章后的扫描件", "other_application")
+        return ScanRefused(gettext_noop("扫描件上的二维码属于另一份申报（编号 %(other)s），不是本申报"
+                                        "（编号 %(this)s）的申报表，请上传本申报打印盖章后的扫描件"),
+                           "other_application", {"other": ref.application_id, "this": app.pk})
     if ref.number != snap.number:
-        return ScanRefused(f"扫描件是第 {ref.number} 版的申报表，当前提交的是第 {snap.number} 版：请打印第 "
-                           f"{snap.number} 版（页脚指纹 {snap.short_fingerprint}…）盖章后重新上传", "other_version")
-    return ScanRefused(f"扫描件二维码中的版本指纹（{ref.fingerprint[:16]}…）与提交版本的指纹"
-                       f"（{snap.short_fingerprint}…）不一致：纸质版与电子版内容不一致", "fingerprint")
+        return ScanRefused(gettext_noop("扫描件是第 %(scanned)s 版的申报表，当前提交的是第 %(current)s 版：请打印第 "
+                                        "%(current)s 版（页脚指纹 %(fingerprint)s…）盖章后重新上传"), "other_version",
+                           {"scanned": ref.number, "current": snap.number, "fingerprint": snap.short_fingerprint})
+    return ScanRefused(gettext_noop("扫描件二维码中的版本指纹（%(scanned)s…）与提交版本的指纹"
+                                    "（%(current)s…）不一致：纸质版与电子版内容不一致"), "fingerprint",
+                       {"scanned": ref.fingerprint[:16], "current": snap.short_fingerprint})
 
 
 def upload_scan(*, user, application: Application, upload, ip: str | None = None) -> ScanResult:
@@ -599,7 +610,8 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
     snap = app.current_snapshot
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_SCAN_BYTES:
-        raise ScanRefused(f"文件过大（{size / 1024 / 1024:.1f} MB）：扫描件不能超过 20 MB", "too_large")
+        raise ScanRefused(gettext_noop("文件过大（%(size)s MB）：扫描件不能超过 20 MB"), "too_large",
+                          {"size": f"{size / 1024 / 1024:.1f}"})
     folder = _scan_dir(app)
     token = uuid.uuid4().hex
     tmp = folder / f".incoming-{token}.part"
@@ -610,7 +622,7 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
             for chunk in upload.chunks():
                 total += len(chunk)
                 if total > MAX_SCAN_BYTES:
-                    raise ScanRefused("文件过大：扫描件不能超过 20 MB", "too_large")
+                    raise ScanRefused(gettext_noop("文件过大：扫描件不能超过 20 MB"), "too_large")
                 if len(head) < 16:
                     head += chunk[: 16 - len(head)]
                 digest.update(chunk)
@@ -618,10 +630,10 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
             out.flush()
             os.fsync(out.fileno())
         if total == 0:
-            raise ScanRefused("文件是空的", "empty")
+            raise ScanRefused(gettext_noop("文件是空的"), "empty")
         kind = scans.sniff(head)
         if kind is None:
-            raise ScanRefused("只接受 PDF、JPG 或 PNG 格式的扫描件（按文件内容识别，不看扩展名）", "type")
+            raise ScanRefused(gettext_noop("只接受 PDF、JPG 或 PNG 格式的扫描件（按文件内容识别，不看扩展名）"), "type")
         expected = scans.qr_text(app.pk, snap.number, snap.fingerprint)
         texts = scans.read_qr(tmp, kind, want=lambda t: t == expected)
         verified = expected in texts
@@ -643,7 +655,7 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
                                          "sha256": scan.sha256, "size": total, "type": kind}, ip=ip)
     except ScanRefused as exc:
         with transaction.atomic():
-            audit.record(actor=user, action="application.scan_refused", obj=app, note=exc.message,
+            audit.record(actor=user, action="application.scan_refused", obj=app, note=exc.chinese,
                          after={"code": exc.code, "snapshot": snap.number}, ip=ip)
         raise
     except BaseException:
@@ -653,9 +665,10 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
     finally:
         tmp.unlink(missing_ok=True)
     if verified:
-        message = f"扫描件已核验：二维码与第 {snap.number} 版（指纹 {snap.short_fingerprint}…）一致"
+        message = _("扫描件已核验：二维码与第 %(number)s 版（指纹 %(fingerprint)s…）一致") % {
+            "number": snap.number, "fingerprint": snap.short_fingerprint}
     else:
-        message = ("未能从扫描件中识别出本平台的二维码。文件已保存，等待主办方人工核验；"
+        message = _("未能从扫描件中识别出本平台的二维码。文件已保存，等待主办方人工核验；"
                    "也可重新扫描（建议 300 dpi，二维码完整清晰）后再上传")
     return ScanResult(scan=scan, message=message)
 
@@ -672,14 +685,14 @@ def accept_scan_manually(*, user, scan, reason: str, ip: str | None = None):
     """Funder staff accept a scan whose QR could not be read, with a written reason (audited)."""
     reason = (reason or "").strip()
     if len(reason) < 4:
-        raise NotAllowed("请写明人工核验的理由（不少于4个字）")
+        raise NotAllowed(_("请写明人工核验的理由（不少于4个字）"))
     with transaction.atomic():
         row = Scan.objects.select_for_update(of=("self",)).select_related("application", "application__call").get(pk=scan.pk)
         require(permissions.can_accept_scan_manually(user, row.application))
         if row.verified:
-            raise NotAllowed("该扫描件已核验")
+            raise NotAllowed(_("该扫描件已核验"))
         if row.snapshot_id != row.application.current_snapshot_id:
-            raise NotAllowed("该扫描件不是当前提交版本的，不能核验")
+            raise NotAllowed(_("该扫描件不是当前提交版本的，不能核验"))
         before = {"scan": row.pk, "verified": False}
         row.verified, row.method, row.reason = True, Scan.Method.MANUAL, reason
         row.verified_by, row.verified_at = user, timezone.now()

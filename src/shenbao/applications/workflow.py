@@ -14,6 +14,9 @@ through `APPLICATION.perform`, which checks `who`, saves, audits and notifies in
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 from shenbao.applications import permissions as p
 from shenbao.applications.routing import route_for
 from shenbao.core.decisions import ALLOW, Decision, deny
@@ -23,7 +26,7 @@ from shenbao.core.workflow import Transition, Workflow
 def _direct(user, application) -> Decision:
     decision = p.can_submit(user, application)
     if decision and route_for(application) is not None:
-        return deny("此申报须先经推荐单位审核")
+        return deny(_("此申报须先经推荐单位审核"))
     return decision
 
 
@@ -33,23 +36,24 @@ def _routed(user, application) -> Decision:
         return decision
     route = route_for(application)
     if route is None:
-        return deny("此申报无需推荐，直接报送主办方")
+        return deny(_("此申报无需推荐，直接报送主办方"))
     if route.endorser is None:
-        return deny(f"此申报须经推荐（{route.label}），但本单位没有登记对应的属地科协或高校科协，请联系主办方")
+        return deny(_("此申报须经推荐（%(route)s），但本单位没有登记对应的属地科协或高校科协，请联系主办方")
+                    % {"route": route.label})
     return ALLOW
 
 
 APPLICATION = Workflow("application", [
-    Transition("draft", "submit", _direct, "submitted", "提交"),
-    Transition("draft", "submit_routed", _routed, "awaiting_endorsement", "提交推荐单位审核"),
-    Transition("draft", "discard", p.can_discard, "discarded", "放弃草稿"),
-    Transition("awaiting_endorsement", "endorse", p.can_endorse, "submitted", "同意推荐"),
-    Transition("awaiting_endorsement", "return", p.can_endorse, "returned", "退回修改"),
-    Transition("awaiting_endorsement", "withdraw", p.can_withdraw, "draft", "撤回"),
-    Transition("submitted", "withdraw", p.can_withdraw, "draft", "撤回"),
-    Transition("submitted", "return_for_revision", p.can_return_for_revision, "returned", "退回修改"),
-    Transition("returned", "resubmit", _direct, "submitted", "重新提交"),
-    Transition("returned", "resubmit_routed", _routed, "awaiting_endorsement", "重新提交推荐单位审核"),
+    Transition("draft", "submit", _direct, "submitted", pgettext_lazy("transition", "提交")),
+    Transition("draft", "submit_routed", _routed, "awaiting_endorsement", pgettext_lazy("transition", "提交推荐单位审核")),
+    Transition("draft", "discard", p.can_discard, "discarded", pgettext_lazy("transition", "放弃草稿")),
+    Transition("awaiting_endorsement", "endorse", p.can_endorse, "submitted", pgettext_lazy("transition", "同意推荐")),
+    Transition("awaiting_endorsement", "return", p.can_endorse, "returned", pgettext_lazy("transition", "退回修改")),
+    Transition("awaiting_endorsement", "withdraw", p.can_withdraw, "draft", pgettext_lazy("transition", "撤回")),
+    Transition("submitted", "withdraw", p.can_withdraw, "draft", pgettext_lazy("transition", "撤回")),
+    Transition("submitted", "return_for_revision", p.can_return_for_revision, "returned", pgettext_lazy("transition", "退回修改")),
+    Transition("returned", "resubmit", _direct, "submitted", pgettext_lazy("transition", "重新提交")),
+    Transition("returned", "resubmit_routed", _routed, "awaiting_endorsement", pgettext_lazy("transition", "重新提交推荐单位审核")),
 ])
 
 SUBMIT_ACTIONS = {"submit", "submit_routed", "resubmit", "resubmit_routed"}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from shenbao.calls import schema
 from shenbao.calls.models import Call, Measure, ProjectType, Track
@@ -108,28 +109,34 @@ def _in_use_problems(call: Call, new: schema.Call) -> list[str]:
             continue
         new_t = new_types.get(ptype.code)
         if new_t is None:
-            problems.append(f"项目类型 {ptype.code}（{ptype.name}）已有 {n_apps} 份申报，不能删除")
+            problems.append(gettext("项目类型 %(type)s（%(name)s）已有 %(n)s 份申报，不能删除")
+                            % {"type": ptype.code, "name": ptype.name, "n": n_apps})
             continue
         new_tracks = {t.code for t in new_t.tracks}
         for track in ptype.tracks.filter(retired=False):
             used = Application.objects.filter(track=track).count()
             if used and track.code not in new_tracks:
-                problems.append(f"项目类型 {ptype.code} 的申报类型 {track.code}（{track.name}）已有 {used} 份申报，不能删除")
+                problems.append(gettext("项目类型 %(type)s 的申报类型 %(track)s（%(name)s）已有 %(n)s 份申报，不能删除")
+                                % {"type": ptype.code, "track": track.code, "name": track.name, "n": used})
         old_form, new_form = old.form_of(ptype.code), new.form_for(new_t)
         if old_form and new_form is None:
-            problems.append(f"项目类型 {ptype.code} 已有 {n_apps} 份申报，不能去掉它的申报表 {old_form.code}")
+            problems.append(gettext("项目类型 %(type)s 已有 %(n)s 份申报，不能去掉它的申报表 %(form)s")
+                            % {"type": ptype.code, "n": n_apps, "form": old_form.code})
         elif old_form and new_form:
             if old_form.code != new_form.code:
                 problems.append(
-                    f"项目类型 {ptype.code} 已有 {n_apps} 份申报，不能把申报表从 {old_form.code} 换成 {new_form.code}"
+                    gettext("项目类型 %(type)s 已有 %(n)s 份申报，不能把申报表从 %(old)s 换成 %(new)s")
+                    % {"type": ptype.code, "n": n_apps, "old": old_form.code, "new": new_form.code}
                 )
             old_kinds, new_kinds = old_form.field_kinds(), new_form.field_kinds()
             for key, kind in old_kinds.items():
                 if key not in new_kinds:
-                    problems.append(f"申报表 {old_form.code} 的字段 {key} 已有 {n_apps} 份申报在用，不能删除")
+                    problems.append(gettext("申报表 %(form)s 的字段 %(field)s 已有 %(n)s 份申报在用，不能删除")
+                                    % {"form": old_form.code, "field": key, "n": n_apps})
                 elif new_kinds[key] != kind:
                     problems.append(
-                        f"申报表 {old_form.code} 的字段 {key} 已有 {n_apps} 份申报在用，不能把类型从 {kind} 改为 {new_kinds[key]}"
+                        gettext("申报表 %(form)s 的字段 %(field)s 已有 %(n)s 份申报在用，不能把类型从 %(old)s 改为 %(new)s")
+                        % {"form": old_form.code, "field": key, "n": n_apps, "old": kind, "new": new_kinds[key]}
                     )
     return problems
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from shenbao.core import audit
 from shenbao.core.decisions import Decision, NotAllowed, deny
@@ -38,7 +39,7 @@ class Workflow:
         state = getattr(obj, self.state_field)
         t = self.find(state, action)
         if t is None:
-            return deny(f"当前状态（{state}）不能执行此操作（{action}）")
+            return deny(_("当前状态（%(state)s）不能执行此操作（%(action)s）") % {"state": state, "action": action})
         return t.who(user, obj)
 
     def actions_for(self, user, obj) -> list[Transition]:

@@ -9,15 +9,18 @@ One account holds at most one of the three, and no administrator changes their o
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from shenbao.core.decisions import ALLOW, Decision, deny
 from shenbao.orgs.models import ADMIN_ROLES, Organisation, Role, RoleAssignment
 
 FUNDER_ROLES = (Role.FUNDER_STAFF, Role.FUNDER_LEADER)
 
 ADMIN_DUTIES = {
-    Role.SYSTEM_ADMIN: "管理单位、单位类别和系统设置",
-    Role.SECURITY_ADMIN: "管理账户、角色、解锁和重置密码",
-    Role.AUDIT_ADMIN: "查看审计日志",
+    Role.SYSTEM_ADMIN: gettext_lazy("管理单位、单位类别和系统设置"),
+    Role.SECURITY_ADMIN: gettext_lazy("管理账户、角色、解锁和重置密码"),
+    Role.AUDIT_ADMIN: gettext_lazy("查看审计日志"),
 }
 
 
@@ -46,15 +49,16 @@ def _ancestor_ids(org: Organisation) -> set[int]:
 
 def _admin_only(user, role: Role) -> Decision:
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     mine = roles_of(user)
     if role in mine:
         return ALLOW
     duty = ADMIN_DUTIES[role]
     other = next((Role(r) for r in mine if r in ADMIN_ROLES), None)
     if other is not None:
-        return deny(f"三权分立：您是{other.label}，只能{ADMIN_DUTIES[other]}；{duty}由{role.label}负责")
-    return deny(f"只有{role.label}可以{duty}")
+        return deny(_("三权分立：您是%(mine)s，只能%(my_duty)s；%(duty)s由%(role)s负责")
+                    % {"mine": _(other.label), "my_duty": ADMIN_DUTIES[other], "duty": duty, "role": _(role.label)})
+    return deny(_("只有%(role)s可以%(duty)s") % {"role": _(role.label), "duty": duty})
 
 
 def can_administer_system(user) -> Decision:
@@ -78,7 +82,7 @@ def can_manage_account(actor, target) -> Decision:
     if not decision:
         return decision
     if target is not None and target.pk == actor.pk:
-        return deny("三权分立：安全管理员不能修改自己的账户或角色，请由另一名安全管理员办理")
+        return deny(_("三权分立：安全管理员不能修改自己的账户或角色，请由另一名安全管理员办理"))
     return ALLOW
 
 
@@ -89,12 +93,13 @@ def can_grant_role(actor, target, role: str) -> Decision:
     if role in ADMIN_ROLES:
         held = {r for r in roles_of_account(target) if r in ADMIN_ROLES and r != role}
         if held:
-            return deny(f"三权分立：该账户已是{Role(held.pop()).label}，不能再担任{Role(role).label}")
+            return deny(_("三权分立：该账户已是%(held)s，不能再担任%(role)s")
+                        % {"held": _(Role(held.pop()).label), "role": _(Role(role).label)})
         business = roles_of_account(target) - set(ADMIN_ROLES)
         if business:
-            return deny(f"三权分立：管理员账户须专用，该账户已有业务角色，不能再担任{Role(role).label}")
+            return deny(_("三权分立：管理员账户须专用，该账户已有业务角色，不能再担任%(role)s") % {"role": _(Role(role).label)})
     elif roles_of_account(target) & set(ADMIN_ROLES):
-        return deny("三权分立：管理员账户须专用，不能再授予业务角色")
+        return deny(_("三权分立：管理员账户须专用，不能再授予业务角色"))
     return ALLOW
 
 
@@ -109,55 +114,56 @@ def roles_of_account(user) -> set[str]:
 def can_see_registrations(user) -> Decision:
     """The funder's “see who registered” page: home association reviewers and funder staff or leaders."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if _orgs_with(user, [Role.HOME_REVIEWER, *FUNDER_ROLES]):
         return ALLOW
-    return deny("只有属地科协审核人和主办方业务人员可以查看注册单位")
+    return deny(_("只有属地科协审核人和主办方业务人员可以查看注册单位"))
 
 
 def can_review_registration(user, org: Organisation) -> Decision:
     """Approve or reject a unit's registration: its home association's reviewer (the association it
     named), or funder staff or a leader of any organisation above it."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if org.parent_id and org.parent_id in _orgs_with(user, [Role.HOME_REVIEWER]):
         return ALLOW
     if _orgs_with(user, FUNDER_ROLES) & _ancestor_ids(org):
         return ALLOW
-    home = org.parent.name if org.parent_id else "属地科协"
-    return deny(f"只有{home}的审核人或其上级主办方业务人员可以审核该单位的注册")
+    home = org.parent.name if org.parent_id else _("属地科协")
+    return deny(_("只有%(unit)s的审核人或其上级主办方业务人员可以审核该单位的注册") % {"unit": home})
 
 
 def can_resubmit_registration(user, org: Organisation) -> Decision:
     """A rejected unit's own user corrects and resubmits its registration."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if user.organisation_id != org.pk:
-        return deny("只能重新提交本单位的注册信息")
+        return deny(_("只能重新提交本单位的注册信息"))
     return ALLOW
 
 
 def can_view_unit(user, org: Organisation) -> Decision:
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if user.organisation_id == org.pk or can_review_registration(user, org) or can_administer_system(user):
         return ALLOW
-    return deny("只能查看本单位、本科协所属单位的信息")
+    return deny(_("只能查看本单位、本科协所属单位的信息"))
 
 
 def can_record_attributes(user, org: Organisation) -> Decision:
     """Record dated facts (grade, rating, station batch …) of a unit: funder staff or leaders of an
     organisation above it, or the system administrator."""
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     if _orgs_with(user, FUNDER_ROLES) & _ancestor_ids(org):
         return ALLOW
     if Role.SYSTEM_ADMIN in roles_of(user):
         return ALLOW
-    return deny(f"只有{org.parent.name if org.parent_id else '上级主办方'}及其上级的主办方业务人员可以登记该单位的属性")
+    return deny(_("只有%(unit)s及其上级的主办方业务人员可以登记该单位的属性")
+                % {"unit": org.parent.name if org.parent_id else _("上级主办方")})
 
 
 def can_change_own_password(user) -> Decision:
     if not _authenticated(user):
-        return deny("请先登录")
+        return deny(_("请先登录"))
     return ALLOW

@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 
 from shenbao.core import audit
 from shenbao.core.decisions import require
@@ -30,9 +31,9 @@ from shenbao.orgs.validators import normalize_credit_code, validate_credit_code
 
 # A unit's registration: pending until its home association's reviewer or a funder above it decides.
 REGISTRATION = Workflow("registration", [
-    Transition("pending", "approve", permissions.can_review_registration, "active", "通过"),
-    Transition("pending", "reject", permissions.can_review_registration, "rejected", "驳回"),
-    Transition("rejected", "resubmit", permissions.can_resubmit_registration, "pending", "重新提交"),
+    Transition("pending", "approve", permissions.can_review_registration, "active", pgettext_lazy("transition", "通过")),
+    Transition("pending", "reject", permissions.can_review_registration, "rejected", pgettext_lazy("transition", "驳回")),
+    Transition("rejected", "resubmit", permissions.can_resubmit_registration, "pending", pgettext_lazy("transition", "重新提交")),
 ])
 
 
@@ -48,9 +49,10 @@ class RegistrationError(Exception):
 
 
 def duplicate_message(existing: Organisation, *, by: str) -> str:
-    what = "统一社会信用代码" if by == "credit_code" else "单位名称"
-    return (f"该{what}已注册（{existing.name}，{existing.get_status_display()}），不能重复注册。"
-            "如需账号，请联系本单位经办人或属地科协。")
+    what = gettext("统一社会信用代码") if by == "credit_code" else gettext("单位名称")
+    return gettext("该%(what)s已注册（%(unit)s，%(status)s），不能重复注册。"
+                   "如需账号，请联系本单位经办人或属地科协。") % {
+        "what": what, "unit": existing.name, "status": gettext(existing.get_status_display())}
 
 
 def unit_problems(*, name: str, credit_code: str, category: Category | None, home: Organisation | None,
@@ -59,7 +61,7 @@ def unit_problems(*, name: str, credit_code: str, category: Category | None, hom
     problems: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        problems["name"] = "请填写单位名称"
+        problems["name"] = gettext("请填写单位名称")
     code = normalize_credit_code(credit_code)
     try:
         validate_credit_code(code)
@@ -71,9 +73,9 @@ def unit_problems(*, name: str, credit_code: str, category: Category | None, hom
     if name and (dup := others.filter(name=name).first()):
         problems["name"] = duplicate_message(dup, by="name")
     if category is None or not selectors.applicant_categories().filter(pk=category.pk).exists():
-        problems["category"] = "请选择申报单位类别"
+        problems["category"] = gettext("请选择申报单位类别")
     if home is None or not selectors.home_associations().filter(pk=home.pk).exists():
-        problems["home_association"] = "请选择属地科协（或主管科协）"
+        problems["home_association"] = gettext("请选择属地科协（或主管科协）")
     return problems
 
 
@@ -86,13 +88,13 @@ def register_unit(*, name: str, credit_code: str, category: Category, home_assoc
     problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association)
     username = (username or "").strip()
     if not username:
-        problems["username"] = "请填写登录用户名"
+        problems["username"] = gettext("请填写登录用户名")
     elif User.objects.filter(username__iexact=username).exists():
-        problems["username"] = "该用户名已被使用，请换一个"
+        problems["username"] = gettext("该用户名已被使用，请换一个")
     try:
         validate_password(password, User(username=username, display_name=display_name, email=email))
     except ValidationError as exc:
-        problems["password1"] = "；".join(exc.messages)
+        problems["password1"] = gettext("；").join(exc.messages)
     if problems:
         raise RegistrationError(problems)
     try:
@@ -113,7 +115,7 @@ def register_unit(*, name: str, credit_code: str, category: Category, home_assoc
     except IntegrityError:
         # two people registering the same unit at the same moment: the second one sees the duplicate
         problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association)
-        raise RegistrationError(problems or {"name": "该单位已注册，不能重复注册"}) from None
+        raise RegistrationError(problems or {"name": gettext("该单位已注册，不能重复注册")}) from None
     return org, user
 
 
@@ -142,7 +144,7 @@ def reject_registration(*, actor, org: Organisation, reason: str) -> Organisatio
     """The unit stays out; the reason is shown to its user at login."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError("驳回时须填写理由，申报单位登录后会看到")
+        raise ValidationError(gettext("驳回时须填写理由，申报单位登录后会看到"))
     with transaction.atomic():
         locked = REGISTRATION.perform(user=actor, obj=org, action="reject", note=reason,
                                       extra_after={"reason": reason})
@@ -210,13 +212,13 @@ def create_account(*, actor, username: str, display_name: str, role: str, organi
     require(permissions.can_administer_security(actor))
     username = (username or "").strip()
     if not username:
-        raise ValidationError("请填写用户名")
+        raise ValidationError(gettext("请填写用户名"))
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError("该用户名已被使用")
+        raise ValidationError(gettext("该用户名已被使用"))
     if role not in Role.values:
-        raise ValidationError("请选择角色")
+        raise ValidationError(gettext("请选择角色"))
     if role not in ADMIN_ROLES and organisation is None and role != Role.EXPERT:
-        raise ValidationError("该角色须指定所属单位")
+        raise ValidationError(gettext("该角色须指定所属单位"))
     password = temporary_password()
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, display_name=display_name.strip(),
@@ -232,7 +234,7 @@ def create_account(*, actor, username: str, display_name: str, role: str, organi
 def grant_role(*, actor, user: User, role: str, organisation: Organisation | None = None) -> RoleAssignment:
     require(permissions.can_grant_role(actor, user, role))
     if role not in Role.values:
-        raise ValidationError("请选择角色")
+        raise ValidationError(gettext("请选择角色"))
     if role in ADMIN_ROLES:
         organisation = None
     with transaction.atomic():
@@ -301,7 +303,7 @@ def _check_org(org: Organisation) -> None:
     else:
         org.credit_code = None
     if org.pk and org.parent_id and (org.parent_id == org.pk or org.parent_id in selectors.descendant_ids([org])):
-        raise ValidationError({"parent": "上级单位不能是本单位或其下级单位"})
+        raise ValidationError({"parent": gettext("上级单位不能是本单位或其下级单位")})
     org.full_clean()
 
 
@@ -350,37 +352,37 @@ def parse_attribute_value(defn: AttributeDef, raw: Any) -> Any:
         t = text.upper().removesuffix("A").removesuffix("级")
         t = "0" if t in {"", "无"} else t
         if not t.isdigit():
-            raise ValidationError(f"{defn.name}须为等级，如 3A 或 3")
+            raise ValidationError(gettext("%(name)s须为等级，如 3A 或 3") % {"name": defn.name})
         value = int(t)
         allowed = {int(k) for k in defn.labels} | {0} if defn.labels else set(range(0, 6))
         if value not in allowed:
-            raise ValidationError(f"{defn.name}没有 {text} 这一等级")
+            raise ValidationError(gettext("%(name)s没有 %(value)s 这一等级") % {"name": defn.name, "value": text})
         return value
     if kind == "rating":
         value = text.upper()
         if defn.choices and value not in defn.choices:
-            raise ValidationError(f"{defn.name}须为 {'、'.join(defn.choices)} 之一")
+            raise ValidationError(gettext("%(name)s须为 %(choices)s 之一") % {"name": defn.name, "choices": "、".join(defn.choices)})
         if not value:
-            raise ValidationError(f"请填写{defn.name}")
+            raise ValidationError(gettext("请填写%(name)s") % {"name": defn.name})
         return value
     if kind == "bool":
         if text.lower() in TRUE_WORDS:
             return True
         if text.lower() in FALSE_WORDS:
             return False
-        raise ValidationError(f"{defn.name}须填“是”或“否”")
+        raise ValidationError(gettext("%(name)s须填“是”或“否”") % {"name": defn.name})
     if kind == "int":
         try:
             return int(text)
         except ValueError:
-            raise ValidationError(f"{defn.name}须为整数") from None
+            raise ValidationError(gettext("%(name)s须为整数") % {"name": defn.name}) from None
     if kind == "date":
         try:
             return dt.date.fromisoformat(text).isoformat()
         except ValueError:
-            raise ValidationError(f"{defn.name}须为日期，如 2019-05-20") from None
+            raise ValidationError(gettext("%(name)s须为日期，如 2019-05-20") % {"name": defn.name}) from None
     if defn.choices and text not in defn.choices:
-        raise ValidationError(f"{defn.name}须为 {'、'.join(defn.choices)} 之一")
+        raise ValidationError(gettext("%(name)s须为 %(choices)s 之一") % {"name": defn.name, "choices": "、".join(defn.choices)})
     return text
 
 
@@ -397,14 +399,14 @@ def record_attribute(*, actor, org: Organisation, key: str, value: Any, year: in
     require(permissions.can_record_attributes(actor, org))
     defn = AttributeDef.objects.filter(key=key).first()
     if defn is None:
-        raise ValidationError(f"没有名为 {key} 的单位属性")
+        raise ValidationError(gettext("没有名为 %(key)s 的单位属性") % {"key": key})
     stored = parse_attribute_value(defn, value)
     if valid_from and valid_to and valid_to < valid_from:
-        raise ValidationError("截止日期不能早于起始日期")
+        raise ValidationError(gettext("截止日期不能早于起始日期"))
     with transaction.atomic():
         if defn.yearly or defn.kind == "rating":
             if not year:
-                raise ValidationError(f"{defn.name}按年度评定，请填写年度")
+                raise ValidationError(gettext("%(name)s按年度评定，请填写年度") % {"name": defn.name})
             existing = OrgAttribute.objects.filter(organisation=org, key=key, year=year).first()
             before = _attr_facts(existing) if existing else None
             rec, _ = OrgAttribute.objects.update_or_create(
@@ -433,7 +435,7 @@ def end_attribute(*, actor, attribute: OrgAttribute, valid_to: dt.date) -> OrgAt
     """The fact no longer holds after `valid_to` (a grade withdrawn, a candidacy ended)."""
     require(permissions.can_record_attributes(actor, attribute.organisation))
     if attribute.valid_from and valid_to < attribute.valid_from:
-        raise ValidationError("截止日期不能早于起始日期")
+        raise ValidationError(gettext("截止日期不能早于起始日期"))
     with transaction.atomic():
         before = _attr_facts(attribute)
         attribute.valid_to = valid_to
@@ -447,7 +449,7 @@ def remove_attribute(*, actor, attribute: OrgAttribute, reason: str) -> None:
     """Remove a record entered by mistake (the audit log keeps what it was)."""
     require(permissions.can_record_attributes(actor, attribute.organisation))
     if not (reason or "").strip():
-        raise ValidationError("删除属性记录须说明原因")
+        raise ValidationError(gettext("删除属性记录须说明原因"))
     with transaction.atomic():
         org = attribute.organisation
         before = _attr_facts(attribute)
