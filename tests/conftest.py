@@ -59,6 +59,17 @@ def org_context(doc, *, category: str, founded_year: int = 0, max_: dict | None 
     }
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request with the English switch leaves English active in its thread: every test starts and ends
+    in the default language (Chinese), so messages built outside a request are Chinese unless switched."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def catalogue(db):
     from shenbao.calls import services

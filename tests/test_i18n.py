@@ -23,15 +23,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 CATALOGUE = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES"
 
 
-@pytest.fixture(autouse=True)
-def _default_language():
-    """The English switch activates English in this thread: each test starts and ends in the default
-    language, so a later test (and texts built outside a request) sees Chinese."""
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 @pytest.fixture
 def call(load_call):
     return reopen(load_call("liuzhou2026"))
