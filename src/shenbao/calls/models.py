@@ -11,6 +11,22 @@ from django.utils.translation import gettext_noop  # choice labels: msgids, tran
 
 from shenbao.orgs.models import Organisation
 
+_DOCUMENTS: dict[str, object] = {}
+
+
+def _document(content_hash: str, spec: dict):
+    """schema.Call for a stored spec, validated once per process and content hash. Each ProjectType row
+    reaches its call through its own Call instance; without this every one of them re-validated the
+    whole call (tens of milliseconds each on the 可申报项目 page)."""
+    from shenbao.calls.schema import Call as CallDoc
+
+    doc = _DOCUMENTS.get(content_hash)
+    if doc is None:
+        if len(_DOCUMENTS) >= 256:
+            _DOCUMENTS.clear()
+        doc = _DOCUMENTS[content_hash] = CallDoc.model_validate(spec)
+    return doc
+
 
 class Call(models.Model):
     class Status(models.TextChoices):
@@ -45,10 +61,9 @@ class Call(models.Model):
 
     @cached_property
     def document(self):
-        """The typed call (schema.Call) this row was loaded from."""
-        from shenbao.calls.schema import Call as CallDoc
-
-        return CallDoc.model_validate(self.spec)
+        """The typed call (schema.Call) this row was loaded from: validated once per content, shared by
+        every row instance that carries it (documents are frozen)."""
+        return _document(self.content_hash, self.spec)
 
     @property
     def phase(self) -> str:
