@@ -14,7 +14,6 @@ from shenbao.calls import schema
 from shenbao.calls.models import Call, Measure, ProjectType, Track
 from shenbao.core import audit
 from shenbao.core.decisions import require
-from shenbao.forms.models import FormTemplate
 from shenbao.orgs.models import AttributeDef, Category, Organisation
 
 
@@ -196,17 +195,6 @@ def _retire(queryset, fk: str) -> None:
             row.delete()
 
 
-def _sync_forms(call: Call, doc: schema.Call) -> None:
-    codes = []
-    for f in doc.forms:
-        FormTemplate.objects.update_or_create(
-            call=call, code=f.code,
-            defaults={"title": f.title, "label": f.label, "spec": f.model_dump(mode="json")},
-        )
-        codes.append(f.code)
-    call.form_templates.exclude(code__in=codes).delete()
-
-
 def validate_call_text(text: str, filename: str) -> schema.Call:
     known = set(Category.objects.values_list("code", flat=True))
     measures = set(Measure.objects.values_list("key", flat=True))
@@ -251,7 +239,6 @@ def load_call(*, text: str, filename: str, actor=None, publish: bool | None = No
             call.revision += 1
             call.save()
             call.__dict__.pop("document", None)
-        _sync_forms(call, doc)
         _sync_types(call, doc)
         audit.record(
             actor=actor, action="call.create" if created else "call.update", obj=call, before=before,
