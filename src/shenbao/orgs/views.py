@@ -156,6 +156,12 @@ def home(request):
 # --- registration --------------------------------------------------------------------------------------
 
 
+def _registration_errors(form, exc) -> None:
+    """A registration refused by the service: each problem beside its field (or above the form)."""
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
 def register(request):
     if request.user.is_authenticated:
         return redirect("orgs:home")
@@ -168,8 +174,7 @@ def register(request):
                 display_name=d["display_name"], phone=d["phone"], ip=client_ip(request),
             )
         except services.RegistrationError as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+            _registration_errors(form, exc)
         else:
             request.session["registered_org"] = org.pk
             return redirect("orgs:register_done")
@@ -199,8 +204,7 @@ def resubmit(request):
         try:
             services.resubmit_registration(actor=request.user, org=org, **form.unit_data())
         except services.RegistrationError as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+            _registration_errors(form, exc)
         else:
             messages.success(request, _("注册信息已重新提交，请等待属地科协审核。"))
             return redirect("orgs:home")
