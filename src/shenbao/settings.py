@@ -9,6 +9,8 @@ SHENBAO_MEDIA_ROOT     uploaded and generated files (default: data dir/media)
 SHENBAO_EMAIL_BACKEND  smtp | file | console | locmem (default: file, into data dir/mail)
 SHENBAO_SMTP_HOST / _PORT / _USER / _PASSWORD / _TLS, SHENBAO_MAIL_FROM
 SHENBAO_REDIS_URL      optional cache (default: local memory)
+SHENBAO_TRUSTED_PROXY  comma separated addresses of reverse proxies whose client-address header is believed
+SHENBAO_PROXY_IP_HEADER that header (default X-Forwarded-For)
 SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
 """
 
@@ -124,6 +126,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         del DATABASES["default"]["OPTIONS"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- behind a reverse proxy ----------------------------------------------------------------------
+# The client's address comes from the proxy's header only for requests from these addresses (core/http.py).
+SHENBAO_TRUSTED_PROXIES = [a.strip() for a in os.environ.get("SHENBAO_TRUSTED_PROXY", "").split(",") if a.strip()]
+SHENBAO_PROXY_IP_HEADER = "HTTP_" + os.environ.get("SHENBAO_PROXY_IP_HEADER", "X-Forwarded-For").upper().replace("-", "_")
+
 # --- accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "orgs.User"
 LOGIN_URL = "orgs:login"
@@ -150,6 +157,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "shenbao.orgs.views.lockout"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "shenbao.core.http.client_ip"
 # Attempts during the lock are refused without being counted: the lock ends 30 minutes after the 5th
 # failure, not 30 minutes after the last attempt.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -21,11 +21,8 @@ from shenbao.applications.models import Application, ApplicationParticipant, Sca
 from shenbao.applications.workflow import APPLICATION, submit_action
 from shenbao.calls.models import ProjectType
 from shenbao.core.decisions import Decision, NotAllowed
+from shenbao.core.http import client_ip
 from shenbao.orgs.models import Organisation
-
-
-def client_ip(request) -> str | None:
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
 
 
 def refused(request, reason: Decision | str, status: int = 403):

@@ -8,13 +8,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from shenbao.core import audit
+from shenbao.core.http import client_ip
 from shenbao.orgs.models import User
-
-
-def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
 
 
 @receiver(user_logged_in, dispatch_uid="shenbao.orgs.audit_login")

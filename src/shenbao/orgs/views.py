@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shenbao.core.decisions import Decision, NotAllowed
+from shenbao.core.http import client_ip
 from shenbao.orgs import forms, permissions, selectors, services
 from shenbao.orgs.models import AttributeDef, Category, Organisation, OrgAttribute, Role, RoleAssignment, User
-from shenbao.orgs.signals import client_ip
 
 
 def denied(request, decision: Decision | str, status: int = 403):
