@@ -262,3 +262,15 @@ def test_follow_up_key_repeating_a_field_key():  # R-F1: every field of a form h
                  "follow_up": {"key": "project_name", "label": "联合单位", "kind": "text"}}]})
 
     assert "表单 F1 的字段 key 重复：project_name" in problems_of(mutate(bad))
+
+
+def test_number_pattern_default_and_checked():  # issue 7 item 5: 申报编号 from the call's pattern
+    doc = schema.load_text(yaml.safe_dump(minimal(), allow_unicode=True), FILE, known_categories=KNOWN)
+    assert doc.number_pattern == "{year}-{type_seq}-{seq:04d}"
+    assert doc.number_pattern.format(year=2026, type_seq=1, seq=7) == "2026-1-0007"
+    ok = schema.load_text(yaml.safe_dump(mutate(lambda d: d.update(number_pattern="KX{year}{type}-{seq:03d}")),
+                                         allow_unicode=True), FILE, known_categories=KNOWN)
+    assert ok.number_pattern == "KX{year}{type}-{seq:03d}"
+    assert "须包含流水号 {seq}" in problems_of(mutate(lambda d: d.update(number_pattern="{year}-{type_seq}")))
+    assert "未知占位符：unit" in problems_of(mutate(lambda d: d.update(number_pattern="{unit}-{seq}")))
+    assert "number_pattern" in problems_of(mutate(lambda d: d.update(number_pattern="{seq:04q}")))

@@ -55,6 +55,7 @@ class SnapshotOut(Schema):
 
 class ApplicationOut(Schema):
     id: int
+    number: str  # 申报编号 (given at the first submission; empty for a draft never submitted)
     call: str
     type_code: str
     track: str | None
@@ -101,6 +102,7 @@ class SubmitIn(Schema):
 class SubmitOut(Schema):
     created: bool
     status: str
+    number: str
     snapshot: SnapshotOut
 
 
@@ -139,7 +141,7 @@ def _snap(s) -> dict | None:
 
 def _out(app: Application, user) -> dict:
     return {
-        "id": app.pk, "call": app.call.code, "type_code": app.project_type.code,
+        "id": app.pk, "number": app.number, "call": app.call.code, "type_code": app.project_type.code,
         "track": app.track.code if app.track_id else None, "applicant": app.applicant.name, "title": app.title,
         "status": app.status, "status_label": app.get_status_display(), "version": app.version, "values": app.data,
         "next_step": selectors.next_step(app, user), "deadline": app.deadline,
@@ -220,7 +222,8 @@ def submit(request, pk: int, payload: SubmitIn):
         return Status(409, {"detail": exc.message, "version": exc.version, "theirs": exc.theirs})
     app.refresh_from_db()
     return Status(201 if result.created else 200,
-                  {"created": result.created, "status": app.status, "snapshot": _snap(result.snapshot)})
+                  {"created": result.created, "status": app.status, "number": app.number,
+                   "snapshot": _snap(result.snapshot)})
 
 
 @router.post("/{int:pk}/withdraw", response=ApplicationOut, summary="撤回（截止前）")

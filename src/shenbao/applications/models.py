@@ -30,6 +30,9 @@ class Application(models.Model):
     applicant = models.ForeignKey("orgs.Organisation", on_delete=models.PROTECT, related_name="applications")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     title = models.CharField("项目名称", max_length=300, blank=True)
+    # 申报编号: given once at the first submission from the call's number_pattern (2026-1-0007), kept
+    # through withdrawals and resubmissions; the one number people quote (internal ids stay internal)
+    number = models.CharField("申报编号", max_length=40, blank=True, default="")
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT)
     # the form values as typed (contract: field key → value); validated fully only at submit
     data = models.JSONField(default=dict, blank=True)
@@ -59,9 +62,11 @@ class Application(models.Model):
         ordering = ["-updated_at", "id"]
         verbose_name = verbose_name_plural = "申报"
         indexes = [models.Index(fields=["applicant", "call", "status"], name="app_applicant_call_status")]
+        constraints = [models.UniqueConstraint(fields=["call", "number"], condition=~models.Q(number=""),
+                                               name="uniq_application_number")]
 
     def __str__(self) -> str:
-        return self.title or f"申报 #{self.pk}"
+        return self.title or self.number or f"申报 #{self.pk}"
 
     @property
     def deadline(self):
@@ -203,3 +208,20 @@ class Endorsement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.get_decision_display()}"
+
+
+class NumberCounter(models.Model):
+    """The last sequence number given in one call (and scope: a project type when the call's pattern names
+    the type, else the whole call). Allocation locks this row (select_for_update), so concurrent first
+    submissions get different numbers on SQLite and PostgreSQL alike."""
+
+    call = models.ForeignKey("calls.Call", on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField(max_length=64, blank=True, default="")
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["call", "scope"], name="uniq_number_counter")]
+        verbose_name = verbose_name_plural = "申报编号计数"
+
+    def __str__(self) -> str:
+        return f"{self.call_id}/{self.scope or '*'}: {self.last}"

@@ -31,7 +31,7 @@ def _send(subject: str, body: str, to: list[str]) -> None:
 
 def transition(application, t) -> None:
     """Called by workflow.perform after a status change commits."""
-    name = application.title or f"申报 #{application.pk}"
+    name = application.title or application.number or application.project_type.name
     applicant = (application.applicant_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
     targets = {
         "submit": [(application.call.issuer_id, (Role.FUNDER_STAFF,)), applicant],

@@ -219,7 +219,8 @@ def display_values(snapshot: Snapshot) -> dict:
 
 
 def print_footer(snapshot: Snapshot) -> str:
-    return f"版本指纹 {snapshot.short_fingerprint}… · 申报编号 {snapshot.application_id} 第 {snapshot.number} 版"
+    number = (snapshot.values or {}).get("application_number") or snapshot.application.number
+    return f"申报编号 {number} 第 {snapshot.number} 版 · 版本指纹 {snapshot.short_fingerprint}…"
 
 
 def print_qr(snapshot: Snapshot) -> str:

@@ -25,6 +25,7 @@ from shenbao.applications.models import (
     Application,
     ApplicationParticipant,
     Endorsement,
+    NumberCounter,
     OwnApproval,
     Scan,
     Snapshot,
@@ -381,6 +382,7 @@ def _frozen(app: Application, cleaned: dict, *, number: int, user, at: dt.dateti
     values["_fill_date"] = timezone.localtime(at).date().isoformat()
     frozen = {
         "application": app.pk,
+        "application_number": app.number,
         "number": number,
         "call": {"code": app.call.code, "title": app.call.title, "document_number": app.call.document_number},
         "project_type": {"code": app.project_type.code, "name": app.project_type.name},
@@ -397,6 +399,39 @@ def _frozen(app: Application, cleaned: dict, *, number: int, user, at: dt.dateti
         "submitted_by": user.get_username(),
     }
     return json.loads(canonical_json(frozen))  # exactly what the database will hold
+
+
+def number_parts(app: Application) -> tuple[str, dict]:
+    """The counter scope and the placeholder values of an application's number under its call's pattern.
+    The counter runs per project type when the pattern names the type, else across the call."""
+    doc = app.call.document
+    pattern = doc.number_pattern
+    codes = [t.code for t in doc.project_types]
+    code = app.project_type.code
+    type_seq = codes.index(code) + 1 if code in codes else app.project_type.order + 1
+    names = schema.number_fields(pattern)
+    scope = code if names & {"type", "type_seq"} else ""
+    if "track" in names:
+        scope = f"{scope}/{app.track.code if app.track_id else ''}"
+    return scope, {"year": doc.year, "type": code, "type_seq": type_seq,
+                   "track": app.track.code if app.track_id else ""}
+
+
+def allocate_number(app: Application) -> str:
+    """The next 申报编号 of the application's call (inside the caller's transaction). The counter row is
+    locked with select_for_update, so two first submissions at once never get the same number; the
+    unique constraint (call, number) is the last guard."""
+    scope, parts = number_parts(app)
+    NumberCounter.objects.get_or_create(call_id=app.call_id, scope=scope[:64])
+    counter = NumberCounter.objects.select_for_update().get(call_id=app.call_id, scope=scope[:64])
+    pattern = app.call.document.number_pattern
+    while True:
+        counter.last += 1
+        number = pattern.format(seq=counter.last, **parts)[:40]
+        if not Application.objects.filter(call_id=app.call_id, number=number).exists():
+            break
+    counter.save(update_fields=["last"])
+    return number
 
 
 def submit(*, user, application: Application, expected_version: int | None = None,
@@ -437,6 +472,9 @@ def submit(*, user, application: Application, expected_version: int | None = Non
         if problems or reasons or result.errors:
             raise Refused(reasons=[*reasons, *problems], errors=result.errors)
         now = timezone.now()
+        if not app.number:
+            app.number = allocate_number(app)
+            app.save(update_fields=["number"])
         number = (app.snapshots.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         frozen = _frozen(app, result.cleaned, number=number, user=user, at=now)
         snap = Snapshot.objects.create(application=app, number=number, draft_version=app.version, values=frozen,
@@ -448,10 +486,11 @@ def submit(*, user, application: Application, expected_version: int | None = Non
         app.routing_label = route.label if route else ""
         app.save(update_fields=["current_snapshot", "submitted_at", "endorser", "routing_label", "updated_at"])
         APPLICATION.perform(user=user, obj=app, action=action, notify=notify.transition,
-                            extra_after={"snapshot": number, "fingerprint": snap.fingerprint,
+                            extra_after={"snapshot": number, "number": app.number, "fingerprint": snap.fingerprint,
                                          "endorser": route.endorser.name if route else None})
     application.status = app.status
     application.current_snapshot = snap
+    application.number = app.number
     return SubmitResult(snapshot=snap, created=True)
 
 
@@ -581,9 +620,9 @@ def _scan_dir(app: Application):
 def _mismatch(app: Application, snap: Snapshot, refs) -> ScanRefused:
     ref = refs[0]
     if ref.application_id != app.pk:
-        return ScanRefused(gettext_noop("扫描件上的二维码属于另一份申报（编号 %(other)s），不是本申报"
-                                        "（编号 %(this)s）的申报表，请上传本申报打印盖章后的扫描件"),
-                           "other_application", {"other": ref.application_id, "this": app.pk})
+        return ScanRefused(gettext_noop("扫描件上的二维码属于另一份申报，不是本申报"
+                                        "（申报编号 %(this)s）的申报表，请上传本申报打印盖章后的扫描件"),
+                           "other_application", {"this": app.number or "—"})
     if ref.number != snap.number:
         return ScanRefused(gettext_noop("扫描件是第 %(scanned)s 版的申报表，当前提交的是第 %(current)s 版：请打印第 "
                                         "%(current)s 版（页脚指纹 %(fingerprint)s…）盖章后重新上传"), "other_version",

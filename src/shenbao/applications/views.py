@@ -279,8 +279,8 @@ def _submit(request, app: Application, version: int | None):
         app.refresh_from_db()
         where = (_("已提交，等待%(who)s审核推荐") % {"who": app.endorser.name}) if app.status == "awaiting_endorsement" \
             else _("已提交")
-        messages.success(request, _("%(where)s。版本指纹 %(fp)s…，请打印申报表签字盖章后上传扫描件。")
-                         % {"where": where, "fp": snap.short_fingerprint})
+        messages.success(request, _("%(where)s。申报编号 %(number)s（版本指纹 %(fp)s…），请打印申报表签字盖章后上传扫描件。")
+                         % {"where": where, "number": app.number, "fp": snap.short_fingerprint})
     else:
         messages.info(request, _("此申报已提交（第 %(n)s 版），没有重复提交。") % {"n": snap.number})
     return redirect("applications:detail", app.pk)

@@ -790,6 +790,36 @@ class ProjectType(Common):
         return self
 
 
+DEFAULT_NUMBER_PATTERN = "{year}-{type_seq}-{seq:04d}"
+NUMBER_FIELDS = ("year", "type", "type_seq", "track", "seq")
+
+
+def number_fields(pattern: str) -> set[str]:
+    """The placeholders a number pattern uses."""
+    import string
+
+    return {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+
+
+def check_number_pattern(pattern: str) -> None:
+    """A number pattern must name only known placeholders, include the counter `seq` and format."""
+    try:
+        names = number_fields(pattern)
+    except ValueError as exc:
+        raise ValueError(f"编号格式无法解析：{exc}") from None
+    unknown = sorted(names - set(NUMBER_FIELDS) - {""})
+    if unknown or "" in names:
+        raise ValueError(f"编号格式含未知占位符：{', '.join(unknown) or '{}'}（可用：{', '.join(NUMBER_FIELDS)}）")
+    if "seq" not in names:
+        raise ValueError("编号格式须包含流水号 {seq}，例如 {year}-{type_seq}-{seq:04d}")
+    try:
+        sample = pattern.format(year=2026, type="T1", type_seq=1, track="t", seq=7)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"编号格式无法使用：{exc}") from None
+    if not sample.strip() or len(sample) > 40:
+        raise ValueError("编号格式生成的编号须为 1–40 个字符")
+
+
 class Issuer(Strict):
     name: Text
     short_name: str = ""
@@ -820,6 +850,9 @@ class Call(Strict):
     submission: Submission
     contacts: list[Contact] = []
     max_applications_per_unit: int | None = Field(default=None, ge=1)
+    # the application number (申报编号) given at first submission, quoted on the phone and printed on the
+    # form; placeholders: year, type (code), type_seq (the type's position, from 1), track, seq (counter)
+    number_pattern: str = DEFAULT_NUMBER_PATTERN
     defaults: Common = Common()
     review: Review = Review()
     categories: list[Category] = []  # extra categories a new issuer brings
@@ -828,6 +861,12 @@ class Call(Strict):
     annexes: list[Annex] = []  # 附件 that are documents, not forms (管理办法 …)
     project_types: list[ProjectType] = Field(min_length=1)
     source: str = ""  # where the notice text is
+
+    @field_validator("number_pattern")
+    @classmethod
+    def _number_pattern(cls, v: str):
+        check_number_pattern(v)
+        return v
 
     @field_validator("deadline", "opens_at")
     @classmethod
