@@ -70,6 +70,21 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    """Background tasks run at once, in the test (the immediate backend); tests of the real queue and worker
+    ask for `db_queue` (tests/test_jobs.py, tests/test_worker.py)."""
+    settings.SHENBAO_TASKS_BACKEND = "immediate"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def db_queue(settings):
+    """Tasks go to the database queue (django-tasks-db), to be run by `shenbao worker`."""
+    settings.SHENBAO_TASKS_BACKEND = "db"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 @pytest.fixture
 def catalogue(db):
     from shenbao.calls import services

@@ -8,7 +8,14 @@ SHENBAO_ALLOWED_HOSTS  comma separated (default: localhost,127.0.0.1,testserver)
 SHENBAO_MEDIA_ROOT     uploaded and generated files (default: data dir/media)
 SHENBAO_EMAIL_BACKEND  smtp | file | console | locmem (default: file, into data dir/mail)
 SHENBAO_SMTP_HOST / _PORT / _USER / _PASSWORD / _TLS, SHENBAO_MAIL_FROM
-SHENBAO_REDIS_URL      optional cache (default: local memory)
+SHENBAO_REDIS_URL      optional cache (default: local memory); the RQ task queue when SHENBAO_TASKS_BACKEND=rq
+SHENBAO_TASKS_BACKEND  where background tasks (mail, long jobs) run: db (default: a queue table in the database,
+                       run by `shenbao worker`; several workers on several machines may share one PostgreSQL
+                       queue) | rq (Redis at SHENBAO_REDIS_URL, run by `shenbao worker`, i.e. rqworker) |
+                       immediate (in the request, no worker: tests and one-off scripts only)
+SHENBAO_TASKS_LEASE    seconds without a heartbeat after which a worker counts as dead and its running task is
+                       queued again (db backend; default 60; workers beat every lease/4 seconds)
+SHENBAO_TASKS_MAX_ATTEMPTS how many workers may die running one task before it is marked failed (default 3)
 SHENBAO_TRUSTED_PROXY  comma separated addresses of reverse proxies whose client-address header is believed
 SHENBAO_PROXY_IP_HEADER that header (default X-Forwarded-For)
 SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
@@ -59,6 +66,8 @@ INSTALLED_APPS = [
     "axes",
     "rules",
     "ninja",  # serves the API docs' Swagger UI from local static files (no CDN on intranets)
+    "django_tasks",
+    "django_tasks_db",
     "shenbao.core",
     "shenbao.orgs",
     "shenbao.calls",
@@ -212,6 +221,23 @@ if _redis := os.environ.get("SHENBAO_REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- background tasks ---------------------------------------------------------------------------
+# The Django 6 tasks API through the django-tasks backport (`from django_tasks import task`); shenbao.core.jobs
+# tracks progress, shenbao.core.mail sends every mail through the `send_mail` task.
+SHENBAO_TASKS_BACKEND = os.environ.get("SHENBAO_TASKS_BACKEND", "db").strip().lower()
+SHENBAO_TASKS_LEASE = float(os.environ.get("SHENBAO_TASKS_LEASE", "60"))
+SHENBAO_TASKS_MAX_ATTEMPTS = int(os.environ.get("SHENBAO_TASKS_MAX_ATTEMPTS", "3"))
+if SHENBAO_TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": os.environ.get("SHENBAO_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif SHENBAO_TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+elif SHENBAO_TASKS_BACKEND == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ValueError(f"SHENBAO_TASKS_BACKEND must be db, rq or immediate, not {SHENBAO_TASKS_BACKEND!r}")
 
 # --- documents ------------------------------------------------------------------------------------
 # TrueType CJK fonts (ReportLab cannot read the CFF-based Noto CJK); first one found is used.

@@ -1,12 +1,11 @@
-"""Who hears of what happens to an application: a short e-mail after the transaction commits. A mail that
-cannot be sent never undoes the change (it is logged)."""
+"""Who hears of what happens to an application: a short e-mail, queued after the transaction commits and
+sent by the task worker (shenbao.core.mail). A mail that cannot be sent never undoes the change."""
 
 from __future__ import annotations
 
 import logging
 
-from django.core.mail import send_mail
-
+from shenbao.core import mail
 from shenbao.orgs.models import Role, User
 
 log = logging.getLogger(__name__)
@@ -24,9 +23,9 @@ def _send(subject: str, body: str, to: list[str]) -> None:
     if not to:
         return
     try:
-        send_mail(subject, body, None, to, fail_silently=False)
-    except Exception:  # a mail server that is down must not break the application's change
-        log.exception("notification not sent: %s", subject)
+        mail.send(subject=subject, body=body, to=to)
+    except Exception:  # a queue that is down must not break the application's change (already committed)
+        log.exception("notification not queued: %s", subject)
 
 
 def transition(application, t) -> None:

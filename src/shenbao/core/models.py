@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_noop
 
 
 class AuditEvent(models.Model):
@@ -28,3 +29,87 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.action} {self.object_repr}"
+
+
+class Job(models.Model):
+    """A long piece of work run by a task worker, watched by the person who started it (core/jobs.py)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", gettext_noop("排队中")
+        RUNNING = "running", gettext_noop("进行中")
+        DONE = "done", gettext_noop("已完成")
+        FAILED = "failed", gettext_noop("失败")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    label = models.CharField(max_length=200)
+    task_path = models.CharField(max_length=200, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)  # the django-tasks result id
+    language = models.CharField(max_length=10, default="zh-hans")  # messages and errors in the starter's language
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True, max_length=300)
+    result_url = models.CharField(max_length=300, blank=True)
+    result_name = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "后台任务"
+
+    def __str__(self) -> str:
+        return f"{self.label} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("jobs:detail", args=[self.pk])
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class TaskWorker(models.Model):
+    """A running `shenbao worker` and its last heartbeat: a running task whose worker has not beaten for
+    SHENBAO_TASKS_LEASE seconds is queued again (core/worker.py)."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=200, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任务处理进程"
+
+    def __str__(self) -> str:
+        return self.worker_id
+
+
+class TaskEffect(models.Model):
+    """A task's effect, recorded in the same transaction as the effect itself: a task run again after its
+    worker died skips what the first run already did (core/jobs.py `once`)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任务效果"
+
+    def __str__(self) -> str:
+        return self.key

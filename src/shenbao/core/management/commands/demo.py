@@ -1,4 +1,8 @@
-"""shenbao demo — migrate, load the five calls and demo data, serve on 127.0.0.1:8000."""
+"""shenbao demo — migrate, load the five calls and demo data, serve on 127.0.0.1:8000 with one task worker
+beside the server (mail and long jobs run there)."""
+
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -32,4 +36,27 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<16} {password:<16} {role}")
         self.stdout.write("")
         if not no_serve:
-            call_command("runserver", addrport, use_reloader=False)
+            worker = start_worker(self.stdout)
+            try:
+                call_command("runserver", addrport, use_reloader=False)
+            finally:
+                stop_worker(worker)
+
+
+def start_worker(stdout):
+    """One `shenbao worker` beside the server (none with SHENBAO_TASKS_BACKEND=immediate)."""
+    if settings.SHENBAO_TASKS_BACKEND == "immediate":
+        return None
+    proc = subprocess.Popen([sys.executable, "-m", "shenbao", "worker", "--verbosity", "0"])
+    stdout.write(f"任务处理进程（shenbao worker）已启动，进程号 {proc.pid}")
+    return proc
+
+
+def stop_worker(proc) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()  # the worker finishes its current task, then exits
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
