@@ -21,6 +21,9 @@ class Command(db_worker.Command):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.set_defaults(reload=False, worker_id=None)
+        for action in parser._actions:  # db_worker checks --backend is a database one; not so with rq
+            if action.dest == "backend_name" and settings.SHENBAO_TASKS_BACKEND != "db":
+                action.type = str
 
     def handle(self, *args, **options):
         backend = settings.SHENBAO_TASKS_BACKEND
