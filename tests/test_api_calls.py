@@ -158,3 +158,16 @@ def test_api_docs_use_local_assets_only(client):
     assert "/static/ninja/swagger-ui-bundle.js" in page
     assert "cdn." not in page and "https://" not in page
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_a_placeholder_deadline_is_flagged_in_the_api(client, liuzhou, load_call):
+    # R-C1, R-E7: 湖南 2024 gives no date (在规定时间内寄送): its deadline is a placeholder, said so wherever it
+    # appears; 柳州 2026's is the notice's own (2026年3月31日17:00)
+    hunan = load_call("hunan2024")
+    listed = {c["code"]: c for c in client.get("/api/v1/calls").json()}
+    assert listed[hunan.code]["deadline_is_placeholder"] is True
+    assert listed[liuzhou.code]["deadline_is_placeholder"] is False
+    assert client.get(f"/api/v1/calls/{hunan.code}").json()["deadline_is_placeholder"] is True
+    assert client.get(f"/api/v1/calls/{liuzhou.pk}").json()["deadline_is_placeholder"] is False
+    schema_ = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert "deadline_is_placeholder" in schema_["CallSummaryOut"]["properties"]

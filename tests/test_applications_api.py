@@ -85,3 +85,21 @@ def test_the_api_refuses_what_the_pages_refuse(client, call, clerk, make_org, ma
     assert r.status_code == 403 and "申报经办人" in r.json()["detail"]
     client.logout()
     assert client.get(f"{BASE}/").status_code == 401
+
+
+def test_a_placeholder_deadline_is_flagged_on_offers_and_applications(client, load_call, make_org, make_user):
+    # R-E7: 湖南 2024's deadline is a placeholder (the notice gives no date): every deadline the API gives says so
+    hunan = reopen(load_call("hunan2024"))
+    lz = reopen(load_call("liuzhou2026"))
+    clerk = unit(make_org, make_user, name="湖南省接口学会", category="province_society", parent=hunan.issuer,
+                 prefix="hnapi")[1]
+    client.force_login(clerk)
+    offers = client.get(f"{BASE}/eligible").json()
+    flags = {o["call"]: o["deadline_is_placeholder"] for o in offers}
+    assert flags[hunan.code] is True and flags.get(lz.code, False) is False
+    offer = next(o for o in offers if o["call"] == hunan.code and o["eligible"])
+    track = offer["tracks"][0]["code"] if offer["tracks"] else None
+    r = client.post(f"{BASE}/", {"project_type_id": offer["project_type_id"], "track": track},
+                    content_type="application/json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["deadline_is_placeholder"] is True

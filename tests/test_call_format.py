@@ -28,7 +28,7 @@ def minimal() -> dict:
             {
                 "code": "F1",
                 "title": "测试项目申报表",
-                "sections": [{"fields": [{"key": "project_name", "label": "项目名称", "kind": "text"}]}],
+                "sections": [{"fields": [{"key": "project_name", "label": "项目名称", "kind": "text", "title": True}]}],
             }
         ],
         "project_types": [
@@ -78,7 +78,7 @@ def test_deadline_without_zone():  # R-C1: a hard deadline with a time and the A
 def test_unknown_quota_kind():  # R-C2: exactly, at most, about, range
     msg = problems_of(mutate(lambda d: d["project_types"][0]["quota"].update(kind="maybe")))
     assert msg == (f"{FILE}: project_types[0].quota.kind: 取值不在允许范围内："
-                   "'exactly', 'at_most', 'about' or 'range'（实际为 'maybe'）")
+                   "'exactly', 'at_most', 'about', 'range' or 'unstated'（实际为 'maybe'）")
 
 
 def test_quota_range_reversed():  # R-C2
@@ -274,3 +274,166 @@ def test_number_pattern_default_and_checked():  # issue 7 item 5: 申报编号 f
     assert "须包含流水号 {seq}" in problems_of(mutate(lambda d: d.update(number_pattern="{year}-{type_seq}")))
     assert "未知占位符：unit" in problems_of(mutate(lambda d: d.update(number_pattern="{unit}-{seq}")))
     assert "number_pattern" in problems_of(mutate(lambda d: d.update(number_pattern="{seq:04q}")))
+
+
+# --- additions from configuring more notices (issue 7, item 11) ----------------------------------------------
+
+
+def load(data: dict) -> schema.Call:
+    return schema.load_text(yaml.safe_dump(data, allow_unicode=True), FILE, known_categories=KNOWN)
+
+
+def test_quota_may_be_unstated():  # R-C2: a notice that gives no planned number says nothing about one
+    doc = load(mutate(lambda d: d["project_types"][0].update(quota={"kind": "unstated"})))
+    quota = doc.project_types[0].quota
+    assert (quota.kind, quota.stated, quota.text(), quota.upper) == ("unstated", False, "", None)
+    msg = problems_of(mutate(lambda d: d["project_types"][0].update(quota={"kind": "unstated", "n": 3})))
+    assert msg == f"{FILE}: project_types[0].quota: 数量未写明（unstated）时不给 n、min、max"
+    # leaving the quota out is still an error: the author says “unstated” on purpose
+    msg = problems_of(mutate(lambda d: d["project_types"][0].pop("quota")))
+    assert "通知未写明计划立项数量时写 {kind: unstated}" in msg
+
+
+def _fields(d: dict) -> list:
+    return d["forms"][0]["sections"][0]["fields"]
+
+
+def test_title_field_is_declared_and_not_tied_to_a_key():  # R-F1: 项目名称 names the application
+    def rename(d):
+        _fields(d)[0].update(key="activity_title", label="活动名称")
+
+    form = load(mutate(rename)).forms[0]
+    assert form.title_field.key == "activity_title"
+
+
+def test_title_field_exactly_one_per_form():
+    none = problems_of(mutate(lambda d: _fields(d)[0].pop("title")))
+    assert none == (f"{FILE}: forms[0]: 表单 F1 须有且只有一个给出项目名称的字段（title: true）（现有 0 个）；"
+                    "表中没有项目名称时写 untitled: true")
+    two = problems_of(mutate(lambda d: _fields(d).append(
+        {"key": "other_name", "label": "活动名称", "kind": "text", "title": True})))
+    assert "（现有 2 个：project_name, other_name）" in two
+    # a form that asks no project name (学会改革与发展项目申报表) says so, and then has no title field
+    def untitled(d):
+        _fields(d)[0].pop("title")
+        d["forms"][0]["untitled"] = True
+
+    assert load(mutate(untitled)).forms[0].title_field is None
+    both = problems_of(mutate(lambda d: d["forms"][0].update(untitled=True)))
+    assert "标明 untitled: true，却有 title: true 的字段：project_name" in both
+
+
+def test_title_field_is_a_line_of_text():
+    msg = problems_of(mutate(lambda d: _fields(d)[0].update(kind="long_text")))
+    assert "给出申报标题的字段（title: true）须为单行文本（text），project_name 是 long_text" in msg
+
+
+def test_the_five_calls_declare_their_title_fields():  # R-F1: every form of the five notices, at load
+    import glob
+
+    for path in sorted(glob.glob("calls/*-*.yaml")):
+        doc = schema.load_text(open(path, encoding="utf-8").read(), path)
+        for form in doc.forms:
+            assert form.title_problem() is None
+            if form.title_field is not None:
+                assert form.title_field.label in ("项目名称", "活动名称")
+
+
+def test_hanzi_count_counts_chinese_characters_only():  # R-F2: “800字内” counts 汉字
+    from shenbao.core.expressions import compile_expression, hanzi_count
+
+    assert hanzi_count("科技服务 AI+2027，进企业！") == 7
+    assert hanzi_count("") == 0 and hanzi_count(None) == 0
+    program = compile_expression("hanzi_count(form.summary) <= 4")
+    assert program.holds({"form": {"summary": "科普 Science 活动!!"}})
+    assert not program.holds({"form": {"summary": "科普进社区活动"}})
+
+
+def test_form_checks_may_read_the_applicant_unit():  # the registered name, credit code and region
+    def check(d):
+        _fields(d).append({"key": "applicant_unit", "label": "申报单位", "kind": "text"})
+        d["forms"][0]["checks"] = [{"expr": "form.applicant_unit == applicant.name",
+                                    "message": "申报单位须填写单位全称"},
+                                   {"expr": "applicant.credit_code != '' && applicant.region != ''",
+                                    "message": "单位信息不全"}]
+
+    form = load(mutate(check)).forms[0]
+    from shenbao.forms.validation import validate
+
+    unit = {"name": "测试市机械工程学会", "credit_code": "51450000000000001X", "region": "测试市"}
+    short = validate(form=form, values={"project_name": "甲", "applicant_unit": "测试市机械学会"}, applicant=unit)
+    assert short.errors == {"applicant_unit": ["申报单位须填写单位全称"]}
+    full = validate(form=form, values={"project_name": "甲", "applicant_unit": "测试市机械工程学会"}, applicant=unit)
+    assert full.errors == {}
+    # an unknown root is still refused at load
+    msg = problems_of(mutate(lambda d: d["forms"][0].update(
+        checks=[{"expr": "applicnt.name == ''", "message": "x"}])))
+    assert "表达式使用了未知的名称 applicnt（此处可用：applicant, call, form, track, type）" in msg
+
+
+def test_post_funded_type_names_its_results_form():  # R-C6: 附表7 is handed in with the results
+    def results(d):
+        d["forms"].append({"code": "R1", "title": "资助申报表", "untitled": True,
+                           "sections": [{"fields": [{"key": "summary", "label": "工作总结", "kind": "long_text"}]}]})
+        d["project_types"][0].update(kind="post_funded", post_funding={
+            "work_done_by": "2026-10-31", "results_due": "2026-11-10", "results_form": "R1"})
+        d["project_types"][0].pop("form")
+
+    doc = load(mutate(results))
+    t = doc.project_types[0]
+    assert doc.form_for(t) is None and doc.results_form_for(t).title == "资助申报表"
+    bad = mutate(results)
+    bad["project_types"][0]["post_funding"]["results_form"] = "R9"
+    assert problems_of(bad) == (f"{FILE}: project_types[0].post_funding.results_form: "
+                                "表单 R9 未在 forms 中定义（已定义：F1, R1）")
+
+
+def test_help_names_a_command_with_dashes(capsys):  # `shenbao help load-call` (was “Unknown command”)
+    from shenbao.cli import main
+
+    try:
+        main(["shenbao", "help", "load-call"])
+    except SystemExit as exc:  # Django exits 1 on an unknown command
+        assert exc.code in (0, None)
+    out = capsys.readouterr()
+    assert "Unknown command" not in out.out + out.err
+    assert "--publish" in out.out and "Load call YAML files" in out.out
+
+
+# --- acceptance: a new issuer's notice, loaded and taken through submission ---------------------------------
+
+NEW_CALL = "tests/calls/qingxi-2027-kjfw.yaml"
+
+
+@pytest.mark.django_db
+def test_a_new_issuers_call_goes_through_submission(catalogue, make_org, make_user, client):
+    """A made-up county 科委's notice: no planned number (计划立项数量 not given), the title given by a field
+    named activity_title, a check counting 汉字 and one comparing the unit with its registered name."""
+    from pathlib import Path
+
+    from shenbao.applications import services
+    from shenbao.calls import services as call_services
+    from tests.journey_support import reopen, unit
+
+    call = reopen(call_services.load_path(path=Path(NEW_CALL), publish=True).call)
+    doc = call.document
+    assert doc.project_types[0].quota.kind == "unstated"  # R-C2
+    assert call.types.get(code="2027-1").quota_text == ""
+    _org, clerk, _head = unit(make_org, make_user, name="青溪县星火机械有限公司", category="enterprise",
+                             parent=call.issuer, prefix="qx", region="测试省青溪县")
+    app = services.create_draft(user=clerk, project_type=call.types.get(code="2027-1"))
+    values = {"activity_title": "科技专家进星火机械", "applicant_unit": "星火机械", "summary": "组织专家进企业" * 30}
+    saved = services.save_draft(user=clerk, application=app, values=values, expected_version=app.version)
+    assert saved.application.title == "科技专家进星火机械"  # the `title: true` field, not project_name
+    with pytest.raises(services.Refused) as refused:
+        services.submit(user=clerk, application=app)
+    assert refused.value.errors == {"applicant_unit": ["申报单位须填写单位全称"],
+                                    "summary": ["活动简介不超过200字"]}  # 7 × 30 = 210 汉字
+    values.update(applicant_unit="青溪县星火机械有限公司", summary="组织专家进企业，for 2027。" * 28)  # 196 汉字
+    services.save_draft(user=clerk, application=app, values=values, expected_version=app.version)
+    snap = services.submit(user=clerk, application=app).snapshot
+    app.refresh_from_db()
+    assert app.status == "submitted" and snap.values["title"] == "科技专家进星火机械"
+    # the call page says nothing about a number of projects
+    page = client.get(f"/calls/{call.code}/").content.decode()
+    assert "科技服务进企业活动" in page and "计划立项数量" not in page.split('id="type-2027-1"')[1]

@@ -338,7 +338,10 @@ def test_form_5_journal_people(doc):
 
 def test_form_7_funding_form_with_member_and_expense_tables(doc):
     # R-F2: member table, expenditure table with a total; 备注：项目资助不超过 3 万元
-    form = doc.form_of("2026-7")
+    # R-C6: “附表7“海智计划项目资助申报表”随活动成果提交” — the results form, not an application form
+    t7 = doc.project_type("2026-7")
+    assert doc.form_of("2026-7") is None and t7.post_funding.results_form == "F7"
+    form = doc.results_form_for(t7)
     assert (form.label, form.title) == ("附表7", "海智计划项目资助申报表")
     assert [(f.label, f.kind) for f in form.cover] == [("申报单位（盖章）", "text"), ("填表日期", "date")]
     assert [s.title for s in form.sections] == [

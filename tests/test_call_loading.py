@@ -102,8 +102,8 @@ def test_reload_refuses_removing_a_type_that_has_applications(applied):
 
 def test_reload_refuses_removing_or_retyping_a_field_in_use(applied):
     data = minimal()
-    data["forms"][0]["sections"][0]["fields"][0]["kind"] = "long_text"
-    data["forms"][0]["sections"][0]["fields"].append({"key": "x", "label": "新增", "kind": "text"})
+    data["forms"][0]["sections"][0]["fields"][0].update(kind="long_text", title=False)
+    data["forms"][0]["sections"][0]["fields"].append({"key": "x", "label": "新增", "kind": "text", "title": True})
     assert refused(data) == ["申报表 F1 的字段 project_name 已有 1 份申报在用，不能把类型从 text 改为 long_text"]
     data = minimal()
     data["forms"][0]["sections"][0]["fields"][0]["key"] = "name"

@@ -43,7 +43,8 @@ def every_form() -> list:
 def form_and_type(filename: str, code: str):
     doc = call(filename)
     form = next(f for f in doc.forms if f.code == code)
-    ptype = next((t for t in doc.project_types if t.form == form.code), None)
+    ptype = next((t for t in doc.project_types if t.form == form.code
+                  or (t.post_funding and t.post_funding.results_form == form.code)), None)
     return doc, form, ptype
 
 

@@ -24,7 +24,7 @@ def call(filename: str) -> schema.Call:
 
 def form_of(doc: schema.Call, type_code: str) -> tuple[schema.FormTemplate, schema.ProjectType]:
     ptype = doc.project_type(type_code)
-    return doc.form_for(ptype), ptype
+    return doc.form_for(ptype) or doc.results_form_for(ptype), ptype
 
 
 def small_form(*fields: dict, checks: list[dict] | None = None) -> schema.FormTemplate:

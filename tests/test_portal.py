@@ -237,7 +237,7 @@ def test_types_table_shows_the_values_of_the_file(client, load_call, name):  # R
         contacts = doc.effective(t, "contacts") or doc.contacts
         for c in contacts:
             assert c.name in row and (c.phone or c.mobile) in row
-        has_form = doc.form_for(t) is not None
+        has_form = (doc.form_for(t) or doc.results_form_for(t)) is not None  # R-C6: a results form too
         assert ("PDF" in row and "DOCX" in row) == has_form
 
 

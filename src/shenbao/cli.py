@@ -13,6 +13,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     if len(args) > 1 and not args[1].startswith("-"):
         args[1] = args[1].replace("-", "_")
+        if args[1] == "help" and len(args) > 2 and not args[2].startswith("-"):
+            args[2] = args[2].replace("-", "_")  # `shenbao help load-call`
     execute_from_command_line(["shenbao", *args[1:]])
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import Field, File, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -37,6 +37,7 @@ class OfferOut(Schema):
     call: str
     call_title: str
     deadline: dt.datetime
+    deadline_is_placeholder: bool = Field(False, description="true：通知未写明截止时间，此为暂定时间")
     project_type_id: int
     type_code: str
     type_name: str
@@ -67,6 +68,7 @@ class ApplicationOut(Schema):
     values: dict[str, Any]
     next_step: str
     deadline: dt.datetime
+    deadline_is_placeholder: bool = Field(False, description="true：通知未写明截止时间，此为暂定时间")
     snapshot: SnapshotOut | None
     return_reason: str
     endorser: str | None
@@ -145,6 +147,7 @@ def _out(app: Application, user) -> dict:
         "track": app.track.code if app.track_id else None, "applicant": app.applicant.name, "title": app.title,
         "status": app.status, "status_label": app.get_status_display(), "version": app.version, "values": app.data,
         "next_step": selectors.next_step(app, user), "deadline": app.deadline,
+        "deadline_is_placeholder": app.revision_deadline is None and app.call.document.deadline_placeholder,
         "snapshot": _snap(app.current_snapshot), "return_reason": app.return_reason,
         "endorser": app.endorser.name if app.endorser_id else None,
     }
@@ -167,6 +170,7 @@ def eligible(request):
     for o in eligible_offers(org=request.user.organisation):
         out.append({
             "call": o.call.code, "call_title": o.call.title, "deadline": o.call.deadline,
+            "deadline_is_placeholder": o.call.document.deadline_placeholder,
             "project_type_id": o.project_type.pk, "type_code": o.project_type.code, "type_name": o.project_type.name,
             "tracks": [{"code": t.code, "name": t.name} for t in o.project_type.tracks.filter(retired=False)],
             "eligible": o.verdict.ok,

@@ -36,7 +36,12 @@ def track_code_from(application, values: dict) -> str | None:
 
 
 def title_from(application, values: dict) -> str:
-    v = values.get("project_name")
+    """The application's title: the answer to the form's `title: true` field ("" for an untitled form)."""
+    form = form_of(application)
+    f = form.title_field if form is not None else None
+    if f is None:
+        return ""
+    v = values.get(f.key)
     if isinstance(v, str) and v.strip():
         return v.strip()[:300]
     return ""
@@ -52,7 +57,7 @@ def validate(application, values: dict, *, partial: bool, track_code: str | None
         return FormResult(cleaned=dict(values), errors={})
     return run(form=form, values=values, call_doc=application.call.document, type_doc=type_doc(application),
                track_code=track_code if track_code is not None else track_code_from(application, values),
-               partial=partial)
+               partial=partial, applicant=application.applicant)
 
 
 def parse_post(application, data) -> dict[str, Any]:

@@ -17,7 +17,7 @@ PERSON = {
 
 
 def _text_for(f: schema.FormField, org_name: str) -> str:
-    if f.key == "project_name":
+    if f.title:
         return "智能制造产学研协同创新服务"
     if f.key in ("applicant_unit", "unit_name", "applicant"):
         return org_name

@@ -24,11 +24,11 @@ class IssuerOut(Schema):
 
 
 class QuotaOut(Schema):
-    kind: Literal["exactly", "at_most", "about", "range"]
+    kind: Literal["exactly", "at_most", "about", "range", "unstated"]
     n: int | None = None
     min: int | None = None
     max: int | None = None
-    text: str = Field(description="计划立项数量，如“2个”“不超过3个”")
+    text: str = Field(description="计划立项数量，如“2个”“不超过3个”；通知未写明（unstated）时为空")
 
 
 class TierOut(Schema):
@@ -80,6 +80,8 @@ class CallSummaryOut(Schema):
     published_on: dt.date | None = None
     opens_at: dt.datetime | None = Field(None, description="ISO 8601，北京时间（+08:00）")
     deadline: dt.datetime = Field(description="ISO 8601，北京时间（+08:00）")
+    deadline_is_placeholder: bool = Field(
+        False, description="true：通知未写明截止时间，deadline 为暂定时间，以主办方公布为准")
     phase: Phase
     url: str
 
@@ -118,6 +120,7 @@ def _summary(call: Call) -> dict:
         "programme": call.programme, "year": call.year, "published_on": call.published_on,
         # explicit: the notice's own zone, whatever TIME_ZONE the server runs with
         "opens_at": opens, "deadline": selectors.deadline_local(call),
+        "deadline_is_placeholder": call.document.deadline_placeholder,
         "phase": call.phase, "url": f"/calls/{call.code}/",
     }
 

@@ -66,7 +66,7 @@ def _check_expr(source: str, roots: set[str]) -> str:
 
 
 ELIGIBILITY_ROOTS = {"org", "call"}
-FORM_ROOTS = {"form", "type", "track", "call"}
+FORM_ROOTS = {"form", "type", "track", "call", "applicant"}
 PROJECT_ROOTS = {"project", "form", "type", "track", "call"}
 
 
@@ -141,9 +141,10 @@ class Catalogue(Strict):
 
 
 class Quota(Strict):
-    """计划立项数量: exactly N, at most N, about N, N–M. Plans only: the final number comes after review."""
+    """计划立项数量: exactly N, at most N, about N, N–M, or unstated (the notice gives no number: pages then
+    say nothing about one). Plans only: the final number comes after review."""
 
-    kind: Literal["exactly", "at_most", "about", "range"]
+    kind: Literal["exactly", "at_most", "about", "range", "unstated"]
     n: int | None = Field(default=None, ge=0)
     min: int | None = Field(default=None, ge=0)
     max: int | None = Field(default=None, ge=0)
@@ -158,9 +159,16 @@ class Quota(Strict):
                 raise ValueError(f"数量区间下限 {self.min} 大于上限 {self.max}")
             if self.n is not None:
                 raise ValueError("数量为区间（range）时不用 n，用 min 和 max")
+        elif self.kind == "unstated":
+            if self.n is not None or self.min is not None or self.max is not None:
+                raise ValueError("数量未写明（unstated）时不给 n、min、max")
         elif self.n is None:
             raise ValueError(f"数量为 {self.kind} 时须给出 n")
         return self
+
+    @property
+    def stated(self) -> bool:
+        return self.kind != "unstated"
 
     @property
     def upper(self) -> int | None:
@@ -172,6 +180,7 @@ class Quota(Strict):
             "at_most": f"不超过{self.n}个",
             "about": f"约{self.n}个",
             "range": f"{self.min}—{self.max}个",
+            "unstated": "",
         }[self.kind]
 
 
@@ -378,6 +387,8 @@ class PostFunding(Strict):
     results_due: dt.date
     materials: list[Text] = []
     note: str = ""
+    # the form submitted with the results (广西 2026-7: 附表7 海智计划项目资助申报表), not at application
+    results_form: Code | None = None
 
 
 # --- eligibility ----------------------------------------------------------------------------------
@@ -563,6 +574,8 @@ class FormField(Strict):
     # the answer is also a fact of the project, `project.<key>`, read by tiers, task and acceptance checks
     # (是否有两院院士出席并做大会报告 → project.academician_report)
     fact: bool = False
+    # the answer names the application (its title in lists, messages, file names): one text field per form
+    title: bool = False
 
     @model_validator(mode="after")
     def _shape(self):
@@ -593,6 +606,8 @@ class FormField(Strict):
             raise ValueError(f"意见栏 {self.key} 须写明由谁填写（by）")
         if self.max_chars is not None and self.min_chars is not None and self.min_chars > self.max_chars:
             raise ValueError(f"字段 {self.key} 的 min_chars 大于 max_chars")
+        if self.title and k != "text":
+            raise ValueError(f"给出申报标题的字段（title: true）须为单行文本（text），{self.key} 是 {k}")
         return self
 
 
@@ -619,8 +634,16 @@ class FormTemplate(Strict):
     sections: list[Section] = Field(min_length=1)
     checks: list[Expr] = []
     note: str = ""  # 备注：项目资助不超过 3 万元
+    # the notice's form asks no project name (学会改革与发展项目申报表): the application is called by its
+    # type's name and no field is `title: true`; otherwise exactly one field is
+    untitled: bool = False
 
     _checks = field_validator("checks")(_exprs_validator(FORM_ROOTS))
+
+    @property
+    def title_field(self) -> FormField | None:
+        """The field whose answer names the application (`title: true`), None for an untitled form."""
+        return next((f for f in self.every_field() if f.title), None)
 
     def field_kinds(self) -> dict[str, str]:
         """Every field key of the form (follow-up fields included) and its kind."""
@@ -660,6 +683,18 @@ class FormTemplate(Strict):
         if dupes:
             raise ValueError(f"表单 {self.code} 的字段 key 重复：{', '.join(dupes)}")
         return self
+
+    def title_problem(self) -> str | None:
+        """Why the form's title field is not right (checked when a call is loaded), else None: exactly one
+        field says `title: true`, unless the form says `untitled: true` and none does."""
+        titled = [f.key for f in self.every_field() if f.title]
+        if self.untitled and titled:
+            return f"表单 {self.code} 标明 untitled: true，却有 title: true 的字段：{', '.join(titled)}"
+        if not self.untitled and len(titled) != 1:
+            found = f"（现有 {len(titled)} 个：{', '.join(titled)}）" if titled else "（现有 0 个）"
+            return (f"表单 {self.code} 须有且只有一个给出项目名称的字段（title: true）{found}；"
+                    "表中没有项目名称时写 untitled: true")
+        return None
 
 
 # --- contacts and submission ---------------------------------------------------------------------------
@@ -784,7 +819,7 @@ class ProjectType(Common):
         if self.kind in ("commissioned", "continued") and not self.named_applicants:
             raise ValueError(f"{self.kind} 项目须给出 named_applicants（指定的申报单位）")
         if self.quota is None and not any(t.quota for t in self.tracks):
-            raise ValueError("须给出 quota（或每个申报类型的 quota）")
+            raise ValueError("须给出 quota（或每个申报类型的 quota）；通知未写明计划立项数量时写 {kind: unstated}")
         if self.funding is None and not any(t.funding for t in self.tracks):
             raise ValueError("须给出 funding（或每个申报类型的 funding）")
         return self
@@ -905,6 +940,11 @@ class Call(Strict):
     def form_for(self, ptype: ProjectType) -> FormTemplate | None:
         return next((f for f in self.forms if f.code == ptype.form), None)
 
+    def results_form_for(self, ptype: ProjectType) -> FormTemplate | None:
+        """The form a post-funded type's results are submitted with (`post_funding.results_form`)."""
+        code = ptype.post_funding.results_form if ptype.post_funding else None
+        return next((f for f in self.forms if f.code == code), None) if code else None
+
     def form_of(self, type_code: str) -> FormTemplate | None:
         """The form of the project type with this code."""
         return self.form_for(self.project_type(type_code))
@@ -969,7 +1009,13 @@ def cross_checks(doc: Call, known_categories: set[str] | None = None,
         if t.form and t.form not in forms:
             problems.append((f"project_types[{i}].form",
                              f"表单 {t.form} 未在 forms 中定义（已定义：{', '.join(forms) or '无'}）"))
+        rf = t.post_funding.results_form if t.post_funding else None
+        if rf and rf not in forms:
+            problems.append((f"project_types[{i}].post_funding.results_form",
+                             f"表单 {rf} 未在 forms 中定义（已定义：{', '.join(forms) or '无'}）"))
     for i, f in enumerate(doc.forms):
+        if problem := f.title_problem():
+            problems.append((f"forms[{i}]", problem))
         keys = set(f.field_kinds())
         for j, c in enumerate(f.checks):
             for k in form_refs(c.expr):

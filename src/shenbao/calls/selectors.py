@@ -152,6 +152,7 @@ class TypeView:
     own_contacts: bool
     form: schema.FormTemplate | None
     quota_text: str
+    results_form: bool  # `form` is the post-funded type's results form, handed in with the results
     funding_text: str
     tracks: list[dict] = field(default_factory=list)
     tasks: list[dict] = field(default_factory=list)
@@ -184,7 +185,7 @@ def who_may_apply(document: schema.Call, ptype: schema.ProjectType, names: dict[
 def _quota_text(ptype: schema.ProjectType) -> str:
     if ptype.quota:
         return ptype.quota.text()
-    return "；".join(f"{t.name}{t.quota.text()}" for t in ptype.tracks if t.quota)
+    return "；".join(f"{t.name}{t.quota.text()}" for t in ptype.tracks if t.quota and t.quota.stated)
 
 
 def _funding_text(ptype: schema.ProjectType) -> str:
@@ -215,7 +216,8 @@ def type_views(call: Call) -> list[TypeView]:
             post_award=document.effective(t, "post_award"),
             contacts=contacts if contacts else list(document.contacts),
             own_contacts=bool(contacts),
-            form=document.form_for(t),
+            form=document.form_for(t) or document.results_form_for(t),
+            results_form=document.form_for(t) is None and document.results_form_for(t) is not None,
             quota_text=_quota_text(t),
             funding_text=_funding_text(t),
             tracks=[

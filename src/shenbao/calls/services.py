@@ -159,7 +159,7 @@ def _sync_types(call: Call, doc: schema.Call) -> None:
             defaults={
                 "name": t.name, "group": t.group, "kind": t.kind, "order": order,
                 "quota_text": t.quota.text() if t.quota else "；".join(
-                    f"{tr.name}{tr.quota.text()}" for tr in t.tracks if tr.quota),
+                    f"{tr.name}{tr.quota.text()}" for tr in t.tracks if tr.quota and tr.quota.stated),
                 "funding_text": funding.text() if funding else "；".join(
                     f"{tr.name}{tr.funding.text()}" for tr in t.tracks if tr.funding),
                 "cap": funding.cap if funding else None,

@@ -95,7 +95,7 @@ def blank_form(request, code: str, type_code: str):
     if fmt not in FORMATS:
         raise Http404(_("不支持的格式"))
     ptype = call.types.filter(code=type_code, retired=False).first()
-    form = call.document.form_for(ptype.document) if ptype else None
+    form = (call.document.form_for(ptype.document) or call.document.results_form_for(ptype.document)) if ptype else None
     if form is None:
         raise Http404(_("该项目类型没有申报表"))
     from shenbao.documents import render as documents_render

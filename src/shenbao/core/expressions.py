@@ -24,6 +24,24 @@ class ExpressionError(ValueError):
     pass
 
 
+def hanzi_count(value: Any) -> int:
+    """The number of 汉字 (CJK ideographs) in a text: what notices count when they say “800字内”; letters,
+    digits, spaces and punctuation do not count."""
+    if not isinstance(value, str):
+        return 0
+    return sum(1 for ch in value if _is_hanzi(ch))
+
+
+def _is_hanzi(ch: str) -> bool:
+    o = ord(ch)
+    return (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x2EBEF
+            or 0xF900 <= o <= 0xFAFF or 0x30000 <= o <= 0x3134F)
+
+
+# Functions every expression may call, besides CEL's own (size, has, matches …).
+FUNCTIONS = {"hanzi_count": hanzi_count}
+
+
 @dataclass(frozen=True)
 class Expression:
     source: str
@@ -35,7 +53,7 @@ class Expression:
 
     def evaluate(self, context: dict[str, Any]) -> Any:
         try:
-            return self.program.execute(to_cel(context))
+            return self.program.execute(cel.Context(to_cel(context), FUNCTIONS))
         except Exception as exc:  # the CEL runtime raises plain exceptions with its own text
             raise ExpressionError(f"表达式 {self.source!r} 无法求值：{exc}") from exc
 

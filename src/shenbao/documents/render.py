@@ -24,7 +24,9 @@ def form_template(*, call, project_type) -> FormTemplate:
     """The form template (schema) of a project type; NoFormError when the call gives it none."""
     if project_type.call_id != call.pk:
         raise ValueError(f"项目类型 {project_type.code} 不属于申报通知 {call.code}")
-    form = call.document.form_for(project_type.document)
+    doc = project_type.document
+    # a post-funded type without an application form prints its results form (post_funding.results_form)
+    form = call.document.form_for(doc) or call.document.results_form_for(doc)
     if form is None:
         raise NoFormError(f"项目类型 {project_type.code} {project_type.name} 没有申报表")
     return form

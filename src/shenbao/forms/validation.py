@@ -357,13 +357,27 @@ def table_context(f: FormField, value: Any) -> dict:
     return {"rows": rows, "total": total}
 
 
+def applicant_context(applicant: Any = None) -> dict:
+    """The applicant unit as registered, for form checks (“申报单位须填写单位全称”): `name`, `short_name`,
+    `credit_code` (统一社会信用代码), `region`; empty texts when unknown (a blank form)."""
+    if isinstance(applicant, dict):
+        src = applicant
+    else:
+        src = {k: getattr(applicant, k, "") for k in APPLICANT_KEYS} if applicant is not None else {}
+    return {k: str(src.get(k) or "") for k in APPLICANT_KEYS}
+
+
+APPLICANT_KEYS = ("name", "short_name", "credit_code", "region")
+
+
 def cel_form_context(form: FormTemplate, values: dict, type_doc: ProjectType | None,
-                     track: str | Track | list | None, *, call_doc=None) -> dict:
+                     track: str | Track | list | None, *, call_doc=None, applicant: Any = None) -> dict:
     """The names a form check may use: `form` (every field key → clean value, null when empty, so test
     `form.x != null`; `has(form.x)` is always true;
     money in whole yuan; a table as {rows: [{column: value}], total: {column: sum}}), `type` {code, name,
     cap}, `track` {code, name, cap, codes} (cap: the track's own, else the type's; with no track ticked,
-    code "" and the type's cap), `call` {code, year}."""
+    code "" and the type's cap), `call` {code, year}, `applicant` {name, short_name, credit_code, region}
+    (the unit as registered)."""
     ctx_form: dict[str, Any] = {}
     for f in all_fields(form):
         v = values.get(f.key)
@@ -396,7 +410,8 @@ def cel_form_context(form: FormTemplate, values: dict, type_doc: ProjectType | N
         "cap": effective_cap(type_doc, tracks),
     }
     call_ctx = {"code": call_doc.code if call_doc else "", "year": call_doc.year if call_doc else 0}
-    return {"form": ctx_form, "type": type_ctx, "track": track_ctx, "call": call_ctx}
+    return {"form": ctx_form, "type": type_ctx, "track": track_ctx, "call": call_ctx,
+            "applicant": applicant_context(applicant)}
 
 
 # --- the validator ---------------------------------------------------------------------------------------
@@ -404,8 +419,9 @@ def cel_form_context(form: FormTemplate, values: dict, type_doc: ProjectType | N
 
 class _Run:
     def __init__(self, *, form: FormTemplate, values: dict, call_doc, type_doc: ProjectType | None,
-                 track_code: str | None, partial: bool, opinion_by: Collection[str]):
+                 track_code: str | None, partial: bool, opinion_by: Collection[str], applicant: Any = None):
         self.form = form
+        self.applicant = applicant
         self.values = values or {}
         self.call_doc = call_doc
         self.type_doc = type_doc
@@ -734,7 +750,8 @@ class _Run:
             if not all(self.filled(k, kinds) or guards_blank(check.expr, k) for k in refs):
                 continue  # evaluated once every field it reads is filled (or the rule itself tests it)
             if ctx is None:
-                ctx = cel_form_context(self.form, self.cleaned, self.type_doc, self.tracks, call_doc=self.call_doc)
+                ctx = cel_form_context(self.form, self.cleaned, self.type_doc, self.tracks, call_doc=self.call_doc,
+                                       applicant=self.applicant)
             try:
                 result = compile_expression(check.expr).evaluate(ctx)
             except ExpressionError as exc:
@@ -751,12 +768,13 @@ class _Run:
 
 def validate(*, form: FormTemplate, values: dict, call_doc=None, type_doc: ProjectType | None = None,
              track_code: str | None = None, partial: bool = False,
-             opinion_by: Collection[str] = APPLICANT_OPINION_BY) -> FormResult:
+             opinion_by: Collection[str] = APPLICANT_OPINION_BY, applicant: Any = None) -> FormResult:
     """Check `values` against `form` for `type_doc` of `call_doc` (see the module text).
 
     `track_code` is the application's track when the form does not ask for it (or as the default of an
     unanswered 申报类型). `opinion_by`: the opinion blocks the person filling may fill (applicants: their
-    own); the others are left out of `cleaned` — keep the stored ones when saving.
+    own); the others are left out of `cleaned` — keep the stored ones when saving. `applicant`: the
+    applicant unit (an Organisation or a dict of APPLICANT_KEYS), read by checks as `applicant.name` ….
     """
     return _Run(form=form, values=values, call_doc=call_doc, type_doc=type_doc, track_code=track_code,
-                partial=partial, opinion_by=opinion_by).run()
+                partial=partial, opinion_by=opinion_by, applicant=applicant).run()
