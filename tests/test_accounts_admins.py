@@ -6,6 +6,7 @@ import re
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.exceptions import ValidationError
 
 from shenbao.core.decisions import NotAllowed
 from shenbao.core.models import AuditEvent
@@ -80,8 +81,22 @@ def test_only_the_system_administrator_manages_organisations(people, client):
     assert r.status_code == 200 and "上级单位不能是本单位或其下级单位" in r.content.decode()
 
 
-def test_only_the_security_administrator_resets_passwords(people, client):
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): …` runs what waits for the commit (mail is sent after the change commits)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def _link(outbox, to: str) -> str:
+    """The one-time link of the last mail sent to `to` (its path)."""
+    mail = [m for m in outbox if to in m.to][-1]
+    return re.search(r"https?://[^/\s]+(/accounts/password/set/\S+/)", mail.body).group(1)
+
+
+def test_only_the_security_administrator_resets_passwords(people, client, mailoutbox, committed):  # R-S50
     clerk = people["clerk"]
+    User.objects.filter(pk=clerk.pk).update(email="clerk@unit.example")
+    clerk.refresh_from_db()
     url = f"/accounts/security/users/{clerk.pk}/"
     for role in (Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN):
         client.force_login(people[role])
@@ -91,12 +106,122 @@ def test_only_the_security_administrator_resets_passwords(people, client):
     clerk.refresh_from_db()
     assert clerk.check_password(PASSWORD) and not clerk.must_change_password
     client.force_login(people[Role.SECURITY_ADMIN])
-    page = client.post(url, {"action": "reset"}).content.decode()
-    temp = re.search(r'id="temp-password">([^<]+)<', page).group(1)
+    with committed():
+        page = client.post(url, {"action": "reset"}, follow=True).content.decode()
+    # the resetter's page says where the link went and that nobody else sees a password; it shows none
+    assert "c***@unit.example" in page and "安全管理员看不到新密码" in page
+    assert "temp-password" not in page and 'class="secret"' not in page
     clerk.refresh_from_db()
-    assert clerk.check_password(temp) and clerk.must_change_password
+    assert not clerk.has_usable_password()  # the old password is gone; nobody knows a new one
     assert AuditEvent.objects.filter(action="account.password_reset", object_id=str(clerk.pk)).exists()
-    assert temp not in str(list(AuditEvent.objects.values_list("before", "after", "note")))  # never logged
+    link = _link(mailoutbox, "clerk@unit.example")
+    assert link.split("/")[-3] not in str(list(AuditEvent.objects.values_list("before", "after", "note")))
+    # the account holder opens the link and chooses a password; the link works once
+    client.logout()
+    assert "设置新密码" in client.get(link).content.decode()
+    r = client.post(link, {"new_password1": "Fresh#pass2026", "new_password2": "Fresh#pass2026"})
+    assert r.status_code == 302 and r.url == "/accounts/login/"
+    clerk.refresh_from_db()
+    assert clerk.check_password("Fresh#pass2026") and not clerk.must_change_password
+    assert "链接无效或已过期" in client.get(link).content.decode()
+    assert client.post("/accounts/login/", {"username": "clerk", "password": "Fresh#pass2026"}).status_code == 302
+
+
+def test_reset_link_expires_and_needs_an_email_address(people, client, mailoutbox, settings, committed):  # R-S50
+    import datetime as dt
+
+    sec, clerk = people[Role.SECURITY_ADMIN], people["clerk"]
+    with pytest.raises(ValidationError, match="没有登记电子邮箱"):
+        services.reset_password(actor=sec, user=clerk)
+    clerk.refresh_from_db()
+    assert clerk.check_password(PASSWORD)  # nothing changed
+    User.objects.filter(pk=clerk.pk).update(email="clerk@unit.example")
+    clerk.refresh_from_db()
+    with committed():
+        services.reset_password(actor=sec, user=clerk)
+    clerk.refresh_from_db()
+    link = _link(mailoutbox, "clerk@unit.example")
+    assert settings.PASSWORD_RESET_TIMEOUT <= 60 * 60  # a short expiry
+    from django.contrib.auth.tokens import PasswordResetTokenGenerator
+
+    later = dt.datetime.now() + dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 5)  # Django's naive clock
+    token = link.rstrip("/").split("/")[-1]
+    gen = PasswordResetTokenGenerator()
+    gen._now = lambda: later
+    assert not gen.check_token(clerk, token)
+    assert PasswordResetTokenGenerator().check_token(clerk, token)
+
+
+def test_an_administrator_account_takes_a_maker_and_a_checker(people, client, mailoutbox, committed):  # R-S51
+    from shenbao.orgs.models import AdminRequest
+
+    sec, sysadmin, auditor = people[Role.SECURITY_ADMIN], people[Role.SYSTEM_ADMIN], people[Role.AUDIT_ADMIN]
+    client.force_login(sec)
+    r = client.post("/accounts/security/", {"username": "auditor2", "display_name": "韦审计", "role": Role.AUDIT_ADMIN,
+                                            "email": "auditor2@kx.example"}, follow=True)
+    page = r.content.decode()
+    assert "须由另一名管理员复核" in page
+    assert not User.objects.filter(username="auditor2").exists()  # nothing yet
+    req = AdminRequest.objects.get(details__username="auditor2")
+    assert req.status == "pending" and req.requested_by == sec
+    # the maker cannot approve their own request; the auditor changes nothing
+    with pytest.raises(NotAllowed, match="另一名管理员"):
+        services.decide_admin_request(actor=sec, request=req, approve=True)
+    with pytest.raises(NotAllowed):
+        services.decide_admin_request(actor=auditor, request=req, approve=True)
+    assert client.post(f"/accounts/admin-requests/{req.pk}/", {"action": "approve"}).status_code == 403
+    # the system administrator checks it: the account exists, with one role, and the link goes to its e-mail
+    client.force_login(sysadmin)
+    assert "auditor2" in client.get("/accounts/admin-requests/").content.decode()
+    with committed():
+        assert client.post(f"/accounts/admin-requests/{req.pk}/", {"action": "approve"}).status_code == 302
+    req.refresh_from_db()
+    new = User.objects.get(username="auditor2")
+    assert req.status == "approved" and req.decided_by == sysadmin and req.target == new
+    assert new.role_codes() == {Role.AUDIT_ADMIN} and not new.has_usable_password()
+    assert _link(mailoutbox, "auditor2@kx.example")
+    assert AuditEvent.objects.filter(action="admin_request.submit", actor=sec).exists()
+    assert AuditEvent.objects.filter(action="admin_request.approve", actor=sysadmin).exists()
+    assert AuditEvent.objects.filter(action="account.create", actor=sysadmin, object_id=str(new.pk)).exists()
+    # granting or revoking an administrator role directly is refused: it too goes through a request
+    with pytest.raises(NotAllowed, match="复核"):
+        services.grant_role(actor=sec, user=people["funder"], role=Role.SYSTEM_ADMIN)
+    with pytest.raises(NotAllowed, match="复核"):
+        services.revoke_role(actor=sec, assignment=auditor.roles.get())
+    with pytest.raises(NotAllowed, match="复核"):
+        services.create_account(actor=sec, username="x", display_name="x", role=Role.SYSTEM_ADMIN,
+                                organisation=None, email="x@kx.example")
+    client.force_login(sec)
+    client.post(f"/accounts/security/users/{auditor.pk}/",
+                {"action": "revoke", "assignment": auditor.roles.get().pk})
+    assert auditor.has_role(Role.AUDIT_ADMIN)  # still: a request waits
+    revoke = AdminRequest.objects.get(kind="revoke", target=auditor)
+    # the target of a request cannot check it either
+    with pytest.raises(NotAllowed):
+        services.decide_admin_request(actor=auditor, request=revoke, approve=True)
+    services.decide_admin_request(actor=sysadmin, request=revoke, approve=False, note="无需撤销")
+    revoke.refresh_from_db()
+    assert revoke.status == "rejected" and auditor.has_role(Role.AUDIT_ADMIN)
+
+
+def test_no_account_holds_two_administrator_roles_in_the_data(people):  # R-S52
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleAssignment.objects.create(user=people[Role.SECURITY_ADMIN], role=Role.AUDIT_ADMIN)
+    sec2 = User.objects.create_user(username="sec2", password=PASSWORD, must_change_password=False)
+    RoleAssignment.objects.create(user=sec2, role=Role.SECURITY_ADMIN)
+    from shenbao.orgs.models import AdminRequest
+
+    # refused when asked for, and again when approved (a request written into the table by other means)
+    with pytest.raises(NotAllowed, match="已是安全管理员"):
+        services.request_admin_change(actor=people[Role.SECURITY_ADMIN], kind="grant", target=sec2,
+                                      role=Role.SYSTEM_ADMIN)
+    req = AdminRequest.objects.create(kind="grant", target=sec2, role=Role.SYSTEM_ADMIN,
+                                      requested_by=people[Role.SECURITY_ADMIN])
+    with pytest.raises(NotAllowed, match="已是安全管理员"):
+        services.decide_admin_request(actor=people[Role.SYSTEM_ADMIN], request=req, approve=True)
+    assert sec2.role_codes() == {Role.SECURITY_ADMIN}
 
 
 def test_security_administrator_unlocks_a_locked_account(people, client):
@@ -116,17 +241,21 @@ def test_security_administrator_unlocks_a_locked_account(people, client):
     assert AuditEvent.objects.filter(action="account.unlock", actor=people[Role.SECURITY_ADMIN]).exists()
 
 
-def test_security_administrator_creates_accounts_that_must_change_password(people, client):
+def test_security_administrator_creates_accounts_that_set_their_password(people, client, mailoutbox, committed):  # R-S50
     client.force_login(people[Role.SECURITY_ADMIN])
-    r = client.post("/accounts/security/", {"username": "lz_home2", "display_name": "覃审核", "role": Role.HOME_REVIEWER,
-                                            "organisation": people["lz"].pk})
+    with committed():
+        r = client.post("/accounts/security/", {"username": "lz_home2", "display_name": "覃审核",
+                                                "role": Role.HOME_REVIEWER, "organisation": people["lz"].pk,
+                                                "email": "qin@lz.example"}, follow=True)
     page = r.content.decode()
-    temp = re.search(r'class="secret">([^<]+)<', page).group(1)
+    assert 'class="secret"' not in page and "q***@lz.example" in page
     user = User.objects.get(username="lz_home2")
-    assert user.must_change_password and user.has_role(Role.HOME_REVIEWER)
+    assert not user.has_usable_password() and user.has_role(Role.HOME_REVIEWER)
     client.logout()
-    client.post("/accounts/login/", {"username": "lz_home2", "password": temp})
-    assert client.get("/accounts/registrations/").url == "/accounts/password/"
+    link = _link(mailoutbox, "qin@lz.example")
+    client.post(link, {"new_password1": "Tan#review2026", "new_password2": "Tan#review2026"})
+    assert client.post("/accounts/login/", {"username": "lz_home2", "password": "Tan#review2026"}).status_code == 302
+    assert client.get("/accounts/registrations/").status_code == 200
 
 
 def test_only_the_audit_administrator_reads_the_log(people, client):
@@ -146,13 +275,14 @@ def test_only_the_audit_administrator_reads_the_log(people, client):
 def test_no_account_holds_two_administrator_roles_nor_changes_itself(people):
     sec = people[Role.SECURITY_ADMIN]
     with pytest.raises(NotAllowed, match="已是系统管理员"):
-        services.grant_role(actor=sec, user=people[Role.SYSTEM_ADMIN], role=Role.AUDIT_ADMIN)
+        services.request_admin_change(actor=sec, kind="grant", target=people[Role.SYSTEM_ADMIN],
+                                      role=Role.AUDIT_ADMIN)
     with pytest.raises(NotAllowed, match="不能修改自己"):
-        services.grant_role(actor=sec, user=sec, role=Role.SYSTEM_ADMIN)
+        services.request_admin_change(actor=sec, kind="grant", target=sec, role=Role.SYSTEM_ADMIN)
     with pytest.raises(NotAllowed, match="不能修改自己"):
         services.reset_password(actor=sec, user=sec)
     with pytest.raises(NotAllowed, match="已有业务角色"):
-        services.grant_role(actor=sec, user=people["clerk"], role=Role.AUDIT_ADMIN)
+        services.request_admin_change(actor=sec, kind="grant", target=people["clerk"], role=Role.AUDIT_ADMIN)
     with pytest.raises(NotAllowed, match="管理员账户须专用"):
         services.grant_role(actor=sec, user=people[Role.AUDIT_ADMIN], role=Role.FUNDER_STAFF,
                             organisation=people["lz"])

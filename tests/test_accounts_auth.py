@@ -163,3 +163,53 @@ def test_inactive_account_cannot_log_in(clerk, client):
     User.objects.filter(pk=clerk.pk).update(is_active=False)
     r = login(client, "clerk", PASSWORD)
     assert r.status_code == 200 and not logged_in(client)
+
+
+# --- password rules: likeness to the user name, history, 90 days for administrators ----------------------
+
+
+def test_password_like_the_user_name_is_refused(clerk):  # R-S53
+    for similar in ("Clerk#2026", "clerk2026#A"):
+        with pytest.raises(ValidationError) as exc:
+            validate_password(similar, clerk)
+        assert any("相似" in m for m in exc.value.messages), exc.value.messages
+    validate_password("Kxq7mn#zR", clerk)
+
+
+def test_last_five_passwords_cannot_be_chosen_again(clerk, client):  # R-S54
+    from shenbao.orgs import services
+    from shenbao.orgs.models import PasswordHistory
+
+    chosen = [f"Rotate#{n}x{n}Q" for n in range(1, 7)]
+    for pw in chosen:
+        services.change_password(user=clerk, new_password=pw)
+    assert PasswordHistory.objects.filter(user=clerk).count() == 5  # only the hashes of the last five
+    assert all(h.startswith("md5$") for h in PasswordHistory.objects.values_list("password", flat=True))
+    for old in chosen[1:]:  # the current one and the four before it
+        with pytest.raises(ValidationError) as exc:
+            validate_password(old, clerk)
+        assert any("最近5次" in m for m in exc.value.messages)
+    validate_password(chosen[0], clerk)  # the sixth-last may come back
+    # the page says so too
+    login(client, "clerk", chosen[-1])
+    r = client.post("/accounts/password/", {"old_password": chosen[-1], "new_password1": chosen[-3],
+                                            "new_password2": chosen[-3]})
+    assert "最近5次" in r.content.decode()
+
+
+def test_administrators_change_their_password_every_ninety_days(make_user, client):  # R-S55
+    admin = make_user("sysadmin", roles=(Role.SYSTEM_ADMIN,), password=PASSWORD,
+                      password_changed_at=timezone.now() - dt.timedelta(days=91))
+    clerk = make_user("old_clerk", password=PASSWORD, password_changed_at=timezone.now() - dt.timedelta(days=400))
+    client.force_login(clerk)
+    assert client.get("/accounts/home/").status_code == 200  # business accounts: no expiry
+    client.force_login(admin)
+    r = client.get("/accounts/home/")
+    assert r.status_code == 302 and r.url == "/accounts/password/"
+    assert "90" in client.get("/accounts/password/").content.decode()
+    r = client.post("/accounts/password/", {"old_password": PASSWORD, "new_password1": "Brand#new2027",
+                                            "new_password2": "Brand#new2027"})
+    assert r.status_code == 302
+    assert client.get("/accounts/home/").status_code == 200
+    User.objects.filter(pk=admin.pk).update(password_changed_at=timezone.now() - dt.timedelta(days=89))
+    assert client.get("/accounts/home/").status_code == 200

@@ -41,3 +41,27 @@ def test_demo_prepares_calls_and_logins_and_is_idempotent(client):
     client.post("/accounts/logout/")
     client.post("/accounts/login/", {"username": "funder", "password": "Demo#2026"})
     assert "“龙城科创大讲堂”智能网联汽车专场" in client.get("/apply/received/").content.decode()
+
+
+def test_demo_refuses_a_database_with_real_data(make_user, make_org):  # R-S56
+    from django.core.management.base import CommandError
+
+    from shenbao.orgs.models import Organisation
+
+    make_user("real_clerk", make_org("某真实单位", "city_society"))
+    with pytest.raises(CommandError, match="非演示数据"):
+        call_command("demo", no_serve=True, stdout=io.StringIO())
+    assert not User.objects.filter(username="clerk").exists()  # nothing was added
+    assert not Organisation.objects.filter(name="柳州市机械工程学会").exists()
+
+
+def test_demo_accounts_are_marked_on_every_page(client, make_user):  # R-S57
+    call_command("demo", no_serve=True, stdout=io.StringIO())
+    assert User.objects.filter(username="clerk", is_demo=True).exists()
+    client.post("/accounts/login/", {"username": "clerk", "password": "Demo#2026"})
+    for url in ("/", "/accounts/home/", "/apply/"):
+        assert 'id="demo-band"' in client.get(url).content.decode(), url
+    client.post("/accounts/logout/")
+    real = make_user("someone", password="Shenbao#2026")
+    client.force_login(real)
+    assert 'id="demo-band"' not in client.get("/accounts/home/").content.decode()

@@ -18,6 +18,7 @@ SHENBAO_TASKS_LEASE    seconds without a heartbeat after which a worker counts a
 SHENBAO_TASKS_MAX_ATTEMPTS how many workers may die running one task before it is marked failed (default 3)
 SHENBAO_TRUSTED_PROXY  comma separated addresses of reverse proxies whose client-address header is believed
 SHENBAO_PROXY_IP_HEADER that header (default X-Forwarded-For)
+SHENBAO_SITE_URL       the platform's address, for links in mails (default http://127.0.0.1:8000)
 SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
 """
 
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rules",
     "ninja",  # serves the API docs' Swagger UI from local static files (no CDN on intranets)
     "django_tasks",
@@ -153,13 +156,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "shenbao.orgs.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "shenbao.orgs.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "shenbao.orgs.validators.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "display_name", "email")}},
+    {"NAME": "shenbao.orgs.validators.PasswordHistoryValidator", "OPTIONS": {"count": 5}},
 ]
+# The three administrators change their password every 90 days (orgs.middleware.ForcePasswordChangeMiddleware).
+SHENBAO_ADMIN_PASSWORD_MAX_AGE = timedelta(days=int(os.environ.get("SHENBAO_ADMIN_PASSWORD_MAX_AGE_DAYS", "90")))
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # 5 failed logins lock the account (by user name, whatever the address) for 30 minutes.
+# A password reset or a new account: a one-time link to the holder's e-mail, valid for one hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+# The address the platform is reached at, for links in mails (SHENBAO_SITE_URL).
+SHENBAO_SITE_URL = os.environ.get("SHENBAO_SITE_URL", "http://127.0.0.1:8000")
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]

@@ -51,6 +51,12 @@ def _fix_code(code: str | None) -> str | None:
     return code[:17] + uscc.calc_check_digit(code[:17])
 
 
+def non_demo_accounts() -> list[str]:
+    """User names of accounts the demo did not make: the demo refuses to run beside them (it adds accounts
+    whose password is published)."""
+    return list(User.objects.filter(is_demo=False).order_by("id").values_list("username", flat=True)[:50])
+
+
 @transaction.atomic
 def ensure_demo_data() -> list[tuple[str, str, str]]:
     by_name: dict[str, Organisation] = {}
@@ -85,7 +91,7 @@ def ensure_demo_data() -> list[tuple[str, str, str]]:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User.objects.create_user(username=username, password=DEMO_PASSWORD, organisation=org,
-                                            must_change_password=False, display_name=username)
+                                            must_change_password=False, display_name=username, is_demo=True)
         RoleAssignment.objects.get_or_create(user=user, role=role, organisation=org)
         logins.append((username, DEMO_PASSWORD, f"{Role(role).label}{' · ' + org_name if org_name else ''}"))
     if User.objects.filter(username=PENDING_USER, organisation__status=Organisation.Status.PENDING).exists():
@@ -110,6 +116,7 @@ def _pending_registration(home: Organisation) -> None:
             address="柳州市城中区文昌路1号", contact_name="韦明", contact_phone="0772-2800001",
             username=PENDING_USER, password=DEMO_PASSWORD, display_name="韦明", phone="13800000005",
         )
+        User.objects.filter(username=PENDING_USER).update(is_demo=True)
     except services.RegistrationError:  # e.g. no loaded call accepts city societies: no demo registration
         return
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -51,13 +51,29 @@ class OwnPasswordChangeForm(PasswordChangeForm):
 
     def clean(self):
         data = super().clean()
-        new = data.get("new_password2")
-        if new and "new_password2" not in self.errors and new == data.get("old_password"):
+        new = self.data.get("new_password2")
+        if new and "old_password" not in self.errors and new == data.get("old_password"):
+            self.errors.pop("new_password2", None)  # this says it better than the history rule
             self.add_error("new_password2", ValidationError(_("新密码不能与原密码相同。"), code="password_same"))
         return data
 
     def save(self, commit=True):  # the service changes the password (audited); the view calls it
         raise NotImplementedError("use services.change_password")
+
+
+class LinkPasswordForm(SetPasswordForm):
+    """The password chosen through a one-time link (no old password: the link proves the mailbox)."""
+
+    error_messages = {"password_mismatch": _("两次输入的新密码不一致。")}
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields["new_password1"].label = _("新密码")
+        self.fields["new_password2"].label = _("再次输入新密码")
+        self.fields["new_password1"].help_text = ""
+
+    def save(self, commit=True):  # the service sets the password (audited); the view calls it
+        raise NotImplementedError("use services.set_password_by_link")
 
 
 class _UnitFieldsMixin(forms.Form):
@@ -203,7 +219,8 @@ class AccountForm(forms.Form):
     organisation = forms.ModelChoiceField(label=_("所属单位"), required=False,
                                           queryset=Organisation.objects.order_by("name"))
     phone = forms.CharField(label=_("手机号码"), max_length=30, required=False)
-    email = forms.EmailField(label=_("电子邮箱"), required=False)
+    email = forms.EmailField(label=_("电子邮箱"), required=False,
+                             help_text=_("设置密码的一次性链接只发送到这里"))
 
 
 class RoleForm(forms.Form):

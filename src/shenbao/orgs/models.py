@@ -142,6 +142,8 @@ class User(AbstractUser):
     phone = models.CharField("手机号码", max_length=30, blank=True)
     must_change_password = models.BooleanField("首次登录须修改密码", default=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # made by `shenbao demo`: marked on every page, and `shenbao demo` refuses a database with other accounts
+    is_demo = models.BooleanField("演示账户", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"
@@ -164,8 +166,63 @@ class RoleAssignment(models.Model):
     granted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "role", "organisation"], name="uniq_role")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "organisation"], name="uniq_role"),
+            # 三权分立 in the data: an account holds at most one of the three administrator roles
+            models.UniqueConstraint(fields=["user"], condition=models.Q(role__in=sorted(ADMIN_ROLES)),
+                                    name="one_admin_role_per_user"),
+        ]
         verbose_name = verbose_name_plural = "角色"
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_role_display()}"
+
+
+class PasswordHistory(models.Model):
+    """The hashes of an account's recent passwords: none of the last five may be chosen again."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "历史密码"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"
+
+
+class AdminRequest(models.Model):
+    """Maker and checker: a change to an administrator account that one administrator asks for and
+    another approves (a new administrator, an administrator role granted or revoked, a second factor reset)."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", gettext_noop("新建管理员账户")
+        GRANT = "grant", gettext_noop("授予管理员角色")
+        REVOKE = "revoke", gettext_noop("撤销管理员角色")
+        OTP_RESET = "otp_reset", gettext_noop("重置双因素验证")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", gettext_noop("待复核")
+        APPROVED = "approved", gettext_noop("已批准")
+        REJECTED = "rejected", gettext_noop("已驳回")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    role = models.CharField(max_length=30, choices=Role.choices, blank=True)
+    target = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    details = models.JSONField(default=dict, blank=True)  # a new account: username, display name, e-mail, phone
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = verbose_name_plural = "管理员账户变更申请"
+
+    def __str__(self) -> str:
+        who = self.target.username if self.target_id else self.details.get("username", "")
+        return f"{self.get_kind_display()} {who}"

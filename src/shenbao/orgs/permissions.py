@@ -86,20 +86,51 @@ def can_manage_account(actor, target) -> Decision:
     return ALLOW
 
 
+def admin_role_conflict(target, role: str) -> Decision:
+    """三权分立 for the account itself: an administrator account holds one administrator role and no other."""
+    held_roles = roles_of_account(target)
+    if role in ADMIN_ROLES:
+        held = {r for r in held_roles if r in ADMIN_ROLES and r != role}
+        if held:
+            return deny(_("三权分立：该账户已是%(held)s，不能再担任%(role)s")
+                        % {"held": _(Role(held.pop()).label), "role": _(Role(role).label)})
+        if held_roles - set(ADMIN_ROLES):
+            return deny(_("三权分立：管理员账户须专用，该账户已有业务角色，不能再担任%(role)s") % {"role": _(Role(role).label)})
+    elif held_roles & set(ADMIN_ROLES):
+        return deny(_("三权分立：管理员账户须专用，不能再授予业务角色"))
+    return ALLOW
+
+
 def can_grant_role(actor, target, role: str) -> Decision:
     decision = can_manage_account(actor, target)
     if not decision:
         return decision
-    if role in ADMIN_ROLES:
-        held = {r for r in roles_of_account(target) if r in ADMIN_ROLES and r != role}
-        if held:
-            return deny(_("三权分立：该账户已是%(held)s，不能再担任%(role)s")
-                        % {"held": _(Role(held.pop()).label), "role": _(Role(role).label)})
-        business = roles_of_account(target) - set(ADMIN_ROLES)
-        if business:
-            return deny(_("三权分立：管理员账户须专用，该账户已有业务角色，不能再担任%(role)s") % {"role": _(Role(role).label)})
-    elif roles_of_account(target) & set(ADMIN_ROLES):
-        return deny(_("三权分立：管理员账户须专用，不能再授予业务角色"))
+    return admin_role_conflict(target, role)
+
+
+def can_request_admin_change(actor, target=None) -> Decision:
+    """The maker of a change to an administrator account: a security administrator (not on their own)."""
+    return can_manage_account(actor, target) if target is not None else can_administer_security(actor)
+
+
+def can_see_admin_requests(user) -> Decision:
+    if not _authenticated(user):
+        return deny(_("请先登录"))
+    if roles_of(user) & {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}:
+        return ALLOW
+    return deny(_("只有系统管理员和安全管理员可以查看管理员账户变更申请"))
+
+
+def can_check_admin_request(user, req) -> Decision:
+    """The checker: a system or security administrator other than the maker and the account concerned
+    (the audit administrator changes nothing)."""
+    decision = can_see_admin_requests(user)
+    if not decision:
+        return decision
+    if req.requested_by_id == user.pk:
+        return deny(_("复核须由提出申请以外的另一名管理员办理"))
+    if req.target_id is not None and req.target_id == user.pk:
+        return deny(_("不能复核与自己账户有关的申请，请由另一名管理员办理"))
     return ALLOW
 
 

@@ -11,7 +11,16 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from shenbao.orgs.models import AttributeDef, Category, Organisation, OrgAttribute, Role, RoleAssignment, User
+from shenbao.orgs.models import (
+    ADMIN_ROLES,
+    AttributeDef,
+    Category,
+    Organisation,
+    OrgAttribute,
+    Role,
+    RoleAssignment,
+    User,
+)
 
 # The value an attribute has when nothing is recorded and the catalogue gives no default: CEL has no
 # implicit null handling, so every key of org.attrs is a plain value of its kind.
@@ -323,3 +332,14 @@ def audit_events(*, action: str = "", actor: str = "", obj: str = "", since: dt.
     if until:
         qs = qs.filter(at__date__lte=until)
     return qs
+
+
+def password_expired(user) -> bool:
+    """An administrator's password older than SHENBAO_ADMIN_PASSWORD_MAX_AGE (90 days) must be changed;
+    business accounts and demo accounts have no expiry. Asks the database only when the password is old."""
+    if getattr(user, "is_demo", False) or not getattr(user, "pk", None):
+        return False
+    changed = user.password_changed_at or user.date_joined
+    if changed is None or changed > timezone.now() - settings.SHENBAO_ADMIN_PASSWORD_MAX_AGE:
+        return False
+    return RoleAssignment.objects.filter(user_id=user.pk, role__in=ADMIN_ROLES).exists()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from django.conf import settings
@@ -14,15 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
 from shenbao.core import audit
-from shenbao.core.decisions import require
+from shenbao.core.decisions import NotAllowed, require
 from shenbao.core.workflow import Transition, Workflow
-from shenbao.orgs import permissions, selectors
+from shenbao.orgs import notify, permissions, selectors
 from shenbao.orgs.models import (
     ADMIN_ROLES,
+    AdminRequest,
     AttributeDef,
     Category,
     Organisation,
     OrgAttribute,
+    PasswordHistory,
     Role,
     RoleAssignment,
     User,
@@ -179,64 +180,103 @@ def resubmit_registration(*, actor, org: Organisation, name: str, credit_code: s
 
 # --- passwords ---------------------------------------------------------------------------------------
 
+PASSWORD_HISTORY = 5  # none of the last five passwords may be chosen again (validators.PasswordHistoryValidator)
+
+
+def _remember_password(user: User) -> None:
+    """Keep the new hash among the account's last passwords (older ones are forgotten)."""
+    PasswordHistory.objects.create(user=user, password=user.password)
+    keep = list(PasswordHistory.objects.filter(user=user).values_list("pk", flat=True)[:PASSWORD_HISTORY])
+    PasswordHistory.objects.filter(user=user).exclude(pk__in=keep).delete()
+
 
 def change_password(*, user: User, new_password: str, ip: str | None = None) -> None:
-    """The user's own change (first login, after a reset, or at will). The old password was checked
-    by the form; the new one passes the password rules."""
+    """The user's own change (first login, when it is due, or at will). The old password was checked
+    by the form; the new one passes the password rules (history and likeness to the user name included)."""
     validate_password(new_password, user)
     with transaction.atomic():
         forced = user.must_change_password
+        expired = selectors.password_expired(user)
         user.set_password(new_password)
         user.must_change_password = False
         user.password_changed_at = timezone.now()
         user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        _remember_password(user)
         audit.record(actor=user, action="account.password_change", obj=user, ip=ip,
-                     note="首次登录/重置后修改密码" if forced else "")
+                     note="首次登录/重置后修改密码" if forced else "密码已到期（90天）" if expired else "")
 
 
-def temporary_password() -> str:
-    """12 characters from all four classes (no look-alikes), for a reset or a new account."""
-    upper, lower, digits, symbols = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789", "#@%+=?"
-    chars = [secrets.choice(upper) for _ in range(3)] + [secrets.choice(lower) for _ in range(4)]
-    chars += [secrets.choice(digits) for _ in range(3)] + [secrets.choice(symbols) for _ in range(2)]
-    secrets.SystemRandom().shuffle(chars)
-    return "".join(chars)
+def set_password_by_link(*, user: User, new_password: str, ip: str | None = None) -> None:
+    """The account holder chose a password through the one-time link mailed to them (a new account or a
+    reset). The link is checked by the view; using it changes the password, which ends the link."""
+    validate_password(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        _remember_password(user)
+        audit.record(actor=None, actor_name=user.username, action="account.password_set_by_link", obj=user, ip=ip)
 
 
 # --- accounts (security administrator) ---------------------------------------------------------------
 
 
+def _require_email(email: str) -> str:
+    email = (email or "").strip()
+    if not email:
+        raise ValidationError(gettext("请填写电子邮箱：设置密码的一次性链接只发送到账户本人的邮箱"))
+    return email
+
+
 def create_account(*, actor, username: str, display_name: str, role: str, organisation: Organisation | None,
-                   phone: str = "", email: str = "") -> tuple[User, str]:
-    """A new account with one role and a temporary password that must be changed at first login."""
+                   phone: str = "", email: str = "", ip: str | None = None) -> User:
+    """A new business account with one role. It has no password yet: the holder sets one through the
+    one-time link mailed to them (the security administrator never knows it). An administrator account
+    is a request another administrator approves (request_admin_change)."""
     require(permissions.can_administer_security(actor))
+    if role in ADMIN_ROLES:
+        raise NotAllowed(gettext("新建管理员账户须由另一名管理员复核：请提交申请"))
+    username = _check_new_username(username)
+    if role not in Role.values:
+        raise ValidationError(gettext("请选择角色"))
+    if organisation is None and role != Role.EXPERT:
+        raise ValidationError(gettext("该角色须指定所属单位"))
+    email = _require_email(email)
+    with transaction.atomic():
+        user = _new_account(actor=actor, username=username, display_name=display_name, role=role,
+                            organisation=organisation, phone=phone, email=email, ip=ip)
+    return user
+
+
+def _check_new_username(username: str) -> str:
     username = (username or "").strip()
     if not username:
         raise ValidationError(gettext("请填写用户名"))
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError(gettext("该用户名已被使用"))
-    if role not in Role.values:
-        raise ValidationError(gettext("请选择角色"))
-    if role not in ADMIN_ROLES and organisation is None and role != Role.EXPERT:
-        raise ValidationError(gettext("该角色须指定所属单位"))
-    password = temporary_password()
-    with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password, display_name=display_name.strip(),
-                                        organisation=organisation, phone=phone.strip(), email=email.strip(),
-                                        must_change_password=True)
-        RoleAssignment.objects.create(user=user, role=role, organisation=organisation)
-        audit.record(actor=actor, action="account.create", obj=user,
-                     after={"username": username, "role": role,
-                            "organisation": organisation.name if organisation else ""})
-    return user, password
+    return username
+
+
+def _new_account(*, actor, username, display_name, role, organisation, phone, email, ip=None) -> User:
+    user = User.objects.create_user(username=username, password=None, display_name=(display_name or "").strip(),
+                                    organisation=organisation, phone=(phone or "").strip(), email=email,
+                                    must_change_password=False)
+    RoleAssignment.objects.create(user=user, role=role, organisation=organisation)
+    audit.record(actor=actor, action="account.create", obj=user, ip=ip,
+                 after={"username": username, "role": role, "email": notify.masked(email),
+                        "organisation": organisation.name if organisation else ""})
+    notify.password_link(user, new_account=True)
+    return user
 
 
 def grant_role(*, actor, user: User, role: str, organisation: Organisation | None = None) -> RoleAssignment:
-    require(permissions.can_grant_role(actor, user, role))
+    require(permissions.can_manage_account(actor, user))
     if role not in Role.values:
         raise ValidationError(gettext("请选择角色"))
     if role in ADMIN_ROLES:
-        organisation = None
+        raise NotAllowed(gettext("授予管理员角色须由另一名管理员复核：请提交申请"))
+    require(permissions.can_grant_role(actor, user, role))
     with transaction.atomic():
         assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, organisation=organisation)
         if created:
@@ -247,6 +287,8 @@ def grant_role(*, actor, user: User, role: str, organisation: Organisation | Non
 
 def revoke_role(*, actor, assignment: RoleAssignment) -> None:
     require(permissions.can_manage_account(actor, assignment.user))
+    if assignment.role in ADMIN_ROLES:
+        raise NotAllowed(gettext("撤销管理员角色须由另一名管理员复核：请提交申请"))
     with transaction.atomic():
         before = {"role": assignment.role,
                   "organisation": assignment.organisation.name if assignment.organisation_id else ""}
@@ -255,16 +297,111 @@ def revoke_role(*, actor, assignment: RoleAssignment) -> None:
         audit.record(actor=actor, action="account.role_revoke", obj=user, before=before)
 
 
-def reset_password(*, actor, user: User) -> str:
-    """A temporary password, shown once to the security administrator; the user must change it."""
+def reset_password(*, actor, user: User, ip: str | None = None) -> str:
+    """The old password stops working and a one-time link goes to the account holder's e-mail; the
+    security administrator never sees a password. Returns the masked address the link went to."""
     require(permissions.can_manage_account(actor, user))
-    password = temporary_password()
+    if not (user.email or "").strip():
+        raise ValidationError(gettext("该账户没有登记电子邮箱，无法发送重置链接；请本人提供邮箱后再办理"))
     with transaction.atomic():
-        user.set_password(password)
-        user.must_change_password = True
+        user.set_unusable_password()
+        user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
-        audit.record(actor=actor, action="account.password_reset", obj=user)
-    return password
+        audit.record(actor=actor, action="account.password_reset", obj=user, ip=ip,
+                     after={"link_sent_to": notify.masked(user.email)})
+        notify.password_link(user, new_account=False)
+    return notify.masked(user.email)
+
+
+# --- maker and checker: changes to administrator accounts --------------------------------------------
+
+ADMIN_REQUEST = Workflow("admin_request", [
+    Transition("pending", "approve", permissions.can_check_admin_request, "approved",
+               pgettext_lazy("transition", "批准")),
+    Transition("pending", "reject", permissions.can_check_admin_request, "rejected",
+               pgettext_lazy("transition", "驳回")),
+])
+
+
+def _request_facts(req: AdminRequest) -> dict[str, Any]:
+    return {"kind": req.kind, "role": req.role, "target": req.target.username if req.target_id else "",
+            "details": {k: (notify.masked(v) if k == "email" else v) for k, v in req.details.items()}}
+
+
+def request_admin_change(*, actor, kind: str, target: User | None = None, role: str = "",
+                         details: dict | None = None, ip: str | None = None) -> AdminRequest:
+    """The maker: a security administrator asks for a change to an administrator account (a new one, an
+    administrator role granted or revoked, its second factor reset). Nothing changes until another
+    administrator approves it (decide_admin_request)."""
+    require(permissions.can_request_admin_change(actor, target))
+    if kind not in AdminRequest.Kind.values:
+        raise ValidationError(gettext("未知的申请类型"))
+    details = dict(details or {})
+    if kind == AdminRequest.Kind.CREATE:
+        if role not in ADMIN_ROLES:
+            raise ValidationError(gettext("请选择管理员角色"))
+        details["username"] = _check_new_username(details.get("username", ""))
+        details["email"] = _require_email(details.get("email", ""))
+        details = {k: str(details.get(k) or "").strip() for k in ("username", "display_name", "email", "phone")}
+        target = None
+    else:
+        if target is None:
+            raise ValidationError(gettext("请选择账户"))
+        if kind == AdminRequest.Kind.GRANT:
+            if role not in ADMIN_ROLES:
+                raise ValidationError(gettext("请选择管理员角色"))
+            require(permissions.admin_role_conflict(target, role))
+        elif kind == AdminRequest.Kind.REVOKE and not target.roles.filter(role=role).exists():
+            raise ValidationError(gettext("该账户没有这一角色"))
+        elif kind == AdminRequest.Kind.OTP_RESET:
+            role = ""
+        details = {}
+    with transaction.atomic():
+        if AdminRequest.objects.filter(status="pending", kind=kind, target=target, role=role,
+                                       details=details).exists():
+            raise ValidationError(gettext("同样的申请已在等待复核"))
+        req = AdminRequest.objects.create(kind=kind, target=target, role=role, details=details, requested_by=actor)
+        audit.record(actor=actor, action="admin_request.submit", obj=req, after=_request_facts(req), ip=ip)
+    return req
+
+
+def decide_admin_request(*, actor, request: AdminRequest, approve: bool, note: str = "",
+                         ip: str | None = None) -> AdminRequest:
+    """The checker: another administrator (system or security, neither the maker nor the account
+    concerned) approves or rejects. An approved request takes effect in the same transaction."""
+    with transaction.atomic():
+        req = ADMIN_REQUEST.perform(user=actor, obj=request, action="approve" if approve else "reject",
+                                    note=(note or "").strip()[:300], extra_after=_request_facts(request))
+        AdminRequest.objects.filter(pk=req.pk).update(decided_by=actor, decided_at=timezone.now(),
+                                                      note=(note or "").strip()[:300])
+        if approve:
+            _apply_admin_request(actor=actor, req=req, ip=ip)
+    request.refresh_from_db()
+    return request
+
+
+def _apply_admin_request(*, actor, req: AdminRequest, ip: str | None) -> None:
+    if req.kind == AdminRequest.Kind.CREATE:
+        d = req.details
+        user = _new_account(actor=actor, username=_check_new_username(d.get("username", "")),
+                            display_name=d.get("display_name", ""), role=req.role, organisation=None,
+                            phone=d.get("phone", ""), email=_require_email(d.get("email", "")), ip=ip)
+        AdminRequest.objects.filter(pk=req.pk).update(target=user)
+    elif req.kind == AdminRequest.Kind.GRANT:
+        require(permissions.admin_role_conflict(req.target, req.role))
+        RoleAssignment.objects.create(user=req.target, role=req.role, organisation=None)
+        audit.record(actor=actor, action="account.role_grant", obj=req.target, ip=ip,
+                     after={"role": req.role, "organisation": "", "request": req.pk})
+    elif req.kind == AdminRequest.Kind.REVOKE:
+        RoleAssignment.objects.filter(user=req.target, role=req.role).delete()
+        audit.record(actor=actor, action="account.role_revoke", obj=req.target, ip=ip,
+                     before={"role": req.role, "organisation": ""}, after={"request": req.pk})
+    elif req.kind == AdminRequest.Kind.OTP_RESET:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        count, _ = TOTPDevice.objects.filter(user=req.target).delete()
+        audit.record(actor=actor, action="account.otp_reset", obj=req.target, ip=ip,
+                     before={"devices": count}, after={"devices": 0, "request": req.pk})
 
 
 def unlock_account(*, actor, user: User) -> int:

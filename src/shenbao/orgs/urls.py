@@ -12,6 +12,7 @@ urlpatterns = [
     path("register/done/", views.register_done, name="register_done"),
     path("register/resubmit/", views.resubmit, name="resubmit"),
     path("password/", views.password_change, name="password_change"),
+    path("password/set/<str:uidb64>/<str:token>/", views.password_set, name="password_set"),
     path("registrations/", views.registrations, name="registrations"),
     path("registrations/<int:pk>/decide/", views.decide_registration, name="decide_registration"),
     path("units/<int:pk>/", views.unit, name="unit"),
@@ -19,5 +20,7 @@ urlpatterns = [
     path("system/orgs/<int:pk>/", views.system_org, name="system_org"),
     path("security/", views.security, name="security"),
     path("security/users/<int:pk>/", views.security_user, name="security_user"),
+    path("admin-requests/", views.admin_requests, name="admin_requests"),
+    path("admin-requests/<int:pk>/", views.decide_admin_request, name="decide_admin_request"),
     path("audit/", views.audit_log, name="audit"),
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import UserAttributeSimilarityValidator as _DjangoSimilarity
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum.cn import uscc
@@ -68,3 +70,47 @@ class MinimumLengthValidator:
 
     def get_help_text(self) -> str:
         return _("密码至少%(n)d个字符。") % {"n": self.min_length}
+
+
+class UserAttributeSimilarityValidator(_DjangoSimilarity):
+    """Not like the user name, the name or the e-mail: Django's likeness check, and the user name (or the
+    e-mail's local part) of 3 or more characters may not appear in the password in any case."""
+
+    def validate(self, password: str, user=None) -> None:
+        lowered = (password or "").lower()
+        for value in (getattr(user, "username", ""), (getattr(user, "email", "") or "").partition("@")[0]):
+            value = (value or "").lower()
+            if len(value) >= 3 and value in lowered:
+                raise ValidationError(_("密码与用户名、姓名或电子邮箱过于相似，请换一个"),
+                                      code="password_too_similar")
+        try:
+            super().validate(password, user)
+        except ValidationError:
+            raise ValidationError(_("密码与用户名、姓名或电子邮箱过于相似，请换一个"),
+                                  code="password_too_similar") from None
+
+    def get_help_text(self) -> str:
+        return _("密码不能与用户名、姓名或电子邮箱相似。")
+
+
+class PasswordHistoryValidator:
+    """None of the account's last `count` passwords (the current one included) may be chosen again; their
+    hashes are kept in PasswordHistory (services.change_password and set_password_by_link add to it)."""
+
+    def __init__(self, count: int = 5):
+        self.count = count
+
+    def validate(self, password: str, user=None) -> None:
+        if user is None or not getattr(user, "pk", None):
+            return
+        from shenbao.orgs.models import PasswordHistory
+
+        hashes = list(PasswordHistory.objects.filter(user_id=user.pk).values_list("password", flat=True)[:self.count])
+        if user.password and user.password not in hashes:
+            hashes = [user.password, *hashes[:self.count - 1]]
+        if any(h and check_password(password, h) for h in hashes):
+            raise ValidationError(_("不能使用最近%(n)d次用过的密码"), code="password_reused",
+                                  params={"n": self.count})
+
+    def get_help_text(self) -> str:
+        return _("不能使用最近%(n)d次用过的密码。") % {"n": self.count}

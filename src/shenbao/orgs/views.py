@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -14,15 +15,25 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip
-from shenbao.orgs import forms, permissions, selectors, services
-from shenbao.orgs.models import AttributeDef, Category, Organisation, OrgAttribute, Role, RoleAssignment, User
+from shenbao.orgs import forms, notify, permissions, selectors, services
+from shenbao.orgs.models import (
+    ADMIN_ROLES,
+    AdminRequest,
+    AttributeDef,
+    Category,
+    Organisation,
+    OrgAttribute,
+    Role,
+    RoleAssignment,
+    User,
+)
 
 
 def denied(request, decision: Decision | str, status: int = 403):
@@ -78,7 +89,40 @@ def password_change(request):
             return redirect("orgs:home")
     return render(request, "orgs/password_change.html", {
         "form": form, "forced": request.user.must_change_password,
+        "expired": selectors.password_expired(request.user),
+        "max_age": settings.SHENBAO_ADMIN_PASSWORD_MAX_AGE.days,
     })
+
+
+def _user_from_link(uidb64: str, token: str) -> User | None:
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
+def password_set(request, uidb64: str, token: str):
+    """The one-time link mailed to the account holder (a new account or a reset): choose a password."""
+    user = _user_from_link(uidb64, token)
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    if user is None:
+        return render(request, "orgs/password_set.html", {"invalid": True, "minutes": minutes}, status=400)
+    form = forms.LinkPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_password_by_link(user=user, new_password=form.cleaned_data["new_password1"],
+                                          ip=client_ip(request))
+        except ValidationError as exc:
+            form.add_error("new_password1", exc)
+        else:
+            messages.success(request, _("密码已设置，请用新密码登录。"))
+            return redirect("orgs:login")
+    return render(request, "orgs/password_set.html", {"form": form, "target": user, "minutes": minutes},
+                  status=400 if form.errors else 200)
 
 
 # --- home ----------------------------------------------------------------------------------------------
@@ -124,9 +168,11 @@ ROLE_LINKS = {
     ],
     Role.SYSTEM_ADMIN: [
         (gettext_lazy("系统管理：单位与类别"), "orgs:system", None),
+        (gettext_lazy("管理员账户变更复核"), "orgs:admin_requests", None),
     ],
     Role.SECURITY_ADMIN: [
         (gettext_lazy("安全管理：账户与角色"), "orgs:security", None),
+        (gettext_lazy("管理员账户变更复核"), "orgs:admin_requests", None),
     ],
     Role.AUDIT_ADMIN: [
         (gettext_lazy("审计日志"), "orgs:audit", None),
@@ -389,23 +435,34 @@ def security(request):
     if not decision:
         return denied(request, decision)
     form = forms.AccountForm(request.POST or None)
-    created = None
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            user, password = services.create_account(actor=request.user, **d)
+            if d["role"] in ADMIN_ROLES:
+                services.request_admin_change(
+                    actor=request.user, kind=AdminRequest.Kind.CREATE, role=d["role"], ip=client_ip(request),
+                    details={k: d.get(k) or "" for k in ("username", "display_name", "email", "phone")})
+                messages.success(request, _("已提交新建管理员账户「%(u)s」的申请，须由另一名管理员复核后生效。")
+                                 % {"u": d["username"]})
+            else:
+                user = services.create_account(actor=request.user, ip=client_ip(request), **d)
+                messages.success(request, _("已创建账户 %(u)s。设置密码的一次性链接已发送至 %(email)s"
+                                            "（%(minutes)s 分钟内有效，只能使用一次）；安全管理员看不到密码。")
+                                 % {"u": user.username, "email": notify.masked(user.email),
+                                    "minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
         except NotAllowed as exc:
             return denied(request, exc.reason)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            created = (user, password)
-            form = forms.AccountForm()
+            return redirect("orgs:security")
     q = request.GET.get("q", "").strip()
     page = Paginator(selectors.accounts(q=q), 50).get_page(request.GET.get("page"))
     rows = [(u, selectors.locked_until(u.username)) for u in page]
-    return render(request, "orgs/security.html", {"form": form, "page": page, "rows": rows, "q": q,
-                                                  "created": created})
+    return render(request, "orgs/security.html", {
+        "form": form, "page": page, "rows": rows, "q": q,
+        "pending": AdminRequest.objects.filter(status="pending").count(),
+    })
 
 
 @login_required
@@ -415,23 +472,43 @@ def security_user(request, pk: int):
         return denied(request, decision)
     target = get_object_or_404(User.objects.select_related("organisation"), pk=pk)
     role_form = forms.RoleForm(initial={"organisation": target.organisation})
-    temp_password = None
+    ip = client_ip(request)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "grant":
                 role_form = forms.RoleForm(request.POST)
                 if role_form.is_valid():
-                    services.grant_role(actor=request.user, user=target, **role_form.cleaned_data)
-                    messages.success(request, _("已授予角色。"))
+                    role = role_form.cleaned_data["role"]
+                    if role in ADMIN_ROLES:
+                        services.request_admin_change(actor=request.user, kind=AdminRequest.Kind.GRANT,
+                                                      target=target, role=role, ip=ip)
+                        messages.success(request, _("已提交授予管理员角色的申请，须由另一名管理员复核后生效。"))
+                    else:
+                        services.grant_role(actor=request.user, user=target, **role_form.cleaned_data)
+                        messages.success(request, _("已授予角色。"))
                     return redirect("orgs:security_user", pk=pk)
             elif action == "revoke":
-                assignment = get_object_or_404(RoleAssignment, pk=request.POST.get("assignment"), user=target)
-                services.revoke_role(actor=request.user, assignment=assignment)
-                messages.success(request, _("已撤销角色。"))
+                assignment = get_object_or_404(RoleAssignment, pk=_int(request.POST.get("assignment")), user=target)
+                if assignment.role in ADMIN_ROLES:
+                    services.request_admin_change(actor=request.user, kind=AdminRequest.Kind.REVOKE,
+                                                  target=target, role=assignment.role, ip=ip)
+                    messages.success(request, _("已提交撤销管理员角色的申请，须由另一名管理员复核后生效。"))
+                else:
+                    services.revoke_role(actor=request.user, assignment=assignment)
+                    messages.success(request, _("已撤销角色。"))
                 return redirect("orgs:security_user", pk=pk)
             elif action == "reset":
-                temp_password = services.reset_password(actor=request.user, user=target)
+                sent_to = services.reset_password(actor=request.user, user=target, ip=ip)
+                messages.success(request, _("已重置密码：原密码已失效，设置新密码的一次性链接已发送至账户本人的邮箱 "
+                                            "%(email)s（%(minutes)s 分钟内有效，只能使用一次）。安全管理员看不到新密码。")
+                                 % {"email": sent_to, "minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+                return redirect("orgs:security_user", pk=pk)
+            elif action == "otp_reset":
+                services.request_admin_change(actor=request.user, kind=AdminRequest.Kind.OTP_RESET, target=target,
+                                              ip=ip)
+                messages.success(request, _("已提交重置双因素验证的申请，须由另一名管理员复核后生效。"))
+                return redirect("orgs:security_user", pk=pk)
             elif action == "unlock":
                 services.unlock_account(actor=request.user, user=target)
                 messages.success(request, _("已解除锁定。"))
@@ -444,12 +521,55 @@ def security_user(request, pk: int):
             messages.error(request, exc.reason)
         except ValidationError as exc:
             messages.error(request, _errors_text(exc))
+    assignments = list(target.roles.select_related("organisation"))
     return render(request, "orgs/security_user.html", {
-        "target": target, "assignments": target.roles.select_related("organisation"),
-        "role_form": role_form, "temp_password": temp_password,
+        "target": target, "assignments": assignments, "role_form": role_form,
         "locked_until": selectors.locked_until(target.username),
         "self_edit": target.pk == request.user.pk,
+        "is_admin": any(a.role in ADMIN_ROLES for a in assignments),
+        "requests": AdminRequest.objects.filter(target=target).select_related("requested_by", "decided_by")[:20],
     })
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- maker and checker: requests for changes to administrator accounts --------------------------------------
+
+
+@login_required
+def admin_requests(request):
+    decision = permissions.can_see_admin_requests(request.user)
+    if not decision:
+        return denied(request, decision)
+    qs = AdminRequest.objects.select_related("target", "requested_by", "decided_by")
+    pending = [(r, bool(permissions.can_check_admin_request(request.user, r))) for r in qs.filter(status="pending")]
+    return render(request, "orgs/admin_requests.html", {
+        "pending": pending, "decided": qs.exclude(status="pending")[:50],
+    })
+
+
+@login_required
+@require_POST
+def decide_admin_request(request, pk: int):
+    req = get_object_or_404(AdminRequest, pk=pk)
+    action = request.POST.get("action")
+    if action not in {"approve", "reject"}:
+        return denied(request, _("请选择批准或驳回"), status=400)
+    try:
+        services.decide_admin_request(actor=request.user, request=req, approve=action == "approve",
+                                      note=request.POST.get("note", ""), ip=client_ip(request))
+    except NotAllowed as exc:
+        return denied(request, exc.reason)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    else:
+        messages.success(request, _("已批准该申请，已生效。") if action == "approve" else _("已驳回该申请。"))
+    return redirect("orgs:admin_requests")
 
 
 # --- audit administrator: the audit log ----------------------------------------------------------------

@@ -6,7 +6,7 @@ import sys
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -20,6 +20,12 @@ class Command(BaseCommand):
         from shenbao.core import demo
 
         call_command("migrate", verbosity=0, interactive=False)
+        if real := demo.non_demo_accounts():
+            raise CommandError(
+                f"拒绝运行演示：数据库 {settings.DATABASES['default']['NAME']} 中已有非演示数据"
+                f"（{len(real)} 个非演示账户，如 {', '.join(real[:3])}）。演示会加入公开密码的账户，"
+                "只能在空数据库或演示数据库上运行；请换一个数据目录（SHENBAO_DATA_DIR）或数据库"
+                "（SHENBAO_DATABASE_URL）。 / Refusing to run the demo: this database holds non-demo data.")
         call_command("load_call", str(settings.CALLS_DIR), publish=True, stdout=self.stdout)
         logins = demo.ensure_demo_data()
         practice = demo.ensure_practice_calls()
