@@ -230,6 +230,14 @@ def edit(request, pk: int):
     app = result.application
     if request.POST.get("action") == "submit":
         return _submit(request, app, app.version)
+    if request.POST.get("action") == "check":
+        # 检查是否填写完整 checks what is on the page: saved first, then the whole form validated
+        full = formdata.validate(app, app.data, partial=False).errors
+        if full:
+            messages.warning(request, _("已保存。检查发现 %(n)s 处需要填写或修改，见各栏下方的提示。") % {"n": len(full)})
+        else:
+            messages.success(request, _("已保存。检查完毕，申报表已填写完整。"))
+        return render(request, "applications/edit.html", _edit_context(request, app, values=values, errors=full))
     if result.errors:
         messages.warning(request, _("已保存。有 %(n)s 处格式需要修改，见各栏下方的提示。") % {"n": len(result.errors)})
         return render(request, "applications/edit.html", _edit_context(request, app, values=values, errors=result.errors))
@@ -237,9 +245,18 @@ def edit(request, pk: int):
     return redirect("applications:edit", app.pk)
 
 
-@login_required
+def _login_expired():
+    """An autosave after the 30-minute idle logout: never a login page (fetch would follow the redirect and
+    the page would claim the text was saved), but a JSON 401 the form answers with its login dialog."""
+    return JsonResponse({"ok": False, "login": True, "login_url": reverse("orgs:login_json"),
+                         "message": _("登录已过期，内容尚未保存到服务器（已暂存在本浏览器中）。请重新登录后自动保存。")},
+                        status=401)
+
+
 @require_POST
 def autosave(request, pk: int):
+    if not request.user.is_authenticated:
+        return _login_expired()
     app = get_object_or_404(Application, pk=pk)
     if not permissions.can_view(request.user, app):
         return JsonResponse({"ok": False, "message": _("没有这份申报")}, status=404)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -11,13 +12,16 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
 from shenbao.core.decisions import Decision, NotAllowed
@@ -62,16 +66,49 @@ class LoginView(auth_views.LoginView):
 
 
 def lockout(request, original_response=None, credentials=None, *args, **kwargs):
-    """axes calls this when an account is locked (5 failures): a Chinese page saying until when."""
+    """axes calls this when an account is locked (5 failures): a Chinese page saying until when (JSON for
+    the login dialog of the application form)."""
     username = ""
     if isinstance(credentials, dict):
         username = credentials.get("username") or ""
     username = username or request.POST.get("username", "")
     until = selectors.locked_until(username) if username else None
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    if _wants_json(request):
+        text = (_("账户已锁定，请在 %(t)s 后再试。") % {"t": timezone.localtime(until).strftime("%H:%M")} if until
+                else _("账户已锁定，请 %(n)s 分钟后再试。") % {"n": minutes})
+        return JsonResponse({"ok": False, "locked": True, "message": text}, status=403)
     return render(request, "orgs/locked.html", {
         "username": username, "until": until, "limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes,
     }, status=403)
+
+
+def _wants_json(request) -> bool:
+    return request.path == reverse("orgs:login_json") or "application/json" in request.headers.get("Accept", "")
+
+
+@ensure_csrf_cookie
+@never_cache
+def login_json(request):
+    """The login dialog of a page that must not be left (the application form after the session expired):
+    GET gives a fresh CSRF token, POST logs in through the same form, axes lockout and audit as the login
+    page and answers JSON with the new CSRF token (login rotates it)."""
+    if request.method == "GET":
+        return JsonResponse({"ok": True, "authenticated": request.user.is_authenticated, "csrf": get_token(request)})
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    form = forms.LoginForm(request, data=request.POST)
+    if form.is_valid():
+        auth_login(request, form.get_user())
+        return JsonResponse({"ok": True, "csrf": get_token(request), "user": request.user.get_username(),
+                             "message": _("已重新登录")})
+    errors = [str(m) for m in form.non_field_errors()] + [
+        f"{form.fields[k].label}：{m}" for k, ms in form.errors.items() if k in form.fields for m in ms]
+    out = {"ok": False, "message": "；".join(errors) or _("登录失败")}
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures:
+        out["attempts_left"] = max(settings.AXES_FAILURE_LIMIT - failures, 0)
+    return JsonResponse(out, status=400)
 
 
 @login_required
