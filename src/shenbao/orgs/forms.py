@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from shenbao.orgs import selectors, services
 from shenbao.orgs.models import AttributeDef, Category, Organisation, Role, User
-from shenbao.orgs.validators import normalize_credit_code, validate_credit_code
+from shenbao.orgs.validators import (
+    normalize_credit_code,
+    normalize_phone,
+    validate_credit_code,
+    validate_mobile,
+    validate_phone,
+)
 
 
 class LoginForm(AuthenticationForm):
@@ -90,7 +96,8 @@ class _UnitFieldsMixin(forms.Form):
     postcode = forms.RegexField(label=_("邮政编码"), regex=r"^\d{6}$", required=False,
                                 error_messages={"invalid": _("邮政编码须为6位数字")})
     contact_name = forms.CharField(label=_("联系人"), max_length=50)
-    contact_phone = forms.CharField(label=_("联系电话"), max_length=30)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30,
+                                    help_text=_("手机11位，或带区号的座机，如 0772-2800001"))
     email = forms.EmailField(label=_("电子邮箱"), required=False)
 
     def _setup_unit_fields(self):
@@ -116,6 +123,11 @@ class _UnitFieldsMixin(forms.Form):
             raise ValidationError(services.duplicate_message(dup, by="credit_code"), code="duplicate")
         return code
 
+    def clean_contact_phone(self):
+        phone = normalize_phone(self.cleaned_data["contact_phone"])
+        validate_phone(phone)
+        return phone
+
     def unit_data(self) -> dict:
         d = self.cleaned_data
         return {k: d.get(k, "") for k in ("name", "credit_code", "category", "home_association", "address",
@@ -126,7 +138,8 @@ class RegistrationForm(_UnitFieldsMixin):
     """项目申报用户注册: the unit and its first user (the applicant clerk)."""
 
     display_name = forms.CharField(label=_("经办人姓名"), max_length=50)
-    phone = forms.CharField(label=_("经办人手机号码"), max_length=30)
+    phone = forms.CharField(label=_("经办人手机号码"), max_length=30, help_text=_("11位手机号码"),
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
     username = forms.RegexField(label=_("登录用户名"), max_length=150, regex=r"^[\w.@+-]+$",
                                 help_text=_("字母、数字或 @ . + - _，登录时使用"),
                                 error_messages={"invalid": _("用户名只能包含字母、数字和 @ . + - _")})
@@ -140,6 +153,11 @@ class RegistrationForm(_UnitFieldsMixin):
         for f in ("password1", "password2"):
             self.fields[f].widget.attrs["autocomplete"] = "new-password"
 
+    def clean_phone(self):
+        phone = normalize_phone(self.cleaned_data["phone"])
+        validate_mobile(phone)
+        return phone
+
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
         if User.objects.filter(username__iexact=username).exists():
@@ -149,9 +167,10 @@ class RegistrationForm(_UnitFieldsMixin):
     def clean(self):
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
+        # every problem of the page at once: the password's rules are checked even when the two differ
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("两次输入的密码不一致"))
-        elif p1:
+        if p1:
             probe = User(username=data.get("username", ""), display_name=data.get("display_name", ""),
                          email=data.get("email", ""))
             try:

@@ -28,7 +28,13 @@ from shenbao.orgs.models import (
     RoleAssignment,
     User,
 )
-from shenbao.orgs.validators import normalize_credit_code, validate_credit_code
+from shenbao.orgs.validators import (
+    normalize_credit_code,
+    normalize_phone,
+    validate_credit_code,
+    validate_mobile,
+    validate_phone,
+)
 
 # A unit's registration: pending until its home association's reviewer or a funder above it decides.
 REGISTRATION = Workflow("registration", [
@@ -96,6 +102,12 @@ def register_unit(*, name: str, credit_code: str, category: Category, home_assoc
         validate_password(password, User(username=username, display_name=display_name, email=email))
     except ValidationError as exc:
         problems["password1"] = gettext("；").join(exc.messages)
+    for key, value, check in (("contact_phone", contact_phone, validate_phone), ("phone", phone, validate_mobile)):
+        if value or key == "contact_phone":
+            try:
+                check(value)
+            except ValidationError as exc:
+                problems[key] = exc.messages[0]
     if problems:
         raise RegistrationError(problems)
     try:
@@ -103,12 +115,12 @@ def register_unit(*, name: str, credit_code: str, category: Category, home_assoc
             org = Organisation.objects.create(
                 name=name.strip(), credit_code=normalize_credit_code(credit_code), category=category,
                 parent=home_association, address=address.strip(), postcode=postcode.strip(),
-                contact_name=contact_name.strip(), contact_phone=contact_phone.strip(), email=email.strip(),
+                contact_name=contact_name.strip(), contact_phone=normalize_phone(contact_phone), email=email.strip(),
                 status=Organisation.Status.PENDING, submitted_at=timezone.now(),
             )
             user = User.objects.create_user(
                 username=username, password=password, email=email.strip(), organisation=org,
-                display_name=display_name.strip(), phone=phone.strip(), must_change_password=False,
+                display_name=display_name.strip(), phone=normalize_phone(phone), must_change_password=False,
                 password_changed_at=timezone.now(),
             )
             audit.record(actor=None, actor_name=username, action="registration.submit", obj=org, ip=ip,
@@ -137,7 +149,8 @@ def approve_registration(*, actor, org: Organisation, note: str = "") -> Organis
                 audit.record(actor=actor, action="account.role_grant", obj=user,
                              after={"role": Role.APPLICANT_CLERK, "organisation": locked.name},
                              note="注册审核通过")
-    org.refresh_from_db()
+        org.refresh_from_db()
+        notify.registration_decided(org)
     return org
 
 
@@ -151,7 +164,8 @@ def reject_registration(*, actor, org: Organisation, reason: str) -> Organisatio
                                       extra_after={"reason": reason})
         Organisation.objects.filter(pk=locked.pk).update(status_reason=reason, reviewed_by=actor,
                                                          reviewed_at=timezone.now())
-    org.refresh_from_db()
+        org.refresh_from_db()
+        notify.registration_decided(org)
     return org
 
 

@@ -37,6 +37,39 @@ def validate_credit_code(value: str) -> None:
         ) from None
 
 
+# The same rules as the application forms' phone fields (forms.validation, a later stage): a mobile number
+# is 11 digits starting 1[3-9]; a landline carries its area code (0772-2629066, (0731)85821051).
+MOBILE_RE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(
+    r"^(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3}[-－—]?)[1-9]\d{6,7}(?:(?:[-－—]|转|分机|ext\.?|#)\d{1,6})?$",
+    re.IGNORECASE,
+)
+
+
+def normalize_phone(value: str | None) -> str:
+    """Full-width digits made half-width, surrounding spaces dropped; a mobile number loses its spaces and
+    hyphens (138 0000 0005 → 13800000005)."""
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    compact = re.sub(r"[\s\-－]", "", text)
+    return compact if MOBILE_RE.match(compact) else re.sub(r"\s+", "", text)
+
+
+def validate_mobile(value: str) -> None:
+    if not MOBILE_RE.match(normalize_phone(value)):
+        raise ValidationError(_("请填写正确的手机号码：11位数字，以13–19开头，如 13800138000"), code="mobile")
+
+
+def validate_phone(value: str) -> None:
+    """A mobile number, or a landline with its area code."""
+    text = normalize_phone(value)
+    if MOBILE_RE.match(text) or LANDLINE_RE.match(text):
+        return
+    if re.fullmatch(r"[1-9]\d{6,7}", text):
+        raise ValidationError(_("座机号码请加区号，如 0772-2800001"), code="area_code")
+    raise ValidationError(_("请填写正确的电话号码：手机如 13800138000（11位），座机须带区号，如 0772-2800001"),
+                          code="phone")
+
+
 class CharacterClassValidator:
     """At least `min_classes` of: lower case, upper case, digits, other characters."""
 

@@ -261,14 +261,17 @@ def register(request):
         else:
             request.session["registered_org"] = org.pk
             return redirect("orgs:register_done")
-    return render(request, "orgs/register.html", {"form": form})
+    return render(request, "orgs/register.html", {
+        "form": form, "error_count": sum(len(v) for v in form.errors.values())})
 
 
 def register_done(request):
     org = Organisation.objects.filter(pk=request.session.get("registered_org")).select_related("parent").first()
     if org is None:
         return redirect("orgs:register")
-    return render(request, "orgs/register_done.html", {"org": org})
+    return render(request, "orgs/register_done.html", {
+        "org": org, "email": org.email or org.users.exclude(email="").values_list("email", flat=True).first() or "",
+        "review_days": getattr(settings, "SHENBAO_REGISTRATION_REVIEW_DAYS", 3)})
 
 
 @login_required
