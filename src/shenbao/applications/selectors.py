@@ -168,6 +168,47 @@ def next_step(application: Application, user=None) -> str:
 
 
 @dataclass
+class Step:
+    key: str
+    label: str
+    state: str  # done, now, todo, waiting (someone else's turn)
+    note: str = ""
+
+
+def progress(application: Application) -> list[Step]:
+    """The steps after submission, as the applicant meets them: print, stamp, upload, endorsement (when the
+    call routes it), the funder. Exactly one step is current (`now` or `waiting`) until the funder has it."""
+    snap = application.current_snapshot
+    if snap is None or application.status not in ("submitted", "awaiting_endorsement"):
+        return []
+    stamped = application.call.document.submission.stamped
+    steps = [Step("submit", str(_("提交")), "done", _("第 %(n)s 版") % {"n": snap.number})]
+    if stamped:
+        scans = list(snap.scans.all())
+        verified = any(s.verified for s in scans)
+        uploaded = bool(scans)
+        steps += [
+            Step("print", str(_("打印申报表")), "done" if uploaded else "now"),
+            Step("stamp", str(_("签字盖章")), "done" if uploaded else "todo"),
+            Step("upload", str(_("上传扫描件")), "done" if verified else ("waiting" if uploaded else "todo"),
+                 "" if verified or not uploaded else str(_("待主办方人工核验"))),
+        ]
+    if application.endorser_id or application.status == "awaiting_endorsement":
+        who = application.endorser.name if application.endorser_id else str(_("推荐单位"))
+        endorsed = application.status == "submitted"
+        steps.append(Step("endorse", str(_("%(who)s推荐") % {"who": who}), "done" if endorsed else "todo"))
+    steps.append(Step("funder", str(_("主办方受理评审")), "todo"))
+    # the first step not done is the current one; someone else's step is "waiting"
+    for st in steps:
+        if st.state == "done":
+            continue
+        if st.state == "todo":
+            st.state = "waiting" if st.key in ("endorse", "funder") else "now"
+        break
+    return steps
+
+
+@dataclass
 class HistoryRow:
     at: dt.datetime
     who: str

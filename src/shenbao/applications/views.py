@@ -125,9 +125,14 @@ def _detail_context(request, app: Application) -> dict:
     user = request.user
     snap = app.current_snapshot
     rule = services.own_approval_rule(app)
+    steps = selectors.progress(app)
     return {
         "app": app,
         "snap": snap,
+        "progress": steps,
+        "now_step": next((st.key for st in steps if st.state in ("now", "waiting")), ""),
+        # a withdrawn or returned version: its print and scan are no longer valid
+        "superseded": bool(snap) and app.status in ("draft", "returned"),
         "next": selectors.next_step(app, user),
         "deadlines": selectors.deadlines(app),
         "can_edit": permissions.can_edit(user, app),
