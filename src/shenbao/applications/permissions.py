@@ -67,6 +67,8 @@ def can_apply(user, org: Organisation | None = None) -> Decision:
     org = org or user.organisation
     if org is None:
         return deny(_("您的账户不属于任何申报单位"))
+    if org.status != Organisation.Status.ACTIVE and user.organisation_id == org.pk:
+        return _active_unit(org)  # a unit waiting for approval: say so, not "only its clerks may apply"
     if not is_clerk_of(user, org):
         return deny(_("只有%(unit)s的申报经办人可以申报") % {"unit": org.name})
     return _active_unit(org)

@@ -119,6 +119,7 @@ class Deadline:
     label: str
     at: dt.datetime
     passed: bool
+    placeholder: bool = False  # the notice states no deadline: provisional, flagged wherever shown
 
     @property
     def remaining(self) -> str:
@@ -130,7 +131,8 @@ class Deadline:
 
 def deadlines(application: Application, now: dt.datetime | None = None) -> list[Deadline]:
     now = now or timezone.now()
-    out = [Deadline(_("申报截止"), application.call.deadline, now >= application.call.deadline)]
+    out = [Deadline(_("申报截止"), application.call.deadline, now >= application.call.deadline,
+                    placeholder=application.call.document.deadline_placeholder)]
     if application.revision_deadline:
         out.append(Deadline(_("修改后提交截止"), application.revision_deadline, now >= application.revision_deadline))
     return out

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.mine, name="mine"),
     path("offers/", views.offers, name="offers"),
     path("new/", views.create, name="create"),
+    path("start/<int:type_pk>/", views.start, name="start"),
     path("endorse/", views.endorse_queue, name="endorse"),
     path("received/", views.received, name="received"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -102,6 +102,34 @@ def offers(request):
 
 
 @login_required
+def start(request, type_pk: int):
+    """在线申报 from the call page (after logging in or registering, `next` leads here): straight to the
+    unit's draft of this type if there is one, else the type with its verdict and the button that starts the
+    draft (a POST), or why the unit may not apply."""
+    ptype = get_object_or_404(ProjectType.objects.select_related("call", "call__issuer"), pk=type_pk, retired=False)
+    decision = permissions.can_apply(request.user)
+    if not decision:
+        return refused(request, decision)
+    org = request.user.organisation
+    mine = (Application.objects.filter(applicant=org, project_type=ptype).exclude(status="discarded")
+            .order_by("-updated_at").first())
+    if mine is not None:
+        if mine.status in permissions.EDITABLE and permissions.can_edit(request.user, mine):
+            messages.info(request, _("本单位已有该类型的申报草稿，请继续填写"))
+            return redirect("applications:edit", mine.pk)
+        messages.info(request, _("本单位已提交该类型的申报"))
+        return redirect("applications:detail", mine.pk)
+    from shenbao.applications.eligibility import eligible_offers
+
+    offer = next((o for o in eligible_offers(org=org) if o.project_type.pk == ptype.pk), None)
+    return render(request, "applications/start.html", {
+        "ptype": ptype, "call": ptype.call, "offer": offer,
+        "o": {"offer": offer, "tracks": list(ptype.tracks.filter(retired=False)), "existing": [],
+              "has_form": ptype.call.document.form_for(ptype.document) is not None} if offer else None,
+    })
+
+
+@login_required
 @require_POST
 def create(request):
     ptype = get_object_or_404(ProjectType.objects.select_related("call"), pk=request.POST.get("project_type"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -348,6 +349,15 @@ def exclusion_lines(ex: schema.Exclusions | None, programme: str = "") -> list[s
     return out
 
 
+BLANK_RE = re.compile(r"\{[a-z_]+\}")
+
+
+def fill_blanks(text: str) -> str:
+    """A call text with the placeholders the applicant fills later (经{meeting}审议通过) shown as a blank to
+    fill, as on paper: raw template text never reaches a page."""
+    return BLANK_RE.sub("________", text or "")
+
+
 def procedure_lines(common: schema.Common, names: dict[str, str]) -> list[tuple[str, str]]:
     """Own approval (E8) and routing (E9) as (label, text)."""
     out: list[tuple[str, str]] = []
@@ -356,7 +366,7 @@ def procedure_lines(common: schema.Common, names: dict[str, str]) -> list[tuple[
             who = "、".join(names.get(c, c) for c in m.categories) if m.categories else _("其他申报单位")
             text = _("%(subject)s：%(message)s") % {"subject": who, "message": "或".join(m.kinds)}
             out.append((_("内部审议"), text))
-        out.append((_("承诺"), common.own_approval.commitment))
+        out.append((_("承诺"), fill_blanks(common.own_approval.commitment)))
     for r in common.routing or []:
         who = "、".join(names.get(c, c) for c in r.categories) if r.categories else _("所有申报单位")
         text = _("%(subject)s：%(message)s") % {"subject": who, "message": r.label}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import transaction
 
 from shenbao.orgs.models import Category, Organisation, OrgAttribute, Role, RoleAssignment, User
@@ -127,6 +129,42 @@ def _pending_registration(home: Organisation) -> None:
 PRACTICE = ["liuzhou-2026-kcfn.yaml", "guangxi-2026-tzzx.yaml", "changde-2022-xhfw.yaml"]
 
 
+_CN_DAY = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(（星期[一二三四五六日天]）|\(星期[一二三四五六日天]\))?")
+_CN_MONTH = re.compile(r"(\d{4})年(\d{1,2})月(?![\d日])")
+_WEEKDAYS = "一二三四五六日"
+
+
+def shift_dates(data, days: int):
+    """A practice copy's own dates: every date of the call file moved by `days` (a month-only date in a text,
+    2026年12月, by the nearest whole number of months), the weekday after a date recomputed. Only the
+    dates move: 2026年度 and the other years in names stay as the notice has them."""
+    import datetime as dt
+
+    months = round(days / 30.4375)
+
+    def day_text(m: re.Match) -> str:
+        try:
+            d = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))) + dt.timedelta(days=days)
+        except ValueError:
+            return m.group(0)
+        week = f"（星期{_WEEKDAYS[d.weekday()]}）" if m.group(4) else ""
+        return f"{d.year}年{d.month}月{d.day}日{week}"
+
+    def month_text(m: re.Match) -> str:
+        n = int(m.group(1)) * 12 + int(m.group(2)) - 1 + months
+        return f"{n // 12}年{n % 12 + 1}月"
+
+    if isinstance(data, dict):
+        return {k: shift_dates(v, days) for k, v in data.items()}
+    if isinstance(data, list):
+        return [shift_dates(v, days) for v in data]
+    if isinstance(data, (dt.date, dt.datetime)):
+        return data + dt.timedelta(days=days)
+    if isinstance(data, str):
+        return _CN_MONTH.sub(month_text, _CN_DAY.sub(day_text, data))
+    return data
+
+
 def ensure_practice_calls(*, days: int = 30) -> list[str]:
     import datetime as dt
 
@@ -148,6 +186,10 @@ def ensure_practice_calls(*, days: int = 30) -> list[str]:
         if existing is not None and existing.deadline > timezone.now() + dt.timedelta(days=3):
             codes.append(code)
             continue
+        original = data["deadline"]
+        original = original if isinstance(original, dt.datetime) else dt.datetime.fromisoformat(str(original))
+        shift = (deadline.date() - original.astimezone(shanghai).date()).days
+        data = shift_dates(data, shift)  # every section shows the practice copy's own dates
         data.update(code=code, title=f"【演练】{data['title']}", deadline=deadline.isoformat(),
                     opens_at=None, summary=f"本通知为演示用演练通知，依据原通知生成。{data.get('summary', '')}")
         data.pop("opens_at")

@@ -245,9 +245,16 @@ def _registration_errors(form, exc) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
+def _safe_next(request) -> str:
+    """Where to go after logging in (e.g. 在线申报 on a call page), if it is a path of this site."""
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    ok = url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return nxt if nxt and ok else ""
+
+
 def register(request):
     if request.user.is_authenticated:
-        return redirect("orgs:home")
+        return redirect(_safe_next(request) or "orgs:home")
     form = forms.RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -260,9 +267,10 @@ def register(request):
             _registration_errors(form, exc)
         else:
             request.session["registered_org"] = org.pk
+            request.session["registered_next"] = _safe_next(request)
             return redirect("orgs:register_done")
     return render(request, "orgs/register.html", {
-        "form": form, "error_count": sum(len(v) for v in form.errors.values())})
+        "form": form, "error_count": sum(len(v) for v in form.errors.values()), "next": _safe_next(request)})
 
 
 def register_done(request):
@@ -271,7 +279,8 @@ def register_done(request):
         return redirect("orgs:register")
     return render(request, "orgs/register_done.html", {
         "org": org, "email": org.email or org.users.exclude(email="").values_list("email", flat=True).first() or "",
-        "review_days": getattr(settings, "SHENBAO_REGISTRATION_REVIEW_DAYS", 3)})
+        "review_days": getattr(settings, "SHENBAO_REGISTRATION_REVIEW_DAYS", 3),
+        "next": request.session.get("registered_next", "")})
 
 
 @login_required
