@@ -62,3 +62,15 @@ def test_json_login_is_locked_like_the_login_page(app):
     assert r.status_code == 403
     assert r.json()["locked"] is True and "锁定" in r.json()["message"]
     assert "_auth_user_id" not in client.session
+
+
+def test_json_login_refuses_administrators(make_user):
+    """The dialog is for the application form: the three administrators log in on the login page only
+    (its second factor), never through the JSON endpoint."""
+    from shenbao.orgs.models import Role
+
+    make_user("dlg_sec", roles=(Role.SECURITY_ADMIN,))
+    client = Client()
+    r = client.post(reverse("orgs:login_json"), {"username": "dlg_sec", "password": "Shenbao#2026"})
+    assert r.status_code == 403 and r.json()["ok"] is False
+    assert "_auth_user_id" not in client.session

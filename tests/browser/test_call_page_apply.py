@@ -29,7 +29,7 @@ def _login_form(page, username):
     page.get_by_role("button", name="登录").click()
 
 
-def test_apply_button_logs_in_then_goes_straight_to_the_draft(page, load_call, make_org, make_user, artifacts):
+def test_apply_button_logs_in_then_goes_straight_to_the_draft(page, load_call, make_org, make_user, artifacts):  # R-E1
     call = reopen(load_call("liuzhou2026"))
     unit(make_org, make_user, name="柳州市在线申报学会", category="city_society", parent=call.issuer, prefix="cp")
     page.goto(page.base + f"/calls/{call.code}/")
@@ -75,7 +75,7 @@ def test_register_first_keeps_where_the_clerk_was_going(page, load_call):
     assert re.match(r"^/apply/start/\d+/$", page.input_value('#register-form input[name="next"]'))
 
 
-def test_practice_copy_shows_its_own_dates_everywhere(page, load_call, artifacts):
+def test_practice_copy_shows_its_own_dates_everywhere(page, load_call, artifacts):  # R-C1, R-E7
     load_call("liuzhou2026")
     codes = ensure_practice_calls()
     practice = Call.objects.get(code="liuzhou-2026-kcfn-practice")
@@ -91,7 +91,7 @@ def test_practice_copy_shows_its_own_dates_everywhere(page, load_call, artifacts
     page.screenshot(path=str(artifacts / "callpage-practice.png"), full_page=False)
 
 
-def test_placeholder_deadline_is_flagged_on_every_page(page, load_call, make_org, make_user, artifacts):
+def test_placeholder_deadline_is_flagged_on_every_page(page, load_call, make_org, make_user, artifacts):  # R-C1
     call = reopen(load_call("hunan2024"))
     assert call.document.deadline_placeholder
     _org, clerk, _head = unit(make_org, make_user, name="湖南省暂定截止学会", category="province_society",
@@ -114,7 +114,7 @@ def test_placeholder_deadline_is_flagged_on_every_page(page, load_call, make_org
 
 
 @pytest.mark.parametrize("name", list(CALL_FILES))
-def test_no_raw_template_text_on_the_call_page(page, load_call, name):
+def test_no_raw_template_text_on_the_call_page(page, load_call, name):  # R-E8 (经{meeting}审议)
     call = load_call(name)
     page.goto(page.base + f"/calls/{call.code}/")
     found = RAW.findall(page.inner_text("main"))

@@ -52,6 +52,7 @@ def _current(page) -> str:
 
 
 def test_tracker_after_submission_and_superseded_after_withdrawal(page, load_call, make_org, make_user, artifacts):
+    # R-F4: only the submitted version, printed and stamped, counts; a withdrawn one is superseded
     call = reopen(load_call("liuzhou2026"))
     _org, clerk, _head = unit(make_org, make_user, name="柳州市诚实状态学会", category="city_society",
                               parent=call.issuer, prefix="st")
@@ -101,7 +102,7 @@ def test_tracker_after_submission_and_superseded_after_withdrawal(page, load_cal
     page.screenshot(path=str(artifacts / "status-superseded.png"), full_page=True)
 
 
-def test_tracker_names_the_endorsement_step(page, load_call, make_org, make_user, artifacts):
+def test_tracker_names_the_endorsement_step(page, load_call, make_org, make_user, artifacts):  # R-E9
     """A routed call (广西 2026-4 from a university association): the endorsement is a step, the endorser's
     turn is shown as waiting (not the applicant's action)."""
     call = reopen(load_call("guangxi2026"))

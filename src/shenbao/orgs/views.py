@@ -99,6 +99,9 @@ def login_json(request):
         return HttpResponseNotAllowed(["GET", "POST"])
     form = forms.LoginForm(request, data=request.POST)
     if form.is_valid():
+        if form.get_user().roles.filter(role__in=ADMIN_ROLES).exists():
+            # the three administrators log in on the login page only (its second factor, its checks)
+            return JsonResponse({"ok": False, "message": _("管理员账户请在登录页登录")}, status=403)
         auth_login(request, form.get_user())
         return JsonResponse({"ok": True, "csrf": get_token(request), "user": request.user.get_username(),
                              "message": _("已重新登录")})
