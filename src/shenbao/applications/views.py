@@ -266,11 +266,13 @@ def edit(request, pk: int):
     if request.POST.get("action") == "check":
         # 检查是否填写完整 checks what is on the page: saved first, then the whole form validated
         full = formdata.validate(app, app.data, partial=False).errors
+        reasons = [*services.own_approval_problems(app), *services.participant_problems(app)]
         if full:
             messages.warning(request, _("已保存。检查发现 %(n)s 处需要填写或修改，见各栏下方的提示。") % {"n": len(full)})
-        else:
+        elif not reasons:
             messages.success(request, _("已保存。检查完毕，申报表已填写完整。"))
-        return render(request, "applications/edit.html", _edit_context(request, app, values=values, errors=full))
+        return render(request, "applications/edit.html",
+                      _edit_context(request, app, values=values, errors=full, reasons=reasons))
     if result.errors:
         messages.warning(request, _("已保存。有 %(n)s 处格式需要修改，见各栏下方的提示。") % {"n": len(result.errors)})
         return render(request, "applications/edit.html", _edit_context(request, app, values=values, errors=result.errors))
