@@ -156,7 +156,13 @@ def _would_warn(page) -> bool:
 def test_leave_warning_only_when_something_is_unsaved(page, draft):
     app = draft
     _login(page, "lw_clerk")
+    # copies kept in this browser for other applications: dropped after two weeks, kept before
+    page.evaluate("""() => {
+        localStorage.setItem('shenbao:draft:app999998:v3', JSON.stringify({at: new Date(Date.now() - 30 * 864e5).toISOString(), pairs: '[]'}));
+        localStorage.setItem('shenbao:draft:app999999:v3', JSON.stringify({at: new Date().toISOString(), pairs: '[]'})); }""")
     page.goto(page.base + f"/apply/{app.pk}/edit/")
+    assert page.evaluate("localStorage.getItem('shenbao:draft:app999998:v3')") is None
+    assert page.evaluate("localStorage.getItem('shenbao:draft:app999999:v3')") is not None
     assert not _would_warn(page)  # nothing typed
     page.fill("#f-goals", "举办科普讲座")
     assert _would_warn(page)  # typed, not yet saved

@@ -150,6 +150,7 @@
     var store = form.dataset.sbStore || "";
     var timer = null, busy = false, again = false, expired = false, leaving = false;
     var SKIP = { csrfmiddlewaretoken: 1, version: 1, autosave: 1, action: 1 };
+    var KEEP_DAYS = 14;  // unsaved copies in this browser are dropped after two weeks
 
     function say(text, bad) {
       if (!status) { return; }
@@ -203,10 +204,14 @@
     function restore() {
       var ls = storage();
       if (!store || !ls) { return false; }
-      var prefix = "shenbao:draft:" + store + ":v", mine = null;
+      var prefix = "shenbao:draft:" + store + ":v", mine = null, old = Date.now() - KEEP_DAYS * 864e5;
       for (var i = ls.length - 1; i >= 0; i--) {
         var k = ls.key(i);
-        if (!k || k.indexOf(prefix) !== 0) { continue; }
+        if (!k || k.indexOf("shenbao:draft:") !== 0) { continue; }
+        if (k.indexOf(prefix) !== 0) {  // another application's copy: dropped once it is old
+          try { if (Date.parse(JSON.parse(ls.getItem(k)).at) < old) { ls.removeItem(k); } } catch (e) { ls.removeItem(k); }
+          continue;
+        }
         if (k === keyFor(version())) { mine = k; } else if (parseInt(k.slice(prefix.length), 10) < parseInt(version(), 10)) { ls.removeItem(k); }
       }
       if (!mine) { return false; }
