@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shenbao.applications import views
+from shenbao.applications import reminders, views
 
 app_name = "applications"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("start/<int:type_pk>/", views.start, name="start"),
     path("endorse/", views.endorse_queue, name="endorse"),
     path("received/", views.received, name="received"),
+    path("calls/<str:code>/remind-drafts/", reminders.remind_drafts, name="remind_drafts"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/autosave/", views.autosave, name="autosave"),
