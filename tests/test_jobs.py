@@ -174,3 +174,18 @@ def test_mail_through_redis_with_the_rq_backend(tmp_path):
     assert run.returncode == 0, run.stderr
     sent = list((tmp_path / "mail").iterdir())
     assert len(sent) == 1 and "rq@example.cn" in sent[0].read_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_task_cannot_even_start_ends_failed(db_queue, owner, tmp_path):
+    from django_tasks_db.models import DBTaskResult
+
+    with transaction.atomic():
+        job = jobs.start(tasks_support.counted_steps, user=owner, label="坏参数", steps=1, pause=0)
+    # a task row whose arguments the task does not take (e.g. queued by an older version of the code)
+    DBTaskResult.objects.filter(id=job.task_id).update(args_kwargs={"args": [], "kwargs": {"job": job.pk}})
+    run = subprocess.run(tasks_support.worker_command("--batch"), env=tasks_support.worker_env(tmp_path),
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    job.refresh_from_db()
+    assert job.state == "failed" and job.error.startswith("任务出错")

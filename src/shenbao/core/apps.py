@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "shenbao.core"
     verbose_name = "核心"
+
+    def ready(self):
+        from django_tasks.signals import task_finished
+
+        from shenbao.core import jobs
+
+        task_finished.connect(jobs.job_of_failed_task, dispatch_uid="shenbao.core.jobs.job_of_failed_task")

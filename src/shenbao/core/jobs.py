@@ -202,6 +202,22 @@ def once(key: str) -> bool:
     return True
 
 
+def job_of_failed_task(sender, task_result, **kwargs) -> None:
+    """A job whose task failed before its body could say so (the task could not be imported, its arguments
+    did not fit…) ends failed instead of staying queued for ever (connected in core/apps.py)."""
+    from django_tasks import TaskResultStatus
+
+    if task_result.status != TaskResultStatus.FAILED:
+        return
+    for job in Job.objects.filter(task_id=str(task_result.id)).exclude(
+            state__in=[Job.State.DONE, Job.State.FAILED]):
+        with translation.override(job.language):
+            job.error = _("任务出错（编号 %(id)s），已记录，请联系系统管理员") % {"id": job.pk}
+        job.state = Job.State.FAILED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "error", "finished_at", "updated_at"])
+
+
 # --- who may see a job -------------------------------------------------------------------------------
 
 # Predicates `user -> bool` naming who oversees every job (the system administrator); core knows no roles,
