@@ -96,3 +96,26 @@ def test_a_task_whose_workers_keep_dying_fails_instead_of_looping(db_queue, make
         assert row.status == ("READY" if n < 3 else "FAILED")
     job.refresh_from_db()
     assert job.state == "failed" and "多次中断" in job.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_share_one_queue_and_run_each_task_once(db_queue, make_user, tmp_path):
+    from django_tasks_db.models import DBTaskResult
+
+    owner = make_user("shared_owner")
+    with transaction.atomic():
+        started = [jobs.start(tasks_support.counted_steps, user=owner, label=f"任务{i}", steps=1, pause=0.4)
+                   for i in range(8)]
+    env = tasks_support.worker_env(tmp_path)
+    workers = [subprocess.Popen(tasks_support.worker_command(), env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        _wait(lambda: Job.objects.filter(state="done").count() == 8, 60, "eight jobs done")
+    finally:
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=15)
+    assert all(_job(j.pk).attempts == 1 for j in started)
+    rows = DBTaskResult.objects.filter(id__in=[j.task_id for j in started])
+    assert all(r.status == "SUCCESSFUL" and len(r.worker_ids) == 1 for r in rows)
+    assert AuditEvent.objects.filter(action="test.finished").count() == 8
