@@ -189,3 +189,19 @@ def test_a_job_whose_task_cannot_even_start_ends_failed(db_queue, owner, tmp_pat
     assert run.returncode == 0, run.stderr
     job.refresh_from_db()
     assert job.state == "failed" and job.error.startswith("任务出错")
+
+
+def test_every_mail_goes_through_the_send_mail_task():
+    """No module sends mail itself: only shenbao/core/mail.py touches django.core.mail."""
+    import re
+    from pathlib import Path
+
+    import shenbao
+
+    root = Path(shenbao.__file__).parent
+    direct = re.compile(r"django\.core\.mail|django\.core import mail|\bsend_mass_mail\(|\bmail_admins\(|"
+                        r"\bmail_managers\(|\.send_messages\(")
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.relative_to(root).as_posix() not in ("core/mail.py", "settings.py")
+                 and direct.search(p.read_text("utf-8"))]
+    assert offenders == []

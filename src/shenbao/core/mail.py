@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage  # the one place that sends mail
 from django_tasks import TaskContext, task
 
 from shenbao.core import jobs
