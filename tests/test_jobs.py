@@ -85,7 +85,10 @@ def test_only_the_starter_and_the_system_administrator_see_a_job(client, owner, 
     assert api.status_code == 403 and api.json() == {"detail": "只有发起该任务的人可以查看其进度和结果"}
     client.force_login(sysadmin)
     assert client.get(f"/jobs/{job.pk}/").status_code == 200
+    client.force_login(other)
+    assert client.get(f"/jobs/{job.pk}/", headers={"HX-Request": "true"}).status_code == 286  # stops polling
     client.logout()
+    assert client.get(f"/jobs/{job.pk}/", headers={"HX-Request": "true"}).status_code == 286
     assert client.get(f"/api/v1/jobs/{job.pk}").status_code == 401
     assert client.get(f"/jobs/{job.pk}/").status_code == 302
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -25,15 +25,34 @@ def _job_or_refusal(request, job_id: int):
     return job, None
 
 
+STOP_POLLING = 286  # htmx: stop the `every 1s` trigger
+
+
 @require_GET
+def job_detail(request, job_id: int):
+    if request.headers.get("HX-Request"):
+        return _job_progress(request, job_id)
+    return _job_page(request, job_id)
+
+
+@never_cache
+def _job_progress(request, job_id: int):
+    """The polled partial. A poll that may not see the job (session ended, refused) stops the polling
+    instead of swapping a login or refusal page into the bar; a reload shows why."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=STOP_POLLING)
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or not jobs.can_view(request.user, job):
+        return HttpResponse(status=STOP_POLLING)
+    return render(request, "core/_job_progress.html", {"job": job})
+
+
 @login_required
 @never_cache
-def job_detail(request, job_id: int):
+def _job_page(request, job_id: int):
     job, refusal = _job_or_refusal(request, job_id)
     if refusal:
         return refusal
-    if request.headers.get("HX-Request"):
-        return render(request, "core/_job_progress.html", {"job": job})
     return render(request, "core/job_detail.html", {"job": job})
 
 
