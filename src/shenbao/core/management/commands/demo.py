@@ -1,6 +1,7 @@
 """shenbao demo — migrate, load the five calls and demo data, serve on 127.0.0.1:8000 with one task worker
 beside the server (mail and long jobs run there)."""
 
+import signal
 import subprocess
 import sys
 
@@ -43,6 +44,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         if not no_serve:
             worker = start_worker(self.stdout)
+            # SIGTERM (a service manager, `kill`) ends the demo like Ctrl-C: the worker is stopped with it
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             try:
                 call_command("runserver", addrport, use_reloader=False)
             finally:
