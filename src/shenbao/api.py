@@ -4,6 +4,7 @@ Each app contributes a router from its own `api.py`."""
 from ninja import NinjaAPI
 
 from shenbao.calls.api import router as calls_router
+from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed
 
 api = NinjaAPI(title="Shenbao API", version="1", urls_namespace="api-v1",
@@ -12,6 +13,7 @@ api = NinjaAPI(title="Shenbao API", version="1", urls_namespace="api-v1",
 
 @api.exception_handler(NotAllowed)
 def _not_allowed(request, exc: NotAllowed):
+    audit.refused(exc.reason)  # written as access.denied (core/audit_middleware.py)
     return api.create_response(request, {"detail": exc.reason}, status=403)
 
 

@@ -19,6 +19,7 @@ SHENBAO_TASKS_MAX_ATTEMPTS how many workers may die running one task before it i
 SHENBAO_TRUSTED_PROXY  comma separated addresses of reverse proxies whose client-address header is believed
 SHENBAO_PROXY_IP_HEADER that header (default X-Forwarded-For)
 SHENBAO_SITE_URL       the platform's address, for links in mails (default http://127.0.0.1:8000)
+SHENBAO_DJANGO_ADMIN   1 to open Django's admin at /django-admin/ (default: off, its URLs are 404)
 SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
 """
 
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shenbao.core.audit_middleware.DjangoAdminSwitchMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shenbao.core.middleware.ChineseFirstMiddleware",  # before LocaleMiddleware: ignore Accept-Language
@@ -90,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shenbao.core.audit_middleware.AuditContextMiddleware",  # client address, user agent, refusals, downloads
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shenbao.orgs.middleware.ForcePasswordChangeMiddleware",
@@ -142,6 +145,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The client's address comes from the proxy's header only for requests from these addresses (core/http.py).
 SHENBAO_TRUSTED_PROXIES = [a.strip() for a in os.environ.get("SHENBAO_TRUSTED_PROXY", "").split(",") if a.strip()]
 SHENBAO_PROXY_IP_HEADER = "HTTP_" + os.environ.get("SHENBAO_PROXY_IP_HEADER", "X-Forwarded-For").upper().replace("-", "_")
+
+# Django's admin works beside the platform's rules (三权分立): off unless switched on for maintenance; every
+# change made there is written to the audit log (core/admin_audit.py).
+SHENBAO_DJANGO_ADMIN = _env_bool("SHENBAO_DJANGO_ADMIN")
 
 # --- accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "orgs.User"

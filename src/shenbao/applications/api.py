@@ -19,6 +19,7 @@ from shenbao.applications import permissions, printing, selectors, services
 from shenbao.applications.models import Application
 from shenbao.calls.models import ProjectType
 from shenbao.core.decisions import require
+from shenbao.core.http import client_ip
 
 router = Router(tags=["applications"], auth=django_auth)
 
@@ -131,7 +132,7 @@ class DetailOut(Schema):
 
 
 def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 def _snap(s) -> dict | None:
@@ -245,9 +246,12 @@ def _printed(request, pk: int, number: int | None, fmt: str) -> HttpResponse:
     require(permissions.can_print(request.user, app))
     snap = app.current_snapshot if number is None else get_object_or_404(app.snapshots, number=number)
     if fmt == "pdf":
-        return attachment(printing.pdf(snap), selectors.print_filename(snap, "pdf"), "application/pdf")
-    return attachment(printing.docx(snap), selectors.print_filename(snap, "docx"),
-                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        response = attachment(printing.pdf(snap), selectors.print_filename(snap, "pdf"), "application/pdf")
+    else:
+        response = attachment(printing.docx(snap), selectors.print_filename(snap, "docx"),
+                              "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response.audit_object = app  # the download is audited (core/audit_middleware.py)
+    return response
 
 
 @router.get("/{int:pk}/pdf", summary="打印版 PDF（默认当前提交版本）")

@@ -20,6 +20,7 @@ from shenbao.applications import formdata, permissions, printing, selectors, ser
 from shenbao.applications.models import Application, ApplicationParticipant, Scan
 from shenbao.applications.workflow import APPLICATION, submit_action
 from shenbao.calls.models import ProjectType
+from shenbao.core import audit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip
 from shenbao.orgs.models import Organisation
@@ -27,7 +28,14 @@ from shenbao.orgs.models import Organisation
 
 def refused(request, reason: Decision | str, status: int = 403):
     text = reason.reason if isinstance(reason, Decision) else reason
+    audit.refused(text)  # written to the audit log as access.denied (core/audit_middleware.py)
     return render(request, "applications/refused.html", {"reason": text}, status=status)
+
+
+def _say_refused(request, reason: str) -> None:
+    """A refusal told as a message on the next page: audited like a refusal page."""
+    audit.refused(reason)
+    messages.error(request, reason)
 
 
 def attachment(content: bytes, filename: str, content_type: str) -> HttpResponse:
@@ -303,6 +311,7 @@ def autosave(request, pk: int):
     except services.Conflict as exc:
         return JsonResponse({"ok": False, "conflict": True, "message": exc.message, "version": None}, status=409)
     except NotAllowed as exc:
+        audit.refused(exc.reason)
         return JsonResponse({"ok": False, "message": exc.reason}, status=403)
     saved_at = timezone.localtime(result.application.saved_at) if result.application.saved_at else None
     message = (_("已自动保存 %(t)s（第 %(v)s 版草稿）") % {"t": f"{saved_at:%H:%M:%S}" if saved_at else "",
@@ -357,7 +366,7 @@ def withdraw(request, pk: int):
         services.withdraw(user=request.user, application=app, reason=request.POST.get("reason", ""),
                           ip=client_ip(request))
     except NotAllowed as exc:
-        messages.error(request, exc.reason)
+        _say_refused(request, exc.reason)
     else:
         messages.success(request, _("已撤回为草稿，修改后请在截止时间前重新提交"))
     return redirect("applications:detail", app.pk)
@@ -370,7 +379,7 @@ def discard(request, pk: int):
     try:
         services.discard(user=request.user, application=app, ip=client_ip(request))
     except NotAllowed as exc:
-        messages.error(request, exc.reason)
+        _say_refused(request, exc.reason)
         return redirect("applications:detail", app.pk)
     messages.success(request, _("已放弃该草稿"))
     return redirect("applications:mine")
@@ -409,7 +418,7 @@ def approval(request, pk: int):
                 services.remove_participant(user=user, participant=row, ip=client_ip(request))
                 messages.success(request, _("已移除参与单位"))
         except NotAllowed as exc:
-            messages.error(request, exc.reason)
+            _say_refused(request, exc.reason)
         return redirect("applications:approval", app.pk)
     rule = services.own_approval_rule(app)
     meeting = services.meeting_rule(app)
@@ -444,7 +453,7 @@ def confirm_participation(request, pk: int):
     try:
         services.confirm_participation(user=request.user, participant=row, ip=client_ip(request))
     except NotAllowed as exc:
-        messages.error(request, exc.reason)
+        _say_refused(request, exc.reason)
     else:
         messages.success(request, _("已确认参与《%(t)s》") % {"t": row.application.title or row.application.project_type.name})
     return redirect("applications:mine")
@@ -461,9 +470,12 @@ def print_form(request, pk: int, number: int, fmt: str):
         return refused(request, decision)
     snap = get_object_or_404(app.snapshots, number=number)
     if fmt == "pdf":
-        return attachment(printing.pdf(snap), selectors.print_filename(snap, "pdf"), "application/pdf")
-    return attachment(printing.docx(snap), selectors.print_filename(snap, "docx"),
-                      "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        response = attachment(printing.pdf(snap), selectors.print_filename(snap, "pdf"), "application/pdf")
+    else:
+        response = attachment(printing.docx(snap), selectors.print_filename(snap, "docx"),
+                              "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response.audit_object = app  # the download is audited (core/audit_middleware.py)
+    return response
 
 
 @login_required
@@ -479,7 +491,7 @@ def upload_scan(request, pk: int):
     except services.ScanRefused as exc:
         messages.error(request, exc.message)
     except NotAllowed as exc:
-        messages.error(request, exc.reason)
+        _say_refused(request, exc.reason)
     else:
         (messages.success if result.scan.verified else messages.warning)(request, result.message)
     return redirect(reverse("applications:detail", args=[app.pk]) + "#scans")
@@ -491,8 +503,10 @@ def scan_file(request, pk: int):
     if not permissions.can_view(request.user, scan.application):
         raise Http404(_("没有这个文件"))
     ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(scan.content_type, "bin")
-    return FileResponse(scan.file.open("rb"), content_type=scan.content_type, as_attachment=False,
-                        filename=f"scan-{scan.application_id}-v{scan.snapshot.number}-{scan.pk}.{ext}")
+    response = FileResponse(scan.file.open("rb"), content_type=scan.content_type, as_attachment=False,
+                            filename=f"scan-{scan.application_id}-v{scan.snapshot.number}-{scan.pk}.{ext}")
+    response.audit_object = scan.application  # the download is audited (core/audit_middleware.py)
+    return response
 
 
 @login_required
@@ -503,7 +517,7 @@ def accept_scan(request, pk: int):
         services.accept_scan_manually(user=request.user, scan=scan, reason=request.POST.get("reason", ""),
                                       ip=client_ip(request))
     except NotAllowed as exc:
-        messages.error(request, exc.reason)
+        _say_refused(request, exc.reason)
     else:
         messages.success(request, _("已人工核验该扫描件"))
     return redirect(reverse("applications:detail", args=[scan.application_id]) + "#scans")
@@ -541,7 +555,7 @@ def endorse(request, pk: int):
         else:
             messages.error(request, _("请选择同意推荐或退回修改"))
     except NotAllowed as exc:
-        messages.error(request, exc.reason)
+        _say_refused(request, exc.reason)
     return redirect("applications:detail", app.pk)
 
 
@@ -568,7 +582,7 @@ def return_for_revision(request, pk: int):
         services.return_for_revision(user=request.user, application=app, reason=request.POST.get("reason", ""),
                                      new_deadline=deadline, ip=client_ip(request))
     except NotAllowed as exc:
-        messages.error(request, exc.reason)
+        _say_refused(request, exc.reason)
     else:
         messages.success(request, _("已退回修改"))
     return redirect("applications:detail", app.pk)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from shenbao.calls import permissions, schema, selectors, services
 from shenbao.calls.models import Call
+from shenbao.core import audit
 from shenbao.core.decisions import Decision, NotAllowed
 
 MAX_UPLOAD = 2 * 1024 * 1024  # a call file is a few dozen kB
@@ -23,6 +24,7 @@ MAX_UPLOAD = 2 * 1024 * 1024  # a call file is a few dozen kB
 
 def refused(request, decision: Decision | str, status: int = 403):
     reason = decision.reason if isinstance(decision, Decision) else decision
+    audit.refused(reason)  # written to the audit log as access.denied (core/audit_middleware.py)
     return render(request, "calls/refused.html", {"reason": reason}, status=status)
 
 
@@ -103,7 +105,9 @@ def blank_form(request, code: str, type_code: str):
     content_type, func = FORMATS[fmt]
     content = getattr(documents_render, func)(call=call, project_type=ptype)
     name = " ".join(p for p in [form.label, ptype.code, form.title] if p)
-    return attachment(content, f"{name}.{fmt}", content_type, fallback=f"{call.code}-{ptype.code}.{fmt}")
+    response = attachment(content, f"{name}.{fmt}", content_type, fallback=f"{call.code}-{ptype.code}.{fmt}")
+    response.audit_object = call  # the download is audited (core/audit_middleware.py)
+    return response
 
 
 # --- the funder's pages --------------------------------------------------------------------------------
@@ -155,7 +159,9 @@ def export_call(request, code: str):
     if not decision:
         return refused(request, decision)
     filename = call.source_name or f"{call.code}.yaml"
-    return attachment(call.source_yaml.encode("utf-8"), filename, "application/yaml; charset=utf-8")
+    response = attachment(call.source_yaml.encode("utf-8"), filename, "application/yaml; charset=utf-8")
+    response.audit_object = call  # the export is audited (core/audit_middleware.py)
+    return response
 
 
 def _read_upload(request) -> tuple[str, str] | tuple[None, str]:
@@ -195,6 +201,7 @@ def import_call(request):
         allowed = permissions.can_import_call(request.user, doc.issuer.name, existing)
         if not allowed:
             context["refusal"] = allowed.reason
+            audit.refused(allowed.reason)
             return render(request, "calls/import.html", context, status=403)
         result = services.load_call(text=text, filename=filename, actor=request.user)
     except schema.CallFormatError as exc:
@@ -205,6 +212,7 @@ def import_call(request):
         return render(request, "calls/import.html", context, status=409)
     except NotAllowed as exc:
         context["refusal"] = exc.reason
+        audit.refused(exc.reason)
         return render(request, "calls/import.html", context, status=403)
     call = result.call
     if result.created:

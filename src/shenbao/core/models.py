@@ -1,14 +1,37 @@
-"""Audit events: who did what, when, to what, with the state before and after. Never deleted."""
+"""Audit events: who did what, when, from where, to what, with what changed. Never deleted, never changed.
+
+Each event carries the hash of the one before it (`prev_hash`) and its own (`hash`, over a canonical
+serialisation of its fields and `prev_hash`, see `core/chain.py`): editing or removing an event breaks the
+chain at that point, which `shenbao audit-verify` reports. `AuditChainHead` is the one row that holds the
+last sequence number and hash; writers lock it, so the chain stays linear on PostgreSQL too.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
+
+
+class AuditEventRefused(Exception):
+    """Audit events are kept (≥ 180 days, docs/security.md): no code path deletes or changes one."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def delete(self):
+        raise AuditEventRefused(gettext_lazy("审计事件不可删除"))
+
+    delete.queryset_only = True
+
+    def update(self, **kwargs):
+        raise AuditEventRefused(gettext_lazy("审计事件不可修改"))
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditEventRefused(gettext_lazy("审计事件不可修改"))
 
 
 class AuditEvent(models.Model):
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -21,6 +44,13 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     note = models.TextField(blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    # the hash chain: position, the previous event's hash, this event's hash
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -30,6 +60,24 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.action} {self.object_repr}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AuditEventRefused(gettext_lazy("审计事件不可修改"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEventRefused(gettext_lazy("审计事件不可删除"))
+
+
+class AuditChainHead(models.Model):
+    """The last link of the audit chain (one row, id 1): locked by every writer of an event."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = "审计链头"
 
 class Job(models.Model):
     """A long piece of work run by a task worker, watched by the person who started it (core/jobs.py)."""

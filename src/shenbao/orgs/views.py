@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
+from shenbao.core import audit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip
 from shenbao.orgs import forms, notify, permissions, selectors, services
@@ -42,6 +43,7 @@ from shenbao.orgs.models import (
 
 def denied(request, decision: Decision | str, status: int = 403):
     reason = decision.reason if isinstance(decision, Decision) else decision
+    audit.refused(reason)  # written to the audit log as access.denied (core/audit_middleware.py)
     return render(request, "orgs/denied.html", {"reason": reason}, status=status)
 
 
@@ -570,6 +572,7 @@ def security_user(request, pk: int):
                 messages.success(request, _("已启用账户。") if action == "activate" else _("已停用账户。"))
                 return redirect("orgs:security_user", pk=pk)
         except NotAllowed as exc:
+            audit.refused(exc.reason)
             messages.error(request, exc.reason)
         except ValidationError as exc:
             messages.error(request, _errors_text(exc))
