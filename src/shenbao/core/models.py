@@ -79,6 +79,10 @@ class AuditChainHead(models.Model):
         verbose_name = "审计链头"
         verbose_name_plural = "审计链头"
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
+
 class Job(models.Model):
     """A long piece of work run by a task worker, watched by the person who started it (core/jobs.py)."""
 
