@@ -3,11 +3,13 @@ rather than two copies, a hash chain that `shenbao audit-verify` checks, and no 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from shenbao.core import audit
 from shenbao.core.models import AuditEvent, AuditEventRefused
@@ -154,6 +156,37 @@ def test_audit_verify_sees_a_deleted_event(db):  # R-S34
     assert not verdict.ok and "最后的事件被删除" in verdict.reason
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_the_chain_linear():  # R-S34
+    """Writers in parallel transactions (each also changing a row, as services do) still make one chain."""
+    import threading
+
+    from django.db import connections, transaction
+
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(8):
+                with transaction.atomic():
+                    audit.record(action="t.parallel", after={"writer": n, "i": i})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, 33))
+    verdict = verify()
+    assert verdict.ok and verdict.count == 32
+
+
 # --- kept -----------------------------------------------------------------------------------------------
 
 
@@ -169,3 +202,133 @@ def test_no_code_path_deletes_or_changes_an_event(db):  # R-S35
     with pytest.raises(AuditEventRefused):
         event.save()
     assert AuditEvent.objects.get(pk=event.pk).note == "第0个" and verify().ok
+
+
+# --- Django admin ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser(db):
+    from shenbao.orgs.models import User
+
+    return User.objects.create_superuser("root", "root@example.cn", "Shenbao#2026", must_change_password=False)
+
+
+def test_django_admin_is_off_unless_switched_on(client, settings, superuser):  # R-S37
+    client.force_login(superuser)
+    settings.SHENBAO_DJANGO_ADMIN = False
+    assert client.get("/django-admin/").status_code == 404
+    assert client.get("/django-admin/login/").status_code == 404
+    assert client.get("/django-admin/orgs/category/").status_code == 404
+    settings.SHENBAO_DJANGO_ADMIN = True
+    assert client.get("/django-admin/").status_code == 200
+
+
+def test_changes_in_django_admin_are_in_the_audit_log(client, settings, superuser, catalogue):  # R-S37
+    settings.SHENBAO_DJANGO_ADMIN = True
+    from shenbao.orgs.models import Category
+
+    journal = Category.objects.get(code="journal")
+    client.force_login(superuser)
+    form = {"code": journal.code, "name": "期刊（改）", "name_en": journal.name_en, "parent": "",
+            "level": journal.level, "order": journal.order, "applicant": "on", "_save": "1"}
+    r = client.post(f"/django-admin/orgs/category/{journal.pk}/change/", form, REMOTE_ADDR="192.0.2.9",
+                    HTTP_USER_AGENT=UA)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    event = AuditEvent.objects.get(action="admin.change")
+    assert event.actor_name == "root" and event.object_id == str(journal.pk)
+    assert event.before == {"name": "科技期刊（编辑部）"} and event.after == {"name": "期刊（改）"}
+    assert (event.ip, event.user_agent) == ("192.0.2.9", UA)
+    r = client.post("/django-admin/orgs/category/add/", {**form, "code": "new_cat", "name": "新类别"})
+    assert r.status_code == 302
+    added = AuditEvent.objects.get(action="admin.add")
+    assert added.after["code"] == "new_cat" and added.before is None
+    new = Category.objects.get(code="new_cat")
+    r = client.post(f"/django-admin/orgs/category/{new.pk}/delete/", {"post": "yes"})
+    assert r.status_code == 302 and not Category.objects.filter(code="new_cat").exists()
+    deleted = AuditEvent.objects.get(action="admin.delete")
+    assert deleted.before["code"] == "new_cat" and deleted.object_id == str(new.pk)
+
+
+def test_a_superuser_does_not_pass_the_separation_of_duties(client, superuser, load_call):  # R-S37
+    client.force_login(superuser)
+    for url in ("/accounts/system/", "/accounts/security/", "/accounts/audit/", "/manage/calls/",
+                "/accounts/registrations/", "/apply/offers/", "/apply/endorse/", "/apply/received/"):
+        assert client.get(url).status_code == 403, url
+    assert client.get("/api/v1/applications/eligible").status_code == 403
+    assert AuditEvent.objects.filter(action="access.denied", actor=superuser).count() == 9
+
+
+# --- the auditor's page: filter, page, export -------------------------------------------------------------
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user("auditor", roles=(Role.AUDIT_ADMIN,))
+
+
+@pytest.fixture
+def logged(db):
+    """Events from two addresses, one with a phone number in it."""
+    for i in range(60):
+        audit.record(action="t.bulk", actor_name="批量", note=f"第{i}条", ip="192.0.2.10")
+    audit.record(action="org.update", actor_name="sysadmin", ip="198.51.100.20",
+                 before={"contact_phone": "13812345678"}, after={"contact_phone": "13987654321"},
+                 note="联系电话改为 13987654321")
+
+
+def test_the_auditor_filters_by_ip_actor_action_and_time_and_pages(client, auditor, logged):  # R-S38
+    client.force_login(auditor)
+    page = client.get("/accounts/audit/", {"ip": "198.51.100.20"}).content.decode()
+    assert "org.update" in page and "t.bulk" not in page
+    assert "13987654321" not in page and "139****4321" in page  # personal data masked (core/privacy.py)
+    page = client.get("/accounts/audit/", {"ip": "192.0.2."}).content.decode()
+    assert "t.bulk" in page and "org.update" not in page and "1 / 2" in page  # 60 events, 50 a page
+    assert "第0条" in client.get("/accounts/audit/", {"ip": "192.0.2.", "page": 2}).content.decode()
+    page = client.get("/accounts/audit/", {"actor": "sysadmin", "action": "org."}).content.decode()
+    assert "org.update" in page and "t.bulk" not in page
+    today = timezone.localdate()
+    page = client.get("/accounts/audit/", {"since": today - dt.timedelta(days=2),
+                                           "until": today - dt.timedelta(days=1)}).content.decode()
+    assert "org.update" not in page and "t.bulk" not in page
+    page = client.get("/accounts/audit/", {"since": today, "until": today, "action": "org."}).content.decode()
+    assert "org.update" in page
+    r = client.get("/accounts/audit/", {"since": today, "until": today - dt.timedelta(days=1)})
+    assert r.status_code == 400 and "截止日期不能早于起始日期" in r.content.decode()
+    r = client.get("/accounts/audit/", {"ip": "<script>"})
+    assert r.status_code == 400 and "IP 地址只能包含" in r.content.decode()
+
+
+def test_every_read_of_the_log_is_audited(client, auditor, logged):  # R-S38
+    client.force_login(auditor)
+    client.get("/accounts/audit/", {"actor": "sysadmin"}, HTTP_USER_AGENT=UA)
+    read = AuditEvent.objects.filter(action="audit.read").get()
+    assert read.actor_name == "auditor" and read.after["filters"] == {"actor": "sysadmin"}
+    assert read.after["events"] == 1 and read.user_agent == UA
+
+
+def test_the_auditor_exports_the_filtered_log_as_xlsx_and_csv(client, auditor, logged):  # R-S38
+    from openpyxl import load_workbook
+
+    client.force_login(auditor)
+    r = client.get("/accounts/audit/export.xlsx", {"ip": "198.51.100.20"})
+    assert r.status_code == 200 and r["Content-Disposition"].startswith("attachment")
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "序号" and len(rows) == 2
+    assert rows[1][3] == "org.update" and rows[1][10] == "198.51.100.20"
+    assert "13987654321" not in str(rows[1]) and "139****4321" in rows[1][9]
+    r = client.get("/accounts/audit/export.csv", {"action": "t.bulk"})
+    text = r.content.decode("utf-8-sig")
+    assert r.status_code == 200 and len(text.strip().splitlines()) == 61 and "org.update" not in text
+    exports = list(AuditEvent.objects.filter(action="audit.export").order_by("seq"))
+    assert [(e.after["format"], e.after["events"]) for e in exports] == [("xlsx", 1), ("csv", 60)]
+    assert not AuditEvent.objects.filter(action="file.download").exists()  # one event per export
+    client.force_login(AuditEvent.objects.get(action="audit.export", after__format="csv").actor)
+    assert client.get("/accounts/audit/export.pdf").status_code == 400
+
+
+def test_only_the_auditor_exports_the_log(client, make_user, logged):  # R-S38
+    sysadmin = make_user("sysadmin", roles=(Role.SYSTEM_ADMIN,))
+    client.force_login(sysadmin)
+    r = client.get("/accounts/audit/export.csv")
+    assert r.status_code == 403 and "查看审计日志由安全审计员负责" in r.content.decode()

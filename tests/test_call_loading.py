@@ -131,17 +131,25 @@ def test_type_without_applications_is_dropped_on_reload(catalogue):
     assert list(call.types.values_list("code", flat=True)) == ["2026-1"]
 
 
-def test_a_new_issuer_with_its_own_category_needs_no_code(catalogue):  # a call is data (R-E1)
+def test_a_new_issuer_with_a_new_category_needs_no_code(catalogue):  # a call is data (R-E1); R-S36
+    """A new category is data too, but the platform's: the system administrator adds it to the catalogue
+    (no code), then the new issuer's call uses it (and may repeat its definition word for word)."""
+    from shenbao.orgs.models import Category
+
     data = minimal()
     data["code"] = "newcity-2027"
     data["issuer"] = {"name": "新市科学技术协会", "level": "city", "category": "city_association"}
     data["categories"] = [{"code": "youth_society", "name": "青年科技工作者协会", "parent": "society"}]
     data["project_types"][0]["eligibility"]["groups"][0]["categories"] = ["youth_society"]
+    with pytest.raises(schema.CallFormatError, match="youth_society（青年科技工作者协会）不在平台的单位类别目录中"):
+        services.load_call(text=dump(data), filename="new.yaml")
+    assert not Category.objects.filter(code="youth_society").exists()
+    catalogue = yaml.safe_load((CALLS / "catalogue.yaml").read_text("utf-8"))
+    catalogue["categories"].append({"code": "youth_society", "name": "青年科技工作者协会", "parent": "society"})
+    services.load_catalogue(text=dump(catalogue), filename="catalogue.yaml")  # the server's operator
     call = services.load_call(text=dump(data), filename="new.yaml").call
     assert call.issuer.name == "新市科学技术协会"
     assert call.document.project_types[0].eligibility.groups[0].categories == ["youth_society"]
-    from shenbao.orgs.models import Category
-
     assert Category.objects.get(code="youth_society").parent.code == "society"
 
 

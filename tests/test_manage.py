@@ -30,8 +30,9 @@ def other_staff(liuzhou, make_org, make_user):
 
 
 def _snapshot():
+    """The calls and the audit log, refusals aside (a refusal is itself audited: R-S31)."""
     return (list(Call.objects.order_by("pk").values_list("code", "content_hash", "revision", "status")),
-            AuditEvent.objects.count())
+            AuditEvent.objects.exclude(action="access.denied").count())
 
 
 # --- the list -------------------------------------------------------------------------------------------------
@@ -89,7 +90,9 @@ def test_another_funders_staff_may_not_publish_and_are_told_why(client, liuzhou,
     assert response.status_code == 403
     assert f"只有{liuzhou.issuer.name}的业务人员可以发布或撤回此通知" in response.content.decode()
     liuzhou.refresh_from_db()
-    assert liuzhou.status == Call.Status.PUBLISHED and AuditEvent.objects.count() == events
+    assert liuzhou.status == Call.Status.PUBLISHED and AuditEvent.objects.count() == events + 1
+    refusal = AuditEvent.objects.latest("seq")  # the refusal itself is audited (R-S31)
+    assert refusal.action == "access.denied" and "业务人员可以发布或撤回此通知" in refusal.note
 
 
 def test_publish_is_post_only(client, liuzhou, staff):

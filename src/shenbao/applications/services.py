@@ -732,7 +732,7 @@ def accept_scan_manually(*, user, scan, reason: str, ip: str | None = None):
             raise NotAllowed(_("该扫描件已核验"))
         if row.snapshot_id != row.application.current_snapshot_id:
             raise NotAllowed(_("该扫描件不是当前提交版本的，不能核验"))
-        before = {"scan": row.pk, "verified": False}
+        before = {"verified": False}  # the event stores a diff: the scan's id is in `after`
         row.verified, row.method, row.reason = True, Scan.Method.MANUAL, reason
         row.verified_by, row.verified_at = user, timezone.now()
         row.save(update_fields=["verified", "method", "reason", "verified_by", "verified_at"])

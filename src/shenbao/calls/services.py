@@ -68,11 +68,35 @@ def _sync_measures(measures: list[schema.Measure]) -> None:
         Measure.objects.update_or_create(key=m.key, defaults={"name": m.name, "name_en": m.name_en, "unit": m.unit})
 
 
+def catalogue_state() -> dict[str, dict]:
+    """The platform's catalogue as it stands: categories, attributes and measures by code, for the audit
+    event of a change (before/after) and for comparing what a call file repeats."""
+    return {
+        "categories": {c.code: _category_fields(c) for c in Category.objects.select_related("parent")},
+        "attributes": {a.key: {"name": a.name, "kind": a.kind, "labels": a.labels, "choices": a.choices,
+                               "yearly": a.yearly, "default": a.default} for a in AttributeDef.objects.all()},
+        "measures": {m.key: {"name": m.name, "name_en": m.name_en, "unit": m.unit} for m in Measure.objects.all()},
+    }
+
+
+def _category_fields(c: Category) -> dict:
+    return {"name": c.name, "name_en": c.name_en, "parent": c.parent.code if c.parent_id else None,
+            "is_association": c.is_association, "level": c.level, "applicant": c.applicant}
+
+
 def load_catalogue(*, text: str, filename: str, actor=None) -> LoadResult:
+    """Categories, attributes and measures are the platform's catalogue: only the system administrator
+    changes them (here, from the system page, or `shenbao load-catalogue` on the server; `actor=None` is
+    the server's operator). The event keeps what changed, before and after."""
+    from shenbao.orgs.permissions import can_administer_system
+
+    if actor is not None:
+        require(can_administer_system(actor))
     doc = schema.load_text(text, filename)
     if not isinstance(doc, schema.Catalogue):
         raise schema.CallFormatError(filename, [("kind", "须为 catalogue")])
     with transaction.atomic():
+        before = catalogue_state()
         n = _sync_categories(doc.categories)
         for order, c in enumerate(doc.categories):
             Category.objects.filter(code=c.code).update(order=order)
@@ -83,9 +107,62 @@ def load_catalogue(*, text: str, filename: str, actor=None) -> LoadResult:
                           "yearly": a.yearly or a.kind == "rating", "default": a.default},
             )
         _sync_measures(doc.measures)
-        audit.record(actor=actor, action="catalogue.load", after={"file": filename, "categories": n,
-                                                                   "attributes": len(doc.attributes)})
-    return LoadResult(call=None, changed=True, categories=n)
+        after = catalogue_state()
+        if after != before:
+            audit.record(actor=actor, action="catalogue.load", before=before, after=after,
+                         note=f"{Path(filename).name}：类别 {n} 个，属性 {len(doc.attributes)} 个，指标 {len(doc.measures)} 个")
+    return LoadResult(call=None, changed=after != before, categories=n)
+
+
+def catalogue_problems(doc: schema.Call) -> list[tuple[str, str]]:
+    """A call file may only use the platform's catalogue: a category or measure it repeats must be the
+    catalogue's own, word for word; one the catalogue lacks or defines otherwise refuses the file (a funder
+    could otherwise make 企业 a kind of 市级学会, or 财政部门 registrable, for every call)."""
+    state = catalogue_state()
+    problems: list[tuple[str, str]] = []
+    labels = {"name": gettext("名称"), "name_en": gettext("英文名称"), "parent": gettext("上级类别"),
+              "is_association": gettext("是否科协"), "level": gettext("级别"), "applicant": gettext("可注册为申报单位"),
+              "unit": gettext("单位")}
+    for i, c in enumerate(doc.categories):
+        known = state["categories"].get(c.code)
+        if known is None:
+            problems.append((f"categories[{i}]", gettext(
+                "类别 %(code)s（%(name)s）不在平台的单位类别目录中：通知文件只能使用目录中已有的类别，"
+                "新增类别须由系统管理员在目录中添加") % {"code": c.code, "name": c.name}))
+            continue
+        mine = {"name": c.name, "name_en": c.name_en, "parent": c.parent, "is_association": c.is_association,
+                "level": c.level, "applicant": c.applicant}
+        changed = [k for k in mine if mine[k] != known[k]]
+        if changed:
+            problems.append((f"categories[{i}]", gettext(
+                "类别 %(code)s（%(name)s）与平台目录中的定义不同（%(what)s）：通知文件不能修改单位类别目录，"
+                "请删去此项或与目录一致；修改目录须由系统管理员办理")
+                % {"code": c.code, "name": known["name"],
+                   "what": "；".join(f"{labels[k]}：{_shown(known[k])} → {_shown(mine[k])}" for k in changed)}))
+    for i, m in enumerate(doc.measures):
+        known = state["measures"].get(m.key)
+        if known is None:
+            problems.append((f"measures[{i}]", gettext(
+                "任务指标 %(key)s（%(name)s）不在平台目录中：通知文件只能使用目录中已有的指标，"
+                "新增指标须由系统管理员在目录中添加") % {"key": m.key, "name": m.name}))
+            continue
+        mine = {"name": m.name, "name_en": m.name_en, "unit": m.unit}
+        changed = [k for k in mine if mine[k] != known[k]]
+        if changed:
+            problems.append((f"measures[{i}]", gettext(
+                "任务指标 %(key)s（%(name)s）与平台目录中的定义不同（%(what)s）：通知文件不能修改目录，"
+                "请删去此项或与目录一致") % {"key": m.key, "name": known["name"],
+                                       "what": "；".join(f"{labels[k]}：{_shown(known[k])} → {_shown(mine[k])}"
+                                                        for k in changed)}))
+    return problems
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return gettext("无")
+    if isinstance(value, bool):
+        return gettext("是") if value else gettext("否")
+    return str(value)
 
 
 # --- calls --------------------------------------------------------------------------------------------
@@ -196,11 +273,16 @@ def _retire(queryset, fk: str) -> None:
 
 
 def validate_call_text(text: str, filename: str) -> schema.Call:
+    """The call, checked against the platform's catalogue: it may use categories and measures, never add
+    or change one (`catalogue_problems`)."""
     known = set(Category.objects.values_list("code", flat=True))
     measures = set(Measure.objects.values_list("key", flat=True))
     doc = schema.load_text(text, filename, known_categories=known, known_measures=measures)
     if not isinstance(doc, schema.Call):
         raise schema.CallFormatError(filename, [("kind", "须为 call")])
+    problems = catalogue_problems(doc)
+    if problems:
+        raise schema.CallFormatError(filename, problems)
     return doc
 
 
@@ -210,9 +292,6 @@ def load_call(*, text: str, filename: str, actor=None, publish: bool | None = No
     spec = doc.model_dump(mode="json", exclude_unset=True)  # keeps what the file sets (defaults merge)
     digest = _hash(spec)
     with transaction.atomic():
-        if doc.categories:
-            _sync_categories(doc.categories)
-        _sync_measures(doc.measures)
         call = Call.objects.select_for_update().filter(code=doc.code).first()
         if call is not None and call.content_hash == digest:
             if publish is not None and (call.status == Call.Status.PUBLISHED) != publish:

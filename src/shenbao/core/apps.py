@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django_tasks.signals import task_finished
 
-        from shenbao.core import jobs
+        from shenbao.core import admin_audit, jobs
 
         task_finished.connect(jobs.job_of_failed_task, dispatch_uid="shenbao.core.jobs.job_of_failed_task")
+        admin_audit.install()  # Django admin changes go to the platform's audit log

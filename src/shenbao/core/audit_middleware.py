@@ -52,7 +52,7 @@ class AuditContextMiddleware:
             audit.record(actor=user, action="access.denied", obj=getattr(response, "audit_object", None),
                          after=where, note=reason or "HTTP 403")
         disposition = response.get("Content-Disposition", "") if hasattr(response, "get") else ""
-        if disposition and response.status_code == 200:
+        if disposition and response.status_code == 200 and not getattr(response, "audit_recorded", False):
             audit.record(actor=user, action="file.download", obj=getattr(response, "audit_object", None),
                          after={**where, "file": _filename(disposition),
                                 "content_type": response.get("Content-Type", "")})

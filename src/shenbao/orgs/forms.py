@@ -254,3 +254,18 @@ class AuditFilterForm(forms.Form):
     obj = forms.CharField(label=_("对象"), required=False)
     since = forms.DateField(label=_("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    ip = forms.CharField(label=_("IP 地址"), required=False, max_length=45,
+                         help_text=_("完整地址，或地址的开头（如 192.168.）"))
+
+    def clean_ip(self):
+        value = self.cleaned_data.get("ip", "").strip()
+        if value and not all(ch in "0123456789abcdefABCDEF.:" for ch in value):
+            raise forms.ValidationError(_("IP 地址只能包含数字、字母 a–f、点和冒号"))
+        return value
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("截止日期不能早于起始日期"))
+        return data

@@ -317,20 +317,30 @@ def accounts(*, q: str = "") -> QuerySet[User]:
 
 
 def audit_events(*, action: str = "", actor: str = "", obj: str = "", since: dt.date | None = None,
-                 until: dt.date | None = None):
+                 until: dt.date | None = None, ip: str = ""):
+    """The audit log, filtered: action by prefix, actor and object by part of the name (or object type),
+    days in Beijing time (both included), the client address whole or by its beginning."""
+    import ipaddress
+
     from shenbao.core.models import AuditEvent
 
     qs = AuditEvent.objects.all()
+    if ip:
+        try:
+            qs = qs.filter(ip=str(ipaddress.ip_address(ip)))
+        except ValueError:
+            qs = qs.filter(ip__startswith=ip)
     if action:
         qs = qs.filter(action__startswith=action)
     if actor:
         qs = qs.filter(actor_name__icontains=actor)
     if obj:
         qs = qs.filter(Q(object_repr__icontains=obj) | Q(object_type=obj))
+    tz = timezone.get_current_timezone()
     if since:
-        qs = qs.filter(at__date__gte=since)
+        qs = qs.filter(at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=tz))
     if until:
-        qs = qs.filter(at__date__lte=until)
+        qs = qs.filter(at__lt=dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
     return qs
 
 

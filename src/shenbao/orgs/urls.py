@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from shenbao.orgs import views
+from shenbao.orgs import audit_views, views
 
 app_name = "orgs"
 urlpatterns = [
@@ -23,5 +23,6 @@ urlpatterns = [
     path("security/users/<int:pk>/", views.security_user, name="security_user"),
     path("admin-requests/", views.admin_requests, name="admin_requests"),
     path("admin-requests/<int:pk>/", views.decide_admin_request, name="decide_admin_request"),
-    path("audit/", views.audit_log, name="audit"),
+    path("audit/", audit_views.audit_log, name="audit"),
+    path("audit/export.<str:fmt>", audit_views.audit_export, name="audit_export"),
 ]

@@ -625,20 +625,3 @@ def decide_admin_request(request, pk: int):
     else:
         messages.success(request, _("已批准该申请，已生效。") if action == "approve" else _("已驳回该申请。"))
     return redirect("orgs:admin_requests")
-
-
-# --- audit administrator: the audit log ----------------------------------------------------------------
-
-
-@login_required
-def audit_log(request):
-    decision = permissions.can_read_audit_log(request.user)
-    if not decision:
-        return denied(request, decision)
-    form = forms.AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.audit_events(**{k: v for k, v in filters.items() if v})
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "orgs/audit.html", {"form": form, "page": page, "query": query.urlencode()})
