@@ -76,6 +76,26 @@ def test_api_refusals_are_audited(client, reviewer):  # R-S31
     assert event.note == r.json()["detail"] and event.after["path"] == "/api/v1/applications/eligible"
 
 
+def test_a_refusal_hidden_as_not_found_is_audited(client, load_call, make_org, make_user):  # R-S31
+    from tests.journey_support import reopen, unit
+
+    call = reopen(load_call("liuzhou2026"))
+    _org, clerk, _head = unit(make_org, make_user, name="柳州市甲学会", category="city_society",
+                             parent=call.issuer, prefix="a")
+    _other, stranger, _ = unit(make_org, make_user, name="柳州市乙学会", category="city_society",
+                               parent=call.issuer, prefix="b")
+    from shenbao.applications import services
+
+    app = services.create_draft(user=clerk, project_type=call.types.get(code="2026-2"), track=None)
+    client.force_login(stranger)
+    assert client.get(f"/apply/{app.pk}/").status_code == 404
+    assert client.get(f"/api/v1/applications/{app.pk}").status_code == 404
+    events = list(AuditEvent.objects.filter(action="access.denied").order_by("seq"))
+    assert [(e.actor_name, e.object_id, e.after["status"]) for e in events] == [
+        ("b_clerk", str(app.pk), 404), ("b_clerk", str(app.pk), 404)]
+    assert "只能查看本单位的申报" in events[0].note
+
+
 def test_call_yaml_export_and_blank_forms_are_audited(client, load_call, make_user):  # R-S32
     call = load_call("liuzhou2026")
     funder = make_user("lz_funder", call.issuer, roles=(Role.FUNDER_STAFF,))
@@ -185,6 +205,24 @@ def test_concurrent_writers_keep_the_chain_linear():  # R-S34
     assert seqs == list(range(1, 33))
     verdict = verify()
     assert verdict.ok and verdict.count == 32
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_written_before_the_chain_are_chained_by_the_migration():  # R-S34
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("core", "0002_initial")])
+    Old = executor.loader.project_state([("core", "0002_initial")]).apps.get_model("core", "AuditEvent")
+    for i in range(3):
+        Old.objects.create(action="old.event", actor_name="旧", note=f"旧事件{i}", after={"i": i}, ip="192.0.2.3")
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    events = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in events] == [1, 2, 3] and events[1].prev_hash == events[0].hash
+    assert verify().ok and verify().count == 3
+    audit.record(action="t.after_migration")  # new events continue the chain
+    assert verify().ok and verify().count == 4
 
 
 # --- kept -----------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ninja.security import django_auth
 from shenbao.applications import permissions, printing, selectors, services
 from shenbao.applications.models import Application
 from shenbao.calls.models import ProjectType
+from shenbao.core import audit
 from shenbao.core.decisions import require
 from shenbao.core.http import client_ip
 
@@ -157,7 +158,9 @@ def _out(app: Application, user) -> dict:
 def _get(request, pk: int) -> Application:
     app = get_object_or_404(Application.objects.select_related(
         "call", "project_type", "track", "applicant", "current_snapshot", "endorser"), pk=pk)
-    if not permissions.can_view(request.user, app):
+    decision = permissions.can_view(request.user, app)
+    if not decision:
+        audit.refused(decision.reason, app)  # a refusal, answered as "not found" (R-S31)
         raise HttpError(404, "没有这份申报")
     return app
 

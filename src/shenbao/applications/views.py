@@ -49,7 +49,9 @@ def _application(request, pk: int) -> Application:
     app = get_object_or_404(Application.objects.select_related(
         "call", "call__issuer", "project_type", "track", "applicant", "applicant__category", "current_snapshot",
         "endorser", "saved_by", "returned_by"), pk=pk)
-    if not permissions.can_view(request.user, app):
+    decision = permissions.can_view(request.user, app)
+    if not decision:
+        audit.refused(decision.reason, app)  # a refusal, shown as "not found" (R-S31)
         raise Http404(_("没有这份申报"))
     return app
 
@@ -301,7 +303,9 @@ def autosave(request, pk: int):
     if not request.user.is_authenticated:
         return _login_expired()
     app = get_object_or_404(Application, pk=pk)
-    if not permissions.can_view(request.user, app):
+    decision = permissions.can_view(request.user, app)
+    if not decision:
+        audit.refused(decision.reason, app)
         return JsonResponse({"ok": False, "message": _("没有这份申报")}, status=404)
     values = formdata.parse_post(app, request.POST)
     version = _posted_version(request)
@@ -500,7 +504,9 @@ def upload_scan(request, pk: int):
 @login_required
 def scan_file(request, pk: int):
     scan = get_object_or_404(Scan.objects.select_related("application"), pk=pk)
-    if not permissions.can_view(request.user, scan.application):
+    decision = permissions.can_view(request.user, scan.application)
+    if not decision:
+        audit.refused(decision.reason, scan.application)
         raise Http404(_("没有这个文件"))
     ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(scan.content_type, "bin")
     response = FileResponse(scan.file.open("rb"), content_type=scan.content_type, as_attachment=False,

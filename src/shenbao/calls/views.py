@@ -63,7 +63,11 @@ def portal(request):
 
 def _visible_call(request, code: str) -> Call:
     call = Call.objects.select_related("issuer").filter(code=code).first()
-    if call is None or not permissions.can_preview(request.user, call):
+    if call is None:
+        raise Http404(_("没有这个申报通知"))
+    decision = permissions.can_preview(request.user, call)
+    if not decision:
+        audit.refused(decision.reason, call)  # a refusal, shown as "not found" (R-S31)
         raise Http404(_("没有这个申报通知"))
     return call
 

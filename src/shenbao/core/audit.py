@@ -146,12 +146,15 @@ def record(
     return event
 
 
-def refused(reason: str) -> None:
-    """Note a refusal (a denied Decision shown to the user) for the request being served: the middleware
-    writes it as an `access.denied` event when the response goes out."""
+def refused(reason: str, obj: models.Model | None = None) -> None:
+    """Note a refusal (a denied Decision shown to the user, as a 403 page, a message, or a 404 that hides
+    what exists) for the request being served: the middleware writes it as an `access.denied` event, naming
+    `obj`, when the response goes out."""
     context = request_context.get()
     if context is not None:
         context.setdefault("refusals", []).append(str(reason))
+        if obj is not None:
+            context["refused_object"] = obj
 
 
 def history(obj: models.Model):

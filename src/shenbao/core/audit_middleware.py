@@ -49,8 +49,8 @@ class AuditContextMiddleware:
         reason = getattr(response, "refusal_reason", "") or "；".join(refusals)
         locked = getattr(request, "axes_locked_out", False)  # the lock is audited by orgs/signals.py
         if (response.status_code == 403 and not locked) or refusals:
-            audit.record(actor=user, action="access.denied", obj=getattr(response, "audit_object", None),
-                         after=where, note=reason or "HTTP 403")
+            obj = getattr(response, "audit_object", None) or context.get("refused_object")
+            audit.record(actor=user, action="access.denied", obj=obj, after=where, note=reason or "HTTP 403")
         disposition = response.get("Content-Disposition", "") if hasattr(response, "get") else ""
         if disposition and response.status_code == 200 and not getattr(response, "audit_recorded", False):
             audit.record(actor=user, action="file.download", obj=getattr(response, "audit_object", None),
