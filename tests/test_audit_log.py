@@ -370,3 +370,16 @@ def test_only_the_auditor_exports_the_log(client, make_user, logged):  # R-S38
     client.force_login(sysadmin)
     r = client.get("/accounts/audit/export.csv")
     assert r.status_code == 403 and "查看审计日志由安全审计员负责" in r.content.decode()
+
+
+def test_the_auditor_verifies_the_chain_from_the_page(client, auditor, logged):  # R-S34 R-S38
+    client.force_login(auditor)
+    page = client.get("/accounts/audit/verify/", follow=True).content.decode()
+    assert "OK：审计日志完整" in page
+    victim = AuditEvent.objects.get(action="org.update")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core_auditevent SET actor_name = %s WHERE id = %s", ["别人", victim.pk])
+    page = client.get("/accounts/audit/verify/", follow=True).content.decode()
+    assert f"断链：第一处在事件 #{victim.pk}" in page
+    checks = list(AuditEvent.objects.filter(action="audit.verify").order_by("seq"))
+    assert [c.after["ok"] for c in checks] == [True, False] and checks[1].after["broken_at"] == victim.pk

@@ -7,15 +7,17 @@ import csv
 import io
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shenbao.core import audit
 from shenbao.core.privacy import mask_personal
+from shenbao.core.verify import verify
 from shenbao.orgs import forms, permissions, selectors
 from shenbao.orgs.views import denied
 
@@ -49,6 +51,20 @@ def audit_log(request):
     query.pop("format", None)
     return render(request, "orgs/audit.html", {"form": form, "page": page, "query": query.urlencode()},
                   status=200 if valid else 400)
+
+
+@login_required
+def audit_verify(request):
+    """The auditor checks the hash chain from the page (as `shenbao audit-verify` does on the server); a read,
+    like the page itself (the auditor's pages change nothing)."""
+    decision = permissions.can_read_audit_log(request.user)
+    if not decision:
+        return denied(request, decision)
+    verdict = verify()
+    audit.record(actor=request.user, action="audit.verify", note=verdict.text(),
+                 after={"ok": verdict.ok, "events": verdict.count, "broken_at": verdict.event_id})
+    (messages.success if verdict.ok else messages.error)(request, verdict.text())
+    return redirect("orgs:audit")
 
 
 HEADERS = ["序号", "时间（北京时间）", "操作人", "事件", "对象类型", "对象编号", "对象", "说明", "变更前", "变更后",

@@ -25,4 +25,5 @@ urlpatterns = [
     path("admin-requests/<int:pk>/", views.decide_admin_request, name="decide_admin_request"),
     path("audit/", audit_views.audit_log, name="audit"),
     path("audit/export.<str:fmt>", audit_views.audit_export, name="audit_export"),
+    path("audit/verify/", audit_views.audit_verify, name="audit_verify"),
 ]
