@@ -212,8 +212,8 @@ def test_events_written_before_the_chain_are_chained_by_the_migration():  # R-S3
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("core", "0002_initial")])
-    Old = executor.loader.project_state([("core", "0002_initial")]).apps.get_model("core", "AuditEvent")
+    executor.migrate([("core", "0003_jobs")])
+    Old = executor.loader.project_state([("core", "0003_jobs")]).apps.get_model("core", "AuditEvent")
     for i in range(3):
         Old.objects.create(action="old.event", actor_name="旧", note=f"旧事件{i}", after={"i": i}, ip="192.0.2.3")
     executor = MigrationExecutor(connection)
