@@ -46,7 +46,7 @@ class AuditContextMiddleware:
         user = getattr(request, "user", None)
         where = {"method": request.method, "path": request.path[:300], "status": response.status_code}
         refusals = context.get("refusals") or []
-        reason = getattr(response, "refusal_reason", "") or "；".join(refusals)
+        reason = "；".join(refusals)
         locked = getattr(request, "axes_locked_out", False)  # the lock is audited by orgs/signals.py
         if (response.status_code == 403 and not locked) or refusals:
             obj = getattr(response, "audit_object", None) or context.get("refused_object")
