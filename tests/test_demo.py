@@ -65,3 +65,21 @@ def test_demo_accounts_are_marked_on_every_page(client, make_user):  # R-S57
     real = make_user("someone", password="Shenbao#2026")
     client.force_login(real)
     assert 'id="demo-band"' not in client.get("/accounts/home/").content.decode()
+
+
+def test_demo_administrators_log_in_with_their_printed_second_factor(client, make_user):  # R-S60
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("demo", no_serve=True, stdout=out)
+    assert "demo-otp" in out.getvalue()  # the demo says how its administrators get their code
+    r = client.post("/accounts/login/", {"username": "auditor", "password": "Demo#2026"})
+    assert r.status_code == 302 and r.url == "/accounts/login/verify/"
+    code = io.StringIO()
+    call_command("demo_otp", "auditor", stdout=code)
+    r = client.post("/accounts/login/verify/", {"token": code.getvalue().strip()})
+    assert r.status_code == 302
+    assert client.get("/accounts/audit/").status_code == 200
+    make_user("real_admin", roles=("audit_admin",))
+    with pytest.raises(CommandError, match="演示账户"):
+        call_command("demo_otp", "real_admin", stdout=io.StringIO())

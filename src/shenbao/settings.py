@@ -18,6 +18,8 @@ SHENBAO_TASKS_LEASE    seconds without a heartbeat after which a worker counts a
 SHENBAO_TASKS_MAX_ATTEMPTS how many workers may die running one task before it is marked failed (default 3)
 SHENBAO_TRUSTED_PROXY  comma separated addresses of reverse proxies whose client-address header is believed
 SHENBAO_PROXY_IP_HEADER that header (default X-Forwarded-For)
+SHENBAO_ADMIN_NETWORKS comma separated CIDRs the three administrators may always log in from (with their second factor)
+SHENBAO_LOGIN_IP_LIMIT failed logins from one address within SHENBAO_LOGIN_IP_WINDOW_MINUTES (15) that throttle it (20)
 SHENBAO_SITE_URL       the platform's address, for links in mails (default http://127.0.0.1:8000)
 SHENBAO_DJANGO_ADMIN   1 to open Django's admin at /django-admin/ (default: off, its URLs are 404)
 SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
@@ -181,7 +183,18 @@ PASSWORD_RESET_TIMEOUT = 60 * 60
 SHENBAO_SITE_URL = os.environ.get("SHENBAO_SITE_URL", "http://127.0.0.1:8000")
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# By user name; an administrator inside SHENBAO_ADMIN_NETWORKS by user name and address (orgs/lockout.py).
+AXES_LOCKOUT_PARAMETERS = "shenbao.orgs.lockout.lockout_parameters"
+# 20 failures from one client address within 15 minutes, whatever the user names, throttle that address.
+SHENBAO_LOGIN_IP_LIMIT = int(os.environ.get("SHENBAO_LOGIN_IP_LIMIT", "20"))
+SHENBAO_LOGIN_IP_WINDOW = timedelta(minutes=int(os.environ.get("SHENBAO_LOGIN_IP_WINDOW_MINUTES", "15")))
+# The administration network(s), CIDRs: the three administrators log in from there even while their user
+# name is locked by failures elsewhere (second factor still required).
+SHENBAO_ADMIN_NETWORKS = [n.strip() for n in os.environ.get("SHENBAO_ADMIN_NETWORKS", "").split(",") if n.strip()]
+# The administrators' second factor: TOTP (django-otp); the name shown in authenticator apps.
+OTP_TOTP_ISSUER = "Shenbao"
+# A login waiting for its second factor lasts 5 minutes.
+SHENBAO_OTP_PENDING_SECONDS = 300
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "shenbao.orgs.views.lockout"
 AXES_VERBOSE = False

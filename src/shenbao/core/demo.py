@@ -6,7 +6,7 @@ import re
 
 from django.db import transaction
 
-from shenbao.orgs.models import Category, Organisation, OrgAttribute, Role, RoleAssignment, User
+from shenbao.orgs.models import ADMIN_ROLES, Category, Organisation, OrgAttribute, Role, RoleAssignment, User
 
 DEMO_PASSWORD = "Demo#2026"  # noqa: S105 (the documented demo password)
 
@@ -95,10 +95,24 @@ def ensure_demo_data() -> list[tuple[str, str, str]]:
             user = User.objects.create_user(username=username, password=DEMO_PASSWORD, organisation=org,
                                             must_change_password=False, display_name=username, is_demo=True)
         RoleAssignment.objects.get_or_create(user=user, role=role, organisation=org)
-        logins.append((username, DEMO_PASSWORD, f"{Role(role).label}{' · ' + org_name if org_name else ''}"))
+        extra = f" · 动态码密钥 {_demo_second_factor(user)}" if role in ADMIN_ROLES else ""
+        logins.append((username, DEMO_PASSWORD, f"{Role(role).label}{' · ' + org_name if org_name else ''}{extra}"))
     if User.objects.filter(username=PENDING_USER, organisation__status=Organisation.Status.PENDING).exists():
         logins.append((PENDING_USER, DEMO_PASSWORD, f"待审核的注册 · {PENDING_ORG}（由 home 或 funder 审核）"))
     return logins
+
+
+def _demo_second_factor(user: User) -> str:
+    """The demo administrators' TOTP device, enrolled at once; its secret is printed with the logins (and
+    `shenbao demo-otp USER` prints the current code)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from shenbao.orgs import otp
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+    return otp.secret(device).replace(" ", "")
 
 
 PENDING_ORG = "柳州市电子学会"

@@ -24,6 +24,7 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("用户名或密码不正确。连续%(limit)s次错误将锁定账户%(minutes)s分钟。"),
         "inactive": _("该账户已停用，请联系安全管理员。"),
+        "throttled": _("本地址登录失败次数过多，请 %(minutes)s 分钟后再试。"),
     }
 
     def __init__(self, request=None, *args, **kwargs):
@@ -32,12 +33,38 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = _("密码")
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
 
+    def clean(self):
+        # R-S58: an address that failed too often (across user names) is refused before any password is
+        # checked, except an administrator in the administration network (orgs/lockout.py)
+        from shenbao.core.http import client_ip
+        from shenbao.orgs import lockout
+
+        ip = client_ip(self.request)
+        username = self.cleaned_data.get("username")
+        if lockout.address_throttled(ip) and not lockout.admin_from_admin_network(username, ip):
+            if self.request is not None:
+                self.request.shenbao_throttled = True
+            raise ValidationError(self.error_messages["throttled"], code="throttled",
+                                  params={"minutes": int(settings.SHENBAO_LOGIN_IP_WINDOW.total_seconds() // 60)})
+        return super().clean()
+
     def get_invalid_login_error(self):
         return ValidationError(
             self.error_messages["invalid_login"], code="invalid_login",
             params={"limit": settings.AXES_FAILURE_LIMIT,
                     "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
         )
+
+
+class TokenForm(forms.Form):
+    token = forms.RegexField(label=_("动态验证码"), regex=r"^\s*\d{6}\s*$", max_length=20,
+                             error_messages={"invalid": _("请输入验证器应用显示的6位数字"),
+                                             "required": _("请输入验证器应用显示的6位数字")},
+                             widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                                           "autofocus": True}))
+
+    def clean_token(self):
+        return self.cleaned_data["token"].strip()
 
 
 class OwnPasswordChangeForm(PasswordChangeForm):

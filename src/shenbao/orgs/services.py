@@ -233,6 +233,25 @@ def set_password_by_link(*, user: User, new_password: str, ip: str | None = None
         audit.record(actor=None, actor_name=user.username, action="account.password_set_by_link", obj=user, ip=ip)
 
 
+# --- logins: throttled addresses, second factor ------------------------------------------------------
+
+
+def record_login_throttled(*, username: str, ip: str | None) -> None:
+    """A login refused because its address failed too often across user names (orgs/lockout.py)."""
+    user = User.objects.filter(username=str(username)[:150]).first() if username else None
+    audit.record(actor=None, actor_name=str(username or "")[:150], action="account.login_throttled", obj=user, ip=ip,
+                 note="本地址登录失败次数过多，登录被拒绝")
+
+
+def confirm_otp_device(*, user: User, device, ip: str | None = None) -> None:
+    """An administrator enrolled their authenticator app (the first right code confirms the device)."""
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit.record(actor=None, actor_name=user.username, action="account.otp_enrol", obj=user, ip=ip,
+                     after={"device": "totp"})
+
+
 # --- accounts (security administrator) ---------------------------------------------------------------
 
 

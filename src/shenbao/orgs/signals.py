@@ -30,8 +30,9 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     # refused because of an existing lock (axes did not count this one) or a wrong user name or password
     refused = bool(getattr(request, "axes_locked_out", False)) and getattr(
         request, "axes_failures_since_start", None) is None
+    otp = bool((credentials or {}).get("otp"))
     audit.record(actor=None, actor_name=username, action="account.login_failed", obj=user, ip=client_ip(request),
-                 note="账户已锁定，登录被拒绝" if refused else "用户名或密码不正确")
+                 note="账户已锁定，登录被拒绝" if refused else "动态验证码不正确" if otp else "用户名或密码不正确")
 
 
 @receiver(user_locked_out, dispatch_uid="shenbao.orgs.audit_locked")

@@ -7,6 +7,7 @@ app_name = "orgs"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/json/", views.login_json, name="login_json"),
+    path("login/verify/", views.otp_verify, name="otp_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("home/", views.home, name="home"),
     path("register/", views.register, name="register"),

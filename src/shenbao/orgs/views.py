@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from shenbao.core import audit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip
-from shenbao.orgs import forms, notify, permissions, selectors, services
+from shenbao.orgs import forms, notify, otp, permissions, selectors, services
 from shenbao.orgs.models import (
     ADMIN_ROLES,
     AdminRequest,
@@ -55,6 +55,9 @@ def _errors_text(exc: ValidationError) -> str:
 
 
 class LoginView(auth_views.LoginView):
+    """The password; then, for the three administrators, the second factor (otp_verify) before the session
+    is logged in. An address that failed too often across user names is refused with 429 (R-S58)."""
+
     template_name = "orgs/login.html"
     authentication_form = forms.LoginForm
     redirect_authenticated_user = True
@@ -65,6 +68,56 @@ class LoginView(auth_views.LoginView):
         if self.request.method == "POST" and failures:
             ctx["attempts_left"] = max(settings.AXES_FAILURE_LIMIT - failures, 0)
         return ctx
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(self.request, "shenbao_throttled", False):
+            services.record_login_throttled(username=form.data.get("username", ""), ip=client_ip(self.request))
+            response.status_code = 429
+        return response
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not otp.needs_second_factor(user):
+            return super().form_valid(form)
+        # not logged in yet: the session remembers who passed the password step, for a few minutes
+        otp.start(self.request, user, next_url=self.get_success_url())
+        return redirect("orgs:otp_verify")
+
+
+def otp_verify(request):
+    """The administrators' second step: the 6-digit code of their authenticator app (TOTP), or, the first
+    time, enrolment: a QR code drawn here (segno, no outside service) and the secret to type in."""
+    pending = otp.pending(request)
+    if pending is None:
+        messages.error(request, _("请先输入用户名和密码。"))
+        return redirect("orgs:login")
+    user, next_url = pending
+    device, enrolling = otp.device_for(user)
+    form = forms.TokenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if otp.locked(request, user):
+            otp.clear(request)
+            return lockout(request, credentials={"username": user.username})
+        if form.is_valid():
+            allowed, wait = otp.allowed(device)
+            if allowed and device.verify_token(form.cleaned_data["token"]):
+                otp.finish(request, user, device, enrolled=enrolling, ip=client_ip(request))
+                return redirect(next_url)
+            if allowed:
+                form.add_error("token", _("验证码不正确，请输入验证器应用当前显示的6位数字。"))
+            else:  # the device's own back-off after wrong codes; the attempt still counts
+                form.add_error("token", _("尝试过于频繁，请 %(s)s 秒后再试。") % {"s": wait})
+            otp.failed(request, user)
+            if getattr(request, "axes_locked_out", False):
+                otp.clear(request)
+                return lockout(request, credentials={"username": user.username})
+        status = 400
+    return render(request, "orgs/otp_verify.html", {
+        "form": form, "target": user, "enrolling": enrolling,
+        "qr": otp.qr_svg(device) if enrolling else "", "secret": otp.secret(device) if enrolling else "",
+    }, status=status)
 
 
 def lockout(request, original_response=None, credentials=None, *args, **kwargs):
@@ -101,9 +154,9 @@ def login_json(request):
         return HttpResponseNotAllowed(["GET", "POST"])
     form = forms.LoginForm(request, data=request.POST)
     if form.is_valid():
-        if form.get_user().roles.filter(role__in=ADMIN_ROLES).exists():
-            # the three administrators log in on the login page only (its second factor, its checks)
-            return JsonResponse({"ok": False, "message": _("管理员账户请在登录页登录")}, status=403)
+        if otp.needs_second_factor(form.get_user()):  # R-S60: never on the password alone
+            return JsonResponse({"ok": False, "login_url": reverse("orgs:login"),
+                                 "message": _("管理员须在登录页输入密码和动态验证码登录")}, status=403)
         auth_login(request, form.get_user())
         return JsonResponse({"ok": True, "csrf": get_token(request), "user": request.user.get_username(),
                              "message": _("已重新登录")})
@@ -113,7 +166,7 @@ def login_json(request):
     failures = getattr(request, "axes_failures_since_start", None)
     if failures:
         out["attempts_left"] = max(settings.AXES_FAILURE_LIMIT - failures, 0)
-    return JsonResponse(out, status=400)
+    return JsonResponse(out, status=429 if getattr(request, "shenbao_throttled", False) else 400)
 
 
 @login_required

@@ -41,6 +41,8 @@ class Command(BaseCommand):
         self.stdout.write("演示账户（用户名 / 密码 / 角色）：")
         for username, password, role in logins:
             self.stdout.write(f"  {username:<16} {password:<16} {role}")
+        self.stdout.write("三个管理员（sysadmin、secadmin、auditor）登录时还须输入动态验证码：把上面的密钥加入验证器应用，"
+                          "或运行 `.venv/bin/shenbao demo-otp sysadmin` 显示当前验证码（仅限演示账户）。")
         self.stdout.write("")
         if not no_serve:
             worker = start_worker(self.stdout)
