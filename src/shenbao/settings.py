@@ -191,6 +191,10 @@ SHENBAO_LOGIN_IP_WINDOW = timedelta(minutes=int(os.environ.get("SHENBAO_LOGIN_IP
 # The administration network(s), CIDRs: the three administrators log in from there even while their user
 # name is locked by failures elsewhere (second factor still required).
 SHENBAO_ADMIN_NETWORKS = [n.strip() for n in os.environ.get("SHENBAO_ADMIN_NETWORKS", "").split(",") if n.strip()]
+# Anonymous enumeration (R-S62..R-S64): (count, seconds) per client address for the registration form, per
+# user for looking up a participant unit by name or credit code (core/ratelimit.py, in the cache).
+SHENBAO_REGISTER_RATE = (20, 3600)
+SHENBAO_PARTICIPANT_LOOKUP_RATE = (30, 3600)
 # The administrators' second factor: TOTP (django-otp); the name shown in authenticator apps.
 OTP_TOTP_ISSUER = "Shenbao"
 # A login waiting for its second factor lasts 5 minutes.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -20,7 +21,7 @@ from shenbao.applications import formdata, permissions, printing, selectors, ser
 from shenbao.applications.models import Application, ApplicationParticipant, Scan
 from shenbao.applications.workflow import APPLICATION, submit_action
 from shenbao.calls.models import ProjectType
-from shenbao.core import audit
+from shenbao.core import audit, ratelimit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip
 from shenbao.orgs.models import Organisation
@@ -412,6 +413,9 @@ def approval(request, pk: int):
                 services.accept_commitment(user=user, application=app, ip=client_ip(request))
                 messages.success(request, _("单位负责人已确认承诺"))
             elif action == "add":
+                rate, window = settings.SHENBAO_PARTICIPANT_LOOKUP_RATE
+                if not ratelimit.hit("participant", str(user.pk), limit=rate, window=window):  # R-S64
+                    raise NotAllowed(_("查找参与单位过于频繁，请 %(minutes)s 分钟后再试") % {"minutes": window // 60})
                 org = _find_unit(request.POST.get("unit", ""))
                 if org is None:
                     raise NotAllowed(_("没有找到该单位：请填写已在平台注册的单位全称或统一社会信用代码"))
@@ -443,11 +447,13 @@ def approval(request, pk: int):
 
 
 def _find_unit(text: str) -> Organisation | None:
+    """A participant unit by full name or credit code: registered and approved units only, so that a
+    credit code never turns into the name of a unit still waiting for approval (R-S64)."""
     text = (text or "").strip()
     if not text:
         return None
-    return (Organisation.objects.filter(credit_code=text.upper()).first()
-            or Organisation.objects.filter(name=text).first())
+    active = Organisation.objects.filter(status=Organisation.Status.ACTIVE)
+    return active.filter(credit_code=text.upper()).first() or active.filter(name=text).first()
 
 
 @login_required

@@ -134,12 +134,22 @@ class _UnitFieldsMixin(forms.Form):
         self.fields["credit_code"].widget.attrs.update({"autocapitalize": "characters", "spellcheck": "false"})
 
     exclude_org: Organisation | None = None
+    # R-S62: an anonymous form does not say which unit, credit code or user name exists (nor its status):
+    # one neutral message above the form instead (services.TAKEN_MESSAGE)
+    anonymous = False
+    taken = False
+
+    def _duplicate(self, dup: Organisation, by: str):
+        if self.anonymous:
+            self.taken = True
+            return
+        raise ValidationError(services.duplicate_message(dup, by=by), code="duplicate")
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         dup = Organisation.objects.filter(name=name).exclude(pk=getattr(self.exclude_org, "pk", None)).first()
         if dup:
-            raise ValidationError(services.duplicate_message(dup, by="name"), code="duplicate")
+            self._duplicate(dup, "name")
         return name
 
     def clean_credit_code(self):
@@ -147,7 +157,7 @@ class _UnitFieldsMixin(forms.Form):
         validate_credit_code(code)
         dup = Organisation.objects.filter(credit_code=code).exclude(pk=getattr(self.exclude_org, "pk", None)).first()
         if dup:
-            raise ValidationError(services.duplicate_message(dup, by="credit_code"), code="duplicate")
+            self._duplicate(dup, "credit_code")
         return code
 
     def clean_contact_phone(self):
@@ -185,14 +195,18 @@ class RegistrationForm(_UnitFieldsMixin):
         validate_mobile(phone)
         return phone
 
+    anonymous = True
+
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
         if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError(_("该用户名已被使用，请换一个"), code="duplicate")
+            self.taken = True  # R-S62: said only in the one neutral message
         return username
 
     def clean(self):
         data = super().clean()
+        if self.taken:
+            self.add_error(None, ValidationError(services.taken_message(), code="taken"))
         p1, p2 = data.get("password1"), data.get("password2")
         # every problem of the page at once: the password's rules are checked even when the two differ
         if p1 and p2 and p1 != p2:

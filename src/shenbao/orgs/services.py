@@ -62,9 +62,18 @@ def duplicate_message(existing: Organisation, *, by: str) -> str:
         "what": what, "unit": existing.name, "status": gettext(existing.get_status_display())}
 
 
+def taken_message() -> str:
+    """What an anonymous registration hears when its unit name, credit code or user name is taken: one
+    neutral message, the same for the three, naming no unit and no status (R-S62)."""
+    return gettext("所填的单位名称、统一社会信用代码或登录用户名已被使用，无法注册。如本单位已经注册，"
+                   "请联系本单位经办人或属地科协；否则请换一个登录用户名再试。")
+
+
 def unit_problems(*, name: str, credit_code: str, category: Category | None, home: Organisation | None,
-                  exclude: Organisation | None = None) -> dict[str, str]:
-    """Everything that stops these unit facts from being registered, field by field."""
+                  exclude: Organisation | None = None, neutral: bool = False) -> dict[str, str]:
+    """Everything that stops these unit facts from being registered, field by field. `neutral` (a
+    self-registration, anonymous): a unit name or credit code already registered is one neutral message
+    that names no unit and no status (R-S62)."""
     problems: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
@@ -76,9 +85,15 @@ def unit_problems(*, name: str, credit_code: str, category: Category | None, hom
         problems["credit_code"] = exc.messages[0]
     others = Organisation.objects.exclude(pk=exclude.pk) if exclude else Organisation.objects.all()
     if "credit_code" not in problems and (dup := others.filter(credit_code=code).first()):
-        problems["credit_code"] = duplicate_message(dup, by="credit_code")
+        if neutral:
+            problems["__all__"] = taken_message()
+        else:
+            problems["credit_code"] = duplicate_message(dup, by="credit_code")
     if name and (dup := others.filter(name=name).first()):
-        problems["name"] = duplicate_message(dup, by="name")
+        if neutral:
+            problems["__all__"] = taken_message()
+        else:
+            problems["name"] = duplicate_message(dup, by="name")
     if category is None or not selectors.applicant_categories().filter(pk=category.pk).exists():
         problems["category"] = gettext("请选择申报单位类别")
     if home is None or not selectors.home_associations().filter(pk=home.pk).exists():
@@ -92,12 +107,13 @@ def register_unit(*, name: str, credit_code: str, category: Category, home_assoc
                   ip: str | None = None) -> tuple[Organisation, User]:
     """项目申报用户注册: a unit registers itself with its first user; both wait for approval (the user
     can log in and see the state, but holds no role until the registration is approved)."""
-    problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association)
+    problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association,
+                             neutral=True)
     username = (username or "").strip()
     if not username:
         problems["username"] = gettext("请填写登录用户名")
     elif User.objects.filter(username__iexact=username).exists():
-        problems["username"] = gettext("该用户名已被使用，请换一个")
+        problems["__all__"] = taken_message()
     try:
         validate_password(password, User(username=username, display_name=display_name, email=email))
     except ValidationError as exc:
@@ -127,8 +143,9 @@ def register_unit(*, name: str, credit_code: str, category: Category, home_assoc
                          after=_org_facts(org) | {"user": username})
     except IntegrityError:
         # two people registering the same unit at the same moment: the second one sees the duplicate
-        problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association)
-        raise RegistrationError(problems or {"name": gettext("该单位已注册，不能重复注册")}) from None
+        problems = unit_problems(name=name, credit_code=credit_code, category=category, home=home_association,
+                                 neutral=True)
+        raise RegistrationError(problems or {"__all__": taken_message()}) from None
     return org, user
 
 

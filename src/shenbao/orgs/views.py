@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from shenbao.core import audit
+from shenbao.core import audit, ratelimit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip
 from shenbao.orgs import forms, notify, otp, permissions, selectors, services
@@ -314,6 +314,13 @@ def register(request):
     if request.user.is_authenticated:
         return redirect(_safe_next(request) or "orgs:home")
     form = forms.RegistrationForm(request.POST or None)
+    rate, window = settings.SHENBAO_REGISTER_RATE
+    if request.method == "POST" and not ratelimit.hit("register", client_ip(request), limit=rate, window=window):
+        # R-S63: one address may post the form only so often (what was typed is kept)
+        form.is_valid()
+        form.add_error(None, _("操作过于频繁，请 %(minutes)s 分钟后再试。") % {"minutes": window // 60})
+        return render(request, "orgs/register.html", {
+            "form": form, "error_count": 1, "next": _safe_next(request)}, status=429)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -493,7 +500,13 @@ def system(request):
         (_("登录失败锁定"), _("连续 %(n)s 次失败锁定 %(minutes)s 分钟") % {"n": settings.AXES_FAILURE_LIMIT,
                                                                        "minutes": minutes}),
         (_("会话空闲超时"), _("%(minutes)s 分钟") % {"minutes": settings.SESSION_COOKIE_AGE // 60}),
-        (_("密码规则"), _("至少8位，包含大写字母、小写字母、数字、符号中的至少3类；首次登录须修改")),
+        (_("密码规则"), _("至少8位，包含大写字母、小写字母、数字、符号中的至少3类；不能与用户名相似；"
+                       "不能与最近5次用过的密码相同；管理员每%(days)s天更换") % {
+            "days": settings.SHENBAO_ADMIN_PASSWORD_MAX_AGE.days}),
+        (_("地址限流"), _("同一地址 %(minutes)s 分钟内登录失败 %(n)s 次即暂停登录") % {
+            "n": settings.SHENBAO_LOGIN_IP_LIMIT, "minutes": int(settings.SHENBAO_LOGIN_IP_WINDOW.total_seconds() // 60)}),
+        (_("管理员双因素验证"), _("动态验证码（TOTP）；管理网络：%(nets)s") % {
+            "nets": "、".join(settings.SHENBAO_ADMIN_NETWORKS) or _("未设置")}),
         (_("密码存储"), settings.PASSWORD_HASHERS[0].rsplit(".", 1)[-1].removesuffix("PasswordHasher")),
         (_("时区"), settings.TIME_ZONE),
         (_("申报通知目录"), str(settings.CALLS_DIR)),
