@@ -105,10 +105,13 @@ def test_api_reports_progress_and_the_result_file(client, owner, make_user, medi
     download = client.get(body["result_url"])
     assert download.status_code == 200 and b"".join(download.streaming_content) == "汇总".encode()
     assert download["Content-Disposition"].startswith("attachment;")
-    assert AuditEvent.objects.filter(action="job.download", object_id=str(job.pk)).count() == 1
+    downloads = AuditEvent.objects.filter(action="file.download", object_type="core.job", object_id=str(job.pk))
+    assert downloads.count() == 1 and downloads.get().after["file"] == "结果.txt"
     client.force_login(make_user("job_stranger"))
     refused = client.get(body["result_url"])
     assert refused.status_code == 403 and "只有发起该任务的人" in refused.content.decode()
+    denied = AuditEvent.objects.filter(action="access.denied", object_type="core.job", object_id=str(job.pk))
+    assert denied.count() == 1 and "只有发起该任务的人" in denied.get().note
 
 
 def test_mail_is_queued_with_its_transaction(db, django_capture_on_commit_callbacks):

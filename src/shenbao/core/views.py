@@ -11,7 +11,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from shenbao.core import audit, jobs
-from shenbao.core.http import client_ip
 from shenbao.core.models import Job
 
 
@@ -21,6 +20,7 @@ def _job_or_refusal(request, job_id: int):
         raise Http404
     decision = jobs.can_view(request.user, job)
     if not decision:
+        audit.refused(decision.reason, job)  # access.denied with the reason (core/audit_middleware.py)
         return None, render(request, "core/job_refused.html", {"reason": decision.reason}, status=403)
     return job, None
 
@@ -42,7 +42,11 @@ def _job_progress(request, job_id: int):
     if not request.user.is_authenticated:
         return HttpResponse(status=STOP_POLLING)
     job = Job.objects.filter(pk=job_id).first()
-    if job is None or not jobs.can_view(request.user, job):
+    if job is None:
+        return HttpResponse(status=STOP_POLLING)
+    decision = jobs.can_view(request.user, job)
+    if not decision:
+        audit.refused(decision.reason, job)
         return HttpResponse(status=STOP_POLLING)
     return render(request, "core/_job_progress.html", {"job": job})
 
@@ -65,10 +69,9 @@ def job_file(request, job_id: int):
         return refusal
     if job.state != Job.State.DONE or not job.result_file:
         raise Http404
-    audit.record(actor=request.user, action="job.download", obj=job, after={"file": job.result_name},
-                 ip=client_ip(request))
     name = job.result_name or job.result_file.name.rsplit("/", 1)[-1]
     response = FileResponse(job.result_file.open("rb"), as_attachment=True, filename=name)
     response["Content-Disposition"] = (
         f"attachment; filename=\"job-{job.pk}\"; filename*=UTF-8''{quote(name, safe='')}")
+    response.audit_object = job  # written as file.download by core/audit_middleware.py
     return response
