@@ -74,3 +74,6 @@ def test_json_login_refuses_administrators(make_user):
     r = client.post(reverse("orgs:login_json"), {"username": "dlg_sec", "password": "Shenbao#2026"})
     assert r.status_code == 403 and r.json()["ok"] is False
     assert "_auth_user_id" not in client.session
+    from shenbao.core.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="account.login_failed", actor_name="dlg_sec").exists()

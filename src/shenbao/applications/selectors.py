@@ -103,6 +103,12 @@ def current_scan(snapshot: Snapshot | None) -> Scan | None:
     return snapshot.scans.filter(verified=True).order_by("-verified_at", "-id").first()
 
 
+def unit_application_of_type(org, project_type) -> Application | None:
+    """The unit's latest application of this project type that still counts (not discarded), if any."""
+    return (Application.objects.filter(applicant=org, project_type=project_type).exclude(status="discarded")
+            .order_by("-updated_at", "-id").first())
+
+
 def scans_of(application: Application) -> QuerySet[Scan]:
     return application.scans.select_related("snapshot", "uploaded_by", "verified_by").order_by("-uploaded_at", "-id")
 

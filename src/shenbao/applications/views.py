@@ -122,8 +122,7 @@ def start(request, type_pk: int):
     if not decision:
         return refused(request, decision)
     org = request.user.organisation
-    mine = (Application.objects.filter(applicant=org, project_type=ptype).exclude(status="discarded")
-            .order_by("-updated_at").first())
+    mine = selectors.unit_application_of_type(org, ptype)
     if mine is not None:
         if mine.status in permissions.EDITABLE and permissions.can_edit(request.user, mine):
             messages.info(request, _("本单位已有该类型的申报草稿，请继续填写"))

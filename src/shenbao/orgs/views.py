@@ -155,6 +155,8 @@ def login_json(request):
     form = forms.LoginForm(request, data=request.POST)
     if form.is_valid():
         if otp.needs_second_factor(form.get_user()):  # R-S60: never on the password alone
+            audit.record(actor=None, actor_name=form.get_user().get_username(), action="account.login_failed",
+                         obj=form.get_user(), ip=client_ip(request), note="管理员不能经表单的登录对话框登录")
             return JsonResponse({"ok": False, "login_url": reverse("orgs:login"),
                                  "message": _("管理员须在登录页输入密码和动态验证码登录")}, status=403)
         auth_login(request, form.get_user())
