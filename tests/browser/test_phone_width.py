@@ -71,6 +71,15 @@ def test_sticky_save_bar_is_one_opaque_line(phone, load_call, make_org, make_use
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(artifacts / "phone-375-edit-bar.png"), full_page=False)
 
+    # in English too: the short labels keep it to one line
+    page.locator("header").get_by_role("button", name="English").click()
+    page.wait_for_url(re.compile(rf"/apply/{app.pk}/edit/$"))
+    assert page.inner_text("#save-btn") == "Save"
+    buttons = [page.locator(s).bounding_box() for s in ("#check-link", "#save-btn", "#submit-btn")]
+    assert len({round(b["y"]) for b in buttons}) == 1, buttons
+    assert page.locator(".edit-actions").bounding_box()["height"] <= max(b["height"] for b in buttons) + 20
+    page.screenshot(path=str(artifacts / "phone-375-edit-bar-en.png"), full_page=False)
+
 
 def test_registration_review_as_cards_with_buttons_in_reach(phone, make_org, make_user, load_call, artifacts):
     gx = make_org("广西壮族自治区科学技术协会", "province_association", code=None)
