@@ -196,17 +196,35 @@ def test_resubmission_after_the_new_deadline_is_refused(liuzhou, lz_unit, make_u
     assert [r.code for r in exc.value.reasons] == ["deadline"]
 
 
-def test_third_application_refused_at_submit(liuzhou, lz_unit):
-    # R-E3 (柳州: at most 2 per unit), through the one eligibility function submit uses
+def test_third_application_refused_at_start_under_a_hard_limit(liuzhou, lz_unit):
+    # R-E3 “最多不超过2个” (a hard limit): once two are sent on, a third draft could never be submitted, so
+    # it is refused at the start, with the reason; a draft started before is refused at submission
+    from tests.test_portal import variant
+
+    hard = reopen(variant(liuzhou, code="lz-hard", mutate=lambda d: d.update(per_unit_limit="hard")))
+    _org, clerk, _head = lz_unit
+    early = filled_draft(clerk, hard, "2026-3")
+    for code in ("2026-1", "2026-2"):
+        services.submit(user=clerk, application=filled_draft(clerk, hard, code))
+    with pytest.raises(NotAllowed, match="贵单位本通知已提交2项申报，每个单位最多2项"):
+        services.create_draft(user=clerk, project_type=hard.types.get(code="2026-4"))
+    with pytest.raises(services.Refused) as exc:
+        services.submit(user=clerk, application=early)
+    assert "quota_per_unit" in [r.code for r in exc.value.reasons]
+    early.refresh_from_db()
+    assert early.status == "draft" and early.current_snapshot is None
+
+
+def test_third_application_warned_under_a_soft_limit(liuzhou, lz_unit):
+    # R-E3 柳州: “同一单位申报项目原则上不超过2个” (a soft limit): the third may be started and submitted
     _org, clerk, _head = lz_unit
     for code in ("2026-1", "2026-2"):
         services.submit(user=clerk, application=filled_draft(clerk, liuzhou, code))
     third = filled_draft(clerk, liuzhou, "2026-3")
-    with pytest.raises(services.Refused) as exc:
-        services.submit(user=clerk, application=third)
-    assert "quota_per_unit" in [r.code for r in exc.value.reasons]
+    assert services.submit(user=clerk, application=third).created
     third.refresh_from_db()
-    assert third.status == "draft" and third.current_snapshot is None
+    assert third.status == "submitted"
+    assert selectors.limit_state(third).over and not selectors.limit_state(third).accepted
 
 
 def test_discarding_a_draft_keeps_it(liuzhou, lz_unit):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shenbao.applications import printing, services
-from shenbao.applications.models import Application, Snapshot
+from shenbao.applications.models import Application, LimitAcceptance, Snapshot
 from shenbao.core.models import AuditEvent
 from shenbao.orgs.models import Role
 from tests.journey_support import filled_draft, reopen, unit
@@ -271,3 +271,104 @@ def test_edit_page_counts_down_to_the_deadline(client, call, people):
     assert "data-countdown" in page and "距截止" in page
     assert f'data-deadline="{timezone.localtime(call.deadline).isoformat()}"' in page
     assert "calls/countdown.js" in page
+
+
+# --- R-E3: limits before work (issue 7, item 2) ---------------------------------------------------------------
+
+
+def _usage_line(page: str, call) -> str:
+    section = page[page.index(f'data-call="{call.code}"'):]
+    line = section[section.index('class="usage'):]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", line[line.index(">") + 1:line.index("</p>")])).strip()
+
+
+def test_offers_show_the_units_usage_before_any_work(client, call, people, django_assert_max_num_queries):
+    # R-E3 柳州: “同一单位申报项目原则上不超过2个” — 已用 1/2 项，另有草稿 1 份, per call
+    _org, clerk, _head = people
+    services.submit(user=clerk, application=filled_draft(clerk, call, "2026-1"))
+    filled_draft(clerk, call, "2026-2")
+    login(client, clerk)
+    with django_assert_max_num_queries(40):  # batched: the counts come from one read of the unit's applications
+        page = client.get(reverse("applications:offers")).content.decode()
+    line = _usage_line(page, call)
+    assert "每单位原则上不超过 2 项：已用 1/2 项，另有草稿 1 份" in line
+    assert "现有草稿已足以用完剩余名额" in line
+
+
+def test_offers_count_no_query_per_type(client, call, people, load_call):
+    # the 可申报项目 page reads the unit's applications once, whatever the number of types and calls
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _org, clerk, _head = people
+    login(client, clerk)
+    with CaptureQueriesContext(connection) as one_call:
+        client.get(reverse("applications:offers"))
+    reopen(load_call("guangxi2026"))  # 7 more types
+    with CaptureQueriesContext(connection) as two_calls:
+        client.get(reverse("applications:offers"))
+    assert len(two_calls.captured_queries) - len(one_call.captured_queries) <= 2, [
+        q["sql"][:120] for q in two_calls.captured_queries]
+
+
+def test_a_soft_limit_warns_and_the_funder_accepts_more_with_a_reason(client, call, people, make_user):
+    # R-E3 柳州 “原则上不超过2个”: the third is warned about, submitted, and the funder may accept it with a reason
+    _org, clerk, _head = people
+    for code in ("2026-1", "2026-2"):
+        services.submit(user=clerk, application=filled_draft(clerk, call, code))
+    login(client, clerk)
+    page = client.get(reverse("applications:offers")).content.decode()
+    assert "名额已用完：再提交的申报须经主办方同意方可受理" in _usage_line(page, call)
+    block = page[page.index('data-type="2026-3"'):]
+    assert "通知要求每个单位原则上不超过2项：再提交的申报须经主办方同意方可受理" in block
+    assert "开始申报" in block[:block.index("</form>")]
+    third = filled_draft(clerk, call, "2026-3")
+    services.submit(user=clerk, application=third)
+    page = client.get(reverse("applications:detail", args=[third.pk])).content.decode()
+    assert 'id="limit"' in page and "待主办方决定是否同意超额受理" in page and 'id="accept-over-limit"' not in page
+    # the clerk cannot accept it
+    r = client.post(reverse("applications:accept_over_limit", args=[third.pk]), {"reason": "我们很需要"})
+    assert r.status_code == 400 and not LimitAcceptance.objects.filter(application=third).exists()
+    funder = make_user("lz_funder_limit", org=call.issuer, roles=(Role.FUNDER_STAFF,))
+    login(client, funder)
+    page = client.get(reverse("applications:detail", args=[third.pk])).content.decode()
+    assert "这是本单位报送本通知的第 3 项申报；通知要求每个单位原则上不超过 2 项。" in page
+    assert 'id="accept-over-limit"' in page
+    r = client.post(reverse("applications:accept_over_limit", args=[third.pk]), {"reason": " 太短 "})
+    assert r.status_code == 400 and "请写明同意超额受理的理由（不少于4个字）" in r.content.decode()
+    assert "太短" in r.content.decode()  # the typed text is kept
+    r = client.post(reverse("applications:accept_over_limit", args=[third.pk]), {"reason": "该学会承担市重点任务，经研究同意受理"})
+    assert r.status_code == 302
+    event = AuditEvent.objects.filter(action="application.over_limit_accepted").get()
+    assert event.note == "该学会承担市重点任务，经研究同意受理" and event.after["accepted"] is True
+    page = client.get(reverse("applications:detail", args=[third.pk])).content.decode()
+    assert 'id="limit-accepted"' in page and "该学会承担市重点任务，经研究同意受理" in page
+    r = client.post(reverse("applications:accept_over_limit", args=[third.pk]), {"reason": "再同意一次看看"})
+    assert r.status_code == 400 and "已同意超额受理" in r.content.decode()
+    assert AuditEvent.objects.filter(action="application.over_limit_accepted").count() == 1
+
+
+def test_a_hard_limit_refuses_the_start_and_marks_old_drafts(client, call, people):
+    # R-E3 “最多不超过2个”: once two are sent on, a new draft is refused with the reason, and a draft started
+    # before is marked on 我的申报 as no longer submittable, with why
+    from tests.test_portal import variant
+
+    hard = reopen(variant(call, code="lz-hard-pages", mutate=lambda d: d.update(per_unit_limit="hard")))
+    _org, clerk, _head = people
+    early = filled_draft(clerk, hard, "2026-3")
+    for code in ("2026-1", "2026-2"):
+        services.submit(user=clerk, application=filled_draft(clerk, hard, code))
+    login(client, clerk)
+    page = client.get(reverse("applications:offers")).content.decode()
+    assert "每单位最多 2 项：已用 2/2 项，另有草稿 1 份 名额已用完，不能再开始新的申报。" in _usage_line(page, hard)
+    r = client.post(reverse("applications:create"), {"project_type": hard.types.get(code="2026-4").pk})
+    assert r.status_code == 403 and "贵单位本通知已提交2项申报，每个单位最多2项" in r.content.decode()
+    assert not Application.objects.filter(call=hard, project_type__code="2026-4").exists()
+    page = client.get(reverse("applications:mine")).content.decode()
+    row = page[page.index(f'data-app="{early.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert "已不能提交" in row and "贵单位本通知已提交2项申报，每个单位最多2项" in row
+    # an application within the limit is not marked
+    other = Application.objects.filter(call=hard, project_type__code="2026-1").get()
+    row = page[page.index(f'data-app="{other.pk}"'):]
+    assert "已不能提交" not in row[:row.index("</tr>")]

@@ -63,9 +63,13 @@ def test_submission_a4_typed_four_copies(doc):
     assert [(c.name, c.phone) for c in doc.contacts] == [("李文庆", "7256979"), ("谢坤", "7256979")]
 
 
-def test_at_most_three_applications_per_unit(doc):
-    # R-E3
-    assert doc.max_applications_per_unit == 3
+def test_at_most_three_applications_per_unit(client, call, doc):
+    # R-E3: “每个单位申报项目最多不超过3个” — a hard limit, and the page says “最多”, not “原则上”
+    from django.urls import reverse
+
+    assert doc.max_applications_per_unit == 3 and doc.per_unit_limit == "hard"
+    page = client.get(reverse("calls:call_detail", args=[call.code])).content.decode()
+    assert "每个单位申报项目最多不超过 3 个" in page and "原则上不超过 3 个" not in page
 
 
 def test_eight_types_two_groups(call, doc):
@@ -107,9 +111,11 @@ def test_party_building_conditions(doc):
     no_branch = org_context(doc, category="city_society", has_party_branch=False, has_activity_venue=True)
     assert unmet(doc, "1", no_branch) == ["申报条件：已成立学会党支部"]
     assert len(unmet(doc, "1", org_context(doc, category="city_society"))) == 2
-    # the form asks the same (是否有活动阵地) and refuses “否”
+    # “申报条件：（2）有相对稳定的办公及党员活动场所” is a condition on the unit, checked once: the form's question
+    # “支部活动阵地情况：是否有活动阵地 (是 (否” is asked as printed and does not block submission a second time
+    assert not any("has_venue" in c.expr for c in doc.form_of("1").checks)
     form = {"has_venue": "no", "budget_total": 5000, "own_funds": 0, "city_funds": 5000}
-    assert form_problems(doc, "1", form) == ["申报条件：须有相对稳定的办公及党员活动场所"]
+    assert form_problems(doc, "1", form) == []
     assert form_problems(doc, "1", form | {"has_venue": "yes"}) == []
 
 

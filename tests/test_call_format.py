@@ -443,3 +443,21 @@ def test_a_new_issuers_call_goes_through_submission(catalogue, make_org, make_us
     # the call page says nothing about a number of projects
     page = client.get(f"/calls/{call.code}/").content.decode()
     assert "科技服务进企业活动" in page and "计划立项数量" not in page.split('id="type-2027-1"')[1]
+
+
+# --- wording that assumes a 科协 comes from the settings ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_kewei_platform_reads_right(client, catalogue, settings):
+    # the site name and the registration's 属地科协 are settings: a 科委 (or another issuer) reads its own words
+    default = client.get("/accounts/register/").content.decode()
+    assert "科协项目申报平台" in default and "属地科协（主管科协）" in default
+    settings.SHENBAO_SITE_NAME = "青溪县科技项目申报平台"
+    settings.SHENBAO_HOME_LABEL = "属地科委（主管部门）"
+    settings.SHENBAO_HOME_HELP = "本单位所属的县科委或主管部门，由其审核注册"
+    page = client.get("/accounts/register/").content.decode()
+    assert "科协项目申报平台" not in page and page.count("青溪县科技项目申报平台") >= 2
+    assert "属地科委（主管部门）" in page and "注册由所选属地科委（主管部门）审核" in page
+    assert "属地科协" not in page and "本单位所属的县科委或主管部门，由其审核注册" in page
+    assert "青溪县科技项目申报平台" in client.get("/").content.decode()

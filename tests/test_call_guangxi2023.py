@@ -405,7 +405,11 @@ def test_tasks_with_minimums_and_names(doc):
     t1 = doc.project_type("2023-1").tasks
     assert any(t.minimums == {"experts": 3} for t in t1)  # 不少于3名专家的科技服务团
     assert any(t.minimums == {"enterprises": 3} for t in t1)  # 深入不少于3家企业（园区）
-    assert any(t.naming == ["八桂科技讲坛"] for t in t1)
+    # “会场要有“八桂科技讲坛”标识” is a sign at the venue (a photo at acceptance), not a naming rule; and no
+    # task of 2023-1 names its events: “赋能企业” is the service, not a title the notice prescribes
+    lecture = next(t for t in t1 if "会场要有“八桂科技讲坛”标识" in t.text)
+    assert lecture.signage == ["八桂科技讲坛"] and lecture.naming == []
+    assert [t.naming for t in t1 if t.naming] == [["党旗领航—千名学会专家走基层"]]
     assert any(t.minimums == {"organisations": 2} for t in t1)  # 至少2个“学会工作站”
     t2 = doc.project_type("2023-2").tasks
     assert any(t.minimums == {"events": 2} and t.naming == ["党旗领航——学会专家走基层"] for t in t2)
@@ -481,3 +485,56 @@ def test_call_page_lists_the_ten_types(client, call):
     for code in TYPE_CODES:
         assert code in html
     assert "桂科协学发〔2023〕16号" in html
+
+
+# --- faithfulness (issue 7, item 12) -----------------------------------------------------------------------
+
+
+def test_only_guangxi_units_may_apply(call, doc, make_org):
+    # R-E1: addressed to “各自治区级学会（协会、研究会）、团体会员、学会联合体，各市科协，高校科协、企业（园区）科协”
+    # — Guangxi's: a group member under another province's association does not pass for being a group member
+    from shenbao.applications.eligibility import check
+    from tests.journey_support import reopen
+
+    call = reopen(call)
+    assert doc.defaults.eligibility.within_issuer is True
+    ours = make_org("广西某团体会员单位", "group_member", parent=call.issuer)
+    hunan = make_org("湖南省科学技术协会", "province_association")
+    theirs = make_org("湖南某团体会员单位", "group_member", parent=hunan)
+    assert check(org=ours, call=call, project_type="2023-3").ok
+    refused = check(org=theirs, call=call, project_type="2023-3")
+    assert refused.codes == ["category"] and refused.reasons[0].detail["rule"] == "within_issuer"
+
+
+def test_party_membership_check_is_measured_as_such(doc):
+    # R-C4: “对党员组织关系进行1次集中排查” counts a check of party membership, not a 会员评议
+    task = next(t for t in doc.project_type("2023-2").tasks if "党员组织关系" in t.text)
+    assert task.minimums == {"party_membership_checks": 1}
+    from shenbao.calls.selectors import measure_names
+
+    assert measure_names()["party_membership_checks"] == "党员组织关系集中排查（次）"
+    assert "membership_reviews" not in measure_names()
+
+
+def test_funding_tier_facts_are_asked_on_the_page_not_printed_on_form_3(call, doc):
+    # R-C5, R-F4: the official 附表3 is printed as the notice has it; the facts its 经费标准 needs
+    # (“有两院院士出席…并做大会报告的，每场资助3万元”) are asked on the page only
+    from shenbao.documents.render import form_layout
+
+    form = doc.form_of("2023-3")
+    tiers = next(s for s in form.sections if s.title == "资助档次依据")
+    assert tiers.print is False and {f.key for f in tiers.fields} == {"academician_speakers", "foreign_countries"}
+    layout = form_layout(call=call, project_type=call.types.get(code="2023-3"))
+    printed = " ".join(str(b) for b in layout.blocks)
+    assert "资助档次依据" not in printed and "两院院士人数" not in printed
+    assert "选题及目的意义" in printed  # the rest of 附表3 is there
+    from shenbao.forms.rendering import render_form
+
+    html = render_form(form=form, values={}, errors={}, call_doc=doc, type_doc=doc.project_type("2023-3"))
+    assert "资助档次依据" in html and "本部分仅在网上填写，不印在申报表上。" in html
+
+
+def test_2023_page_adds_no_words_the_notice_lacks(client, call):
+    # “Nowhere add words the notice does not have”: the notice sets no “逾期不予受理” and no paper size
+    page = client.get(reverse("calls:call_detail", args=[call.code])).content.decode()
+    assert "逾期不予受理" not in page and "A4" not in page and "纸张" not in page

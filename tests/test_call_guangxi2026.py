@@ -244,7 +244,7 @@ def test_naming_rules_and_minimums(doc):
     assert [t.naming for t in national] == [["全国学会入桂行"], ["专家助企赋能"]]
     assert all("不能通过验收" in t.text for t in national)
     intl = doc.project_type("2026-3").track("international").tasks[0]
-    assert intl.minimums == {"events": 1, "countries": 3, "participants": 100}
+    assert intl.minimums == {"events": 1, "countries_incl_china": 3, "participants": 100}
     assert "不含港澳台" in intl.text
     assert doc.project_type("2026-3").track("cross_regional").tasks[0].minimums["participants"] == 100
     competition = doc.project_type("2026-4").track("competition")
@@ -305,11 +305,15 @@ def test_form_3_international_facts_and_checks(doc):
                "call": {"code": "guangxi-2026-tzzx", "year": 2026}}
         return all(c.holds(ctx) for c in checks)
 
-    # R-C4: ≥100 participants; ≥3 countries other than China, 香港/澳门/台湾 not counted
+    # R-C4: ≥100 participants; “3个或3个以上国家和地区（不含港澳台）” with China counting as one: two foreign
+    # nationalities besides China make three; 香港/澳门/台湾 do not count
     assert passes("international", 120, ["泰国", "越南", "老挝"])
-    assert not passes("international", 120, ["泰国", "越南"])
+    assert passes("international", 120, ["泰国", "越南"])
+    assert not passes("international", 120, ["泰国", "泰国"])
+    assert not passes("international", 120, ["泰国"])
+    assert not passes("international", 150, ["香港", "泰国"])
     assert not passes("international", 99, ["泰国", "越南", "老挝"])
-    assert not passes("international", 150, ["香港", "越南", "泰国"])
+    assert passes("international", 150, ["香港", "越南", "泰国"])  # 越南、泰国 and China
     assert not passes("international", 150, ["台湾", "澳门", "中国"])
     assert passes("cross_regional", 100, [])
     assert not passes("cross_regional", 60, [])
@@ -406,3 +410,35 @@ def test_post_award_rules(doc):
 def test_cited_management_rules(doc):
     # 申报要求4: 认同并能遵守《广西壮族自治区科学技术协会项目管理办法》
     assert [a.title for a in doc.annexes] == ["广西壮族自治区科学技术协会项目管理办法"]
+
+
+# --- faithfulness (issue 7, item 12) -----------------------------------------------------------------------
+
+
+def test_only_guangxi_units_may_apply(call, doc, make_org):
+    # R-E1: the notice is addressed to “各自治区级学会（协会、研究会）、团体会员，各市科协，高校科协、园区（企业）科协，
+    # 广西博士创新站建站单位”: a province society of another province does not pass for being a province society
+    from shenbao.applications.eligibility import check
+    from tests.journey_support import reopen
+
+    call = reopen(call)
+    assert doc.defaults.eligibility.within_issuer is True
+    nanning = make_org("南宁市科学技术协会", "city_association", parent=call.issuer)
+    ours = make_org("广西机械工程学会", "province_society", parent=call.issuer,
+                    attrs=[{"key": "society_grade", "value": 3}])
+    hunan = make_org("湖南省科学技术协会", "province_association")
+    theirs = make_org("湖南省机械工程学会", "province_society", parent=hunan, attrs=[{"key": "society_grade", "value": 3}])
+    for code in ("2026-1", "2026-2", "2026-3", "2026-4"):
+        assert check(org=ours, call=call, project_type=code).ok, code
+        refused = check(org=theirs, call=call, project_type=code)
+        assert refused.codes == ["category"] and refused.reasons[0].detail["rule"] == "within_issuer", code
+        assert refused.reasons[0].message == "本通知限自治区科协所属单位申报，贵单位未登记在自治区科协之下"
+    assert check(org=nanning, call=call, project_type="2026-3").ok
+
+
+def test_international_minimum_counts_china_as_one(doc):
+    # R-C4: “与会者须来自3个或3个以上国家和地区（不含港澳台）” — China counts as one of the three
+    task = next(k for tr in doc.project_type("2026-3").tracks for k in tr.tasks if "国家和地区" in k.text)
+    assert "3个或3个以上国家和地区（不含港澳台）" in task.text
+    assert task.minimums == {"events": 1, "countries_incl_china": 3, "participants": 100}
+    assert doc.form_of("2026-3").checks[1].message == "国际科技交流合作项目与会者须来自3个或3个以上国家和地区（不含港澳台）"

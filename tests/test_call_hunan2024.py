@@ -210,10 +210,52 @@ def test_tracks_and_service_station_minimums(call, doc):
     # R-C3, R-C4: 学术交流 has two contents; the rural service station has measurable minimums
     assert [tr.name for tr in doc.project_type("1-1").tracks] == ["高端学术活动", "发布学术发展蓝皮书"]
     station = doc.project_type("1-5")
-    rural = next(tr for tr in station.tracks if tr.name == "服务乡村振兴的学会服务站")
-    minimums = {k: int(v) for k, v in rural.tasks[0].minimums.items()}
+    rural = next(t for t in station.tasks if t.text.startswith("服务乡村振兴的学会服务站主要任务是"))
+    minimums = {k: int(v) for k, v in rural.minimums.items()}
     assert minimums == {"experts": 10, "online_services": 10, "offline_events": 3}
-    assert call.types.get(code="1-5").tracks.count() == 2
+
+
+def test_service_station_focuses_are_priorities_not_tracks(call, doc):
+    # R-C3, R-C9: “重点支持服务乡村振兴、服务企业科技创新服务站建设” — what the funder favours, not a 申报类型 to tick
+    station = doc.project_type("1-5")
+    assert station.tracks == [] and call.types.get(code="1-5").tracks.count() == 0
+    assert station.eligibility.preferences == ["重点支持服务乡村振兴、服务企业科技创新服务站建设"]
+    assert "申报类型" not in [f.label for f in doc.form_of("1-5").all_fields()]
+    assert [t.text[:14] for t in station.tasks] == ["服务乡村振兴的学会服务站主要", "服务企业创新创业的学会服务站"]
+
+
+def test_only_hengyang_is_continued_in_1_3(doc, load_call, make_org):
+    # R-C7, R-E6: “申报主体：衡阳市科协（连续支持）、岳阳市科协” — 衡阳 may repeat supported content, 岳阳 may not
+    import datetime as dt_
+
+    from shenbao.applications.eligibility import check
+    from shenbao.projects import services as project_services
+
+    call = load_call("hunan2024")
+    t = doc.project_type("1-3")
+    assert t.kind == "standard"
+    assert [(a.name, a.basis) for a in t.named_applicants] == [("衡阳市科协", "continued"), ("岳阳市科协", "named")]
+    when = dt_.datetime(2024, 6, 1, 10, 0, tzinfo=SHANGHAI)
+    title, content = "试点城市建设", "继续高质量推进“科创中国”试点城市建设，将更多科技创新资源集成引入，“智慧赋能”重点产业。"
+    verdicts = {}
+    for name in ("衡阳市科学技术协会", "岳阳市科学技术协会"):
+        unit = make_org(name, "city_association", parent=call.issuer)
+        project_services.record_project(applicant=unit, programme=call.programme_code, funder=call.issuer,
+                                        title=title, content=content, year=2023)
+        verdicts[name[:2]] = check(org=unit, call=call, project_type="1-3", at=when, title=title, content=content)
+    assert verdicts["衡阳"].ok and verdicts["衡阳"].notes[0].detail["exempt"] == "continued"
+    assert verdicts["岳阳"].codes == ["repeat"]
+
+
+def test_subcontracting_is_called_by_its_name_and_the_forms_are_flagged(client, call):
+    # R-E10: “严禁项目转包” — the page says 转包, not 分包; R-F1: 《项目申报书》 is downloaded from the issuer's site
+    # (“在网站“通知通告”栏中下载项目申报书”), so the forms offered here are not the notice's and say so
+    from django.urls import reverse
+
+    page = client.get(reverse("calls:call_detail", args=[call.code])).content.decode()
+    assert "分包" not in page and "严禁转包" in page
+    assert call.document.forms and all(f.not_in_notice for f in call.document.forms)
+    assert page.count("通知未附此表：本表由平台按通知要求拟定，请以主办方发布的表格为准。") == len(call.document.project_types)
 
 
 def test_form_follows_the_recurring_blocks(doc):

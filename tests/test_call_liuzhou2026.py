@@ -46,8 +46,8 @@ def test_document_number_and_deadline(call, doc):
 
 
 def test_at_most_two_applications_and_joint_rule(doc):
-    # R-E3: 同一单位申报项目原则上不超过2个; R-E4: 不在范围的可联合，联合申报单位数量不超过2个
-    assert doc.max_applications_per_unit == 2
+    # R-E3: 同一单位申报项目原则上不超过2个 — “原则上”: a soft limit; R-E4: 不在范围的可联合，联合申报单位数量不超过2个
+    assert doc.max_applications_per_unit == 2 and doc.per_unit_limit == "soft"
     joint = doc.defaults.joint
     assert joint.allowed and joint.max_units == 2 and joint.outsiders_only
 
@@ -170,3 +170,32 @@ def test_submission_and_contacts(doc):
     assert next(c.target for c in sub.channels if c.kind == "email") == "lzkxxhb@gxi.gov.cn"
     assert [(c.name, c.phone, c.mobile) for c in doc.contacts] == [
         ("李香慧", "0772-2629066", "18276735671"), ("陈彤", "0772-2629066", "17344255505")]
+
+
+# --- faithfulness (issue 7, item 12) -----------------------------------------------------------------------
+
+
+def test_expert_visits_are_a_service_not_a_naming_rule(doc):
+    # R-C4: “开展“专家入企赋能行动”” (2026-1 (三), 2026-5) names the service asked for; the notice sets no name that
+    # events must carry there (it does for “党旗领航·科创强柳—学会专家走基层” and “龙城科创大讲堂”)
+    t1 = doc.project_type("2026-1").tasks
+    t5 = doc.project_type("2026-5").tasks
+    assert [t.naming for t in t1] == [["党旗领航·科创强柳—学会专家走基层"], [], []]
+    assert [t.naming for t in t5] == [[]]
+    assert not any("专家入企赋能" in n for t in (*t1, *t5) for n in t.naming)
+
+
+def test_2026_1_task_3_is_the_whole_paragraph(doc):
+    # R-C4: （三）开展“赋能企业”服务 goes on past the visits, to the doctoral innovation stations
+    text = doc.project_type("2026-1").tasks[2].text
+    assert text.startswith("开展“赋能企业”服务。根据学会特点及优势，组织学会专家或科技服务团深入不少于2家企业（园区）")
+    assert "申报广西壮族自治区博士创新站等产学研用合作平台，服务青年科技工作者成长成才、服务区域中小企业科技创新，助力经济高质量发展。" in text
+
+
+def test_the_page_says_in_principle_for_the_soft_limit(client, call):
+    # R-E3: the page words the limit as the notice does: “同一单位申报项目原则上不超过2个”
+    from django.urls import reverse
+
+    page = client.get(reverse("calls:call_detail", args=[call.code])).content.decode()
+    assert "同一单位申报项目原则上不超过 2 个" in page and "最多不超过" not in page
+    assert "名称须含“专家入企赋能”" not in page

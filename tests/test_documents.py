@@ -65,7 +65,7 @@ def form_labels(form: schema.FormTemplate) -> list[str]:
             if o.follow_up:
                 add(o.follow_up)
 
-    for f in form.all_fields():
+    for f in form.printed_fields():  # a section marked `print: false` is asked on the page only
         add(f)
     return out
 
@@ -281,7 +281,7 @@ def fill(form: schema.FormTemplate, ptype: schema.ProjectType) -> tuple[dict, li
             if f.date:
                 expect.append(f"2026年3月2{i % 10}日")
 
-    for f in form.all_fields():
+    for f in form.printed_fields():
         one(f)
     if form.fill_date:
         expect.append("填表时间：2026年3月20日")

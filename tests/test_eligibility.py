@@ -35,9 +35,11 @@ def apply(call, org, code: str, status: str = Application.Status.SUBMITTED, titl
 # --- R-E3: at most N applications per unit per call ----------------------------------------------------
 
 
-def test_liuzhou_refuses_a_units_third_application(load_call, make_org):
+def test_liuzhou_warns_on_a_units_third_application(load_call, make_org):
+    # R-E3: “同一单位申报项目原则上不超过2个” is a soft limit: the third is not refused, the clerk is warned
     call = load_call("liuzhou2026")
     limit = call.document.max_applications_per_unit
+    assert (limit, call.document.per_unit_limit) == (2, "soft")
     society = make_org("柳州市机械工程学会", "city_society", parent=call.issuer)
     when = at(2026, 3, 20, 10, 0)
 
@@ -55,11 +57,12 @@ def test_liuzhou_refuses_a_units_third_application(load_call, make_org):
 
     third = apply(call, society, "2026-3", status=Application.Status.DRAFT)
     verdict = check(org=society, call=call, project_type="2026-3", at=when, application=third)  # R-E3
-    assert not verdict.ok
-    assert verdict.codes == ["quota_per_unit"]
-    assert verdict.reasons[0].message == f"贵单位本通知已提交2项申报，每个单位最多{limit}项"
-    # the same answer on the 可申报项目 page, before any draft exists
-    assert "quota_per_unit" in check(org=society, call=call, project_type="2026-2", at=when).codes
+    assert verdict.ok and verdict.codes == []
+    assert [n.code for n in verdict.notes] == ["quota_per_unit"]
+    assert verdict.notes[0].message == (f"贵单位本通知已提交2项申报，通知要求每个单位原则上不超过{limit}项："
+                                        "再提交的申报须经主办方同意方可受理")
+    # the same warning on the 可申报项目 page, before any draft exists
+    assert [n.code for n in check(org=society, call=call, project_type="2026-2", at=when).notes] == ["quota_per_unit"]
     # another unit is not affected
     other = make_org("柳州市电子学会", "city_society", parent=call.issuer)
     assert check(org=other, call=call, project_type="2026-3", at=when).ok

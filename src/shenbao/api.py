@@ -1,6 +1,7 @@
 """The HTTP API, versioned under /api/v1/, OpenAPI document at /api/v1/openapi.json.
 Each app contributes a router from its own `api.py`."""
 
+from django.conf import settings
 from ninja import NinjaAPI
 
 from shenbao.calls.api import router as calls_router
@@ -8,7 +9,7 @@ from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed
 
 api = NinjaAPI(title="Shenbao API", version="1", urls_namespace="api-v1",
-               description="科协项目申报平台 API（v1）")
+               description=f"{settings.SHENBAO_SITE_NAME or '科协项目申报平台'} API（v1）")
 
 
 @api.exception_handler(NotAllowed)

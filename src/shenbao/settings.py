@@ -22,6 +22,8 @@ SHENBAO_ADMIN_NETWORKS comma separated CIDRs the three administrators may always
 SHENBAO_LOGIN_IP_LIMIT failed logins from one address within SHENBAO_LOGIN_IP_WINDOW_MINUTES (15) that throttle it (20)
 SHENBAO_SITE_URL       the platform's address, for links in mails (default http://127.0.0.1:8000)
 SHENBAO_DJANGO_ADMIN   1 to open Django's admin at /django-admin/ (default: off, its URLs are 404)
+SHENBAO_SITE_NAME      the platform's name (default 科协项目申报平台); SHENBAO_HOME_LABEL / SHENBAO_HOME_HELP: the
+                       registration field naming the approving body (default 属地科协（主管科协）) and its help
 SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
 """
 
@@ -115,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "shenbao.core.wording.context",
             ],
         },
     }
@@ -145,6 +148,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- behind a reverse proxy ----------------------------------------------------------------------
 # The client's address comes from the proxy's header only for requests from these addresses (core/http.py).
+# Wording that names the issuers (shenbao.core.wording): empty means the 科协 defaults
+SHENBAO_SITE_NAME = os.environ.get("SHENBAO_SITE_NAME", "")
+SHENBAO_HOME_LABEL = os.environ.get("SHENBAO_HOME_LABEL", "")
+SHENBAO_HOME_HELP = os.environ.get("SHENBAO_HOME_HELP", "")
+
 SHENBAO_TRUSTED_PROXIES = [a.strip() for a in os.environ.get("SHENBAO_TRUSTED_PROXY", "").split(",") if a.strip()]
 SHENBAO_PROXY_IP_HEADER = "HTTP_" + os.environ.get("SHENBAO_PROXY_IP_HEADER", "X-Forwarded-For").upper().replace("-", "_")
 

@@ -17,7 +17,9 @@ Rules (IDs of REQUIREMENTS.md):
   name, with “科学技术协会” read as “科协”); the naming replaces the category and tree rules.
 - R-E3 `max_applications_per_unit`: the unit's applications to the call that are not drafts and not
   withdrawn, other than the one being checked, must be fewer than the maximum. A draft does not count;
-  at submission the submitted ones plus this one make the number.
+  at submission the submitted ones plus this one make the number. With `per_unit_limit: soft`
+  (原则上不超过N个) going over is a note, not a refusal: the clerk is warned and the funder decides
+  (services.accept_over_limit records its reason).
 - R-E4 `joint`: at most `max_units` units in all (lead included). With `outsiders_only` (柳州, 广西 2026:
   “如不在所列申报主体范围的，可联合申报”) a unit outside the listed categories may take part as a
   participant of an eligible lead; without it every unit of a joint application is an applicant unit and
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.db.models import Prefetch
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -176,6 +179,11 @@ class _Facts:
                     .select_related("funder").order_by("-ends_on"))
 
     @cached_property
+    def applications(self) -> list[tuple[int, int, str]]:
+        """(call id, application id, status) of every application the unit leads: one query for a page."""
+        return list(Application.objects.filter(applicant=self.org).values_list("call_id", "pk", "status"))
+
+    @cached_property
     def projects(self) -> list[Project]:
         return list(Project.objects.filter(applicant=self.org).order_by("-year", "id"))
 
@@ -185,10 +193,12 @@ class _Facts:
         return {**self._names, **{c.code: c.name for c in doc.categories}}
 
     def counted_applications(self, call: Call, exclude: Application | None) -> int:
-        qs = Application.objects.filter(call=call, applicant=self.org).exclude(status__in=NOT_COUNTED)
-        if exclude is not None and exclude.pk:
-            qs = qs.exclude(pk=exclude.pk)
-        return qs.count()
+        skip = exclude.pk if exclude is not None else None
+        return sum(1 for c, pk, status in self.applications
+                   if c == call.pk and status not in NOT_COUNTED and pk != skip)
+
+    def drafts(self, call: Call) -> int:
+        return sum(1 for c, _pk, status in self.applications if c == call.pk and status == "draft")
 
 
 # --- the rules ------------------------------------------------------------------------------------------
@@ -488,7 +498,11 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
     limit = doc.max_applications_per_unit
     if limit:
         n = facts.counted_applications(call, application)
-        if n >= limit:
+        if n >= limit and doc.per_unit_limit == "soft":
+            notes.append(Reason("quota_per_unit", _("贵单位本通知已提交%(n)s项申报，通知要求每个单位原则上不超过%(max)s项："
+                                                    "再提交的申报须经主办方同意方可受理") % {"n": n, "max": limit},
+                                {"count": n, "max": limit, "soft": True}))
+        elif n >= limit:
             reasons.append(Reason("quota_per_unit", _("贵单位本通知已提交%(n)s项申报，每个单位最多%(max)s项")
                                   % {"n": n, "max": limit},
                                   {"count": n, "max": limit}))
@@ -515,13 +529,61 @@ def eligible_offers(*, org: Organisation, at: dt.datetime | None = None,
     facts = _Facts(org, at)
     calls = (Call.objects.filter(status=Call.Status.PUBLISHED, deadline__gt=at)
              .select_related("issuer").order_by("deadline", "id"))
+    rows = (ProjectType.objects.filter(call__in=calls, retired=False).order_by("order", "id")
+            .prefetch_related(Prefetch("tracks", queryset=Track.objects.filter(retired=False).order_by("order", "id"),
+                                       to_attr="open_tracks")))
+    by_call: dict[int, list[ProjectType]] = {}
+    for row in rows:
+        by_call.setdefault(row.call_id, []).append(row)
     offers: list[Offer] = []
     for call in calls:
-        for row in call.types.filter(retired=False).order_by("order", "id"):
+        for row in by_call.get(call.pk, []):
+            row.call = call  # the row's call is this one: no query per type for its document
             verdict = check(org=org, call=call, project_type=row, at=at, _facts=facts)
             if verdict.ok or not only_eligible:
                 offers.append(Offer(call=call, project_type=row, track=None, verdict=verdict))
     return offers
+
+
+def start_verdict(*, org: Organisation, call: Call, project_type: ProjectType, track: Track | None = None,
+                  at: dt.datetime | None = None) -> Verdict:
+    """May the unit start a draft of this type? Refused when the draft could never be submitted: the
+    reasons `check` gives before anything is written (the unit's status and category, named applicants,
+    bars, the hard per-unit limit, unfinished projects, the deadline). Not refused for what may still
+    change before submission: that the call has not opened yet, or a condition on the unit's attributes
+    (a party branch founded, a rating recorded) — those are shown on the page and checked at submission."""
+    verdict = check(org=org, call=call, project_type=project_type, track=track, at=at)
+    return Verdict.of([r for r in verdict.reasons if r.code not in START_LATER], verdict.notes)
+
+
+START_LATER = ("not_open", "condition")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The unit's applications to one call against its per-unit limit (已用 1/2 项，另有草稿 1 份)."""
+
+    used: int  # sent on (submitted, awaiting endorsement, returned): what the limit counts
+    drafts: int
+    limit: int | None
+    soft: bool
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+    @property
+    def drafts_fill_it(self) -> bool:
+        """The drafts already take every place left: another draft could not be submitted with them all."""
+        return self.limit is not None and not self.full and self.used + self.drafts >= self.limit
+
+
+def usage(*, call: Call, applications: Iterable[Application]) -> Usage:
+    """Usage of `call` from the unit's applications (any calls; read once by the page)."""
+    statuses = [a.status for a in applications if a.call_id == call.pk]
+    doc = call.document
+    return Usage(used=sum(1 for s in statuses if s not in NOT_COUNTED), drafts=statuses.count("draft"),
+                 limit=doc.max_applications_per_unit, soft=doc.per_unit_limit == "soft")
 
 
 def submit_decision(**kwargs) -> Decision:
@@ -530,6 +592,6 @@ def submit_decision(**kwargs) -> Decision:
 
 
 __all__ = [
-    "CODES", "Offer", "Reason", "Verdict", "application_text", "check", "eligible_offers", "local_text",
-    "names_match", "submit_decision",
+    "CODES", "Offer", "Reason", "Usage", "Verdict", "application_text", "check", "eligible_offers", "local_text",
+    "names_match", "start_verdict", "submit_decision", "usage",
 ]

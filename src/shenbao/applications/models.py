@@ -225,3 +225,19 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id}/{self.scope or '*'}: {self.last}"
+
+
+class LimitAcceptance(models.Model):
+    """The funder accepts an application beyond the call's soft per-unit limit (原则上不超过N个), with its
+    reason (R-E3). Kept for history; one per application."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="limit_acceptance")
+    reason = models.TextField("同意超额受理的理由")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "超额受理"
+
+    def __str__(self) -> str:
+        return f"{self.application} 超额受理"

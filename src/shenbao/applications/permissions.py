@@ -218,6 +218,18 @@ def can_accept_scan_manually(user, application) -> Decision:
     return ALLOW
 
 
+def can_accept_over_limit(user, application) -> Decision:
+    """Accept an application beyond the call's soft per-unit limit (原则上不超过N个), with a reason: the
+    funder's staff, once it reached them."""
+    if not _authenticated(user):
+        return deny(_("请先登录"))
+    if not is_funder_staff_of(user, application):
+        return deny(_("只有%(unit)s的业务人员可以同意超额受理") % {"unit": application.call.issuer.name})
+    if application.status != "submitted":
+        return deny(_("只有已报送主办方的申报可以同意超额受理"))
+    return ALLOW
+
+
 def can_see_received(user) -> Decision:
     """The funder's list of received applications."""
     if not _authenticated(user):

@@ -11,7 +11,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from shenbao.applications import permissions
-from shenbao.applications.models import Application, ApplicationParticipant, OwnApproval, Scan, Snapshot
+from shenbao.applications.models import (
+    Application,
+    ApplicationParticipant,
+    LimitAcceptance,
+    OwnApproval,
+    Scan,
+    Snapshot,
+)
 from shenbao.core import audit
 from shenbao.documents import scans
 from shenbao.orgs.models import Role, RoleAssignment
@@ -38,6 +45,7 @@ ACTION_LABELS = {
     "application.scan_unreadable": pgettext_lazy("history", "上传盖章扫描件（未识别二维码，待人工核验）"),
     "application.scan_refused": pgettext_lazy("history", "上传盖章扫描件被拒绝"),
     "application.scan_accepted_manually": pgettext_lazy("history", "主办方人工核验扫描件"),
+    "application.over_limit_accepted": pgettext_lazy("history", "主办方同意超额受理"),
 }
 
 
@@ -115,6 +123,63 @@ def scans_of(application: Application) -> QuerySet[Scan]:
 
 def own_approval(application: Application) -> OwnApproval | None:
     return OwnApproval.objects.filter(application=application).select_related("accepted_by", "recorded_by").first()
+
+
+# --- R-E3: the per-unit limit ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LimitState:
+    """Where an application stands against its call's per-unit limit: the `position`-th of the unit's
+    applications sent on to the call (by submission time), of `count`; `over` beyond `limit`."""
+
+    limit: int
+    soft: bool
+    position: int
+    count: int
+    accepted: LimitAcceptance | None
+
+    @property
+    def over(self) -> bool:
+        return self.position > self.limit
+
+
+def limit_state(application: Application) -> LimitState | None:
+    """None when the call sets no per-unit limit or the application is not sent on (a draft)."""
+    from shenbao.applications.eligibility import NOT_COUNTED
+
+    doc = application.call.document
+    limit = doc.max_applications_per_unit
+    if not limit or application.status in NOT_COUNTED:
+        return None
+    sent = list(Application.objects.filter(call_id=application.call_id, applicant_id=application.applicant_id)
+                .exclude(status__in=NOT_COUNTED).order_by("submitted_at", "pk").values_list("pk", flat=True))
+    position = sent.index(application.pk) + 1 if application.pk in sent else len(sent) + 1
+    accepted = LimitAcceptance.objects.filter(application=application).select_related("accepted_by").first()
+    return LimitState(limit=limit, soft=doc.per_unit_limit == "soft", position=position, count=len(sent),
+                      accepted=accepted)
+
+
+def unsubmittable(applications: list[Application], user, now: dt.datetime | None = None) -> dict[int, list]:
+    """The drafts (and returned applications) of the user's own unit that can no longer be submitted,
+    with the reasons (deadline passed, the hard per-unit limit used up, the unit no longer eligible …):
+    {application id: [Reason]}. The unit's facts are read once for the whole list."""
+    from shenbao.applications.eligibility import _Facts, check
+
+    out: dict[int, list] = {}
+    now = now or timezone.now()
+    facts: dict[int, _Facts] = {}
+    for a in applications:
+        if a.status not in permissions.EDITABLE or a.applicant_id != getattr(user, "organisation_id", None):
+            continue
+        f = facts.setdefault(a.applicant_id, _Facts(a.applicant, now))
+        verdict = check(org=a.applicant, call=a.call, project_type=a.project_type, track=a.track, at=now,
+                        application=a, _facts=f)
+        # what the clerk cannot fix by editing the form (a repeat is about the text: shown at submission)
+        reasons = [r for r in verdict.reasons if r.code not in ("repeat", "joint")]
+        if reasons:
+            out[a.pk] = reasons
+    return out
 
 
 # --- the dashboard ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from shenbao.applications.models import (
     Application,
     ApplicationParticipant,
     Endorsement,
+    LimitAcceptance,
     NumberCounter,
     OwnApproval,
     Scan,
@@ -106,8 +107,9 @@ def _lock(application: Application) -> Application:
 
 
 def create_draft(*, user, project_type, track=None, ip: str | None = None) -> Application:
-    """A new draft of the user's unit for a project type (and track). The call's rules are checked at
-    submission (and shown on the 可申报项目 page); a draft may be started whenever the call is open."""
+    """A new draft of the user's unit for a project type (and track). The call's rules are checked in full
+    at submission (and shown on the 可申报项目 page); a draft that could never be submitted (the unit is not
+    eligible, the hard per-unit limit is used up, the deadline passed) is refused here, with the reasons."""
     org = user.organisation
     require(permissions.can_apply(user, org))
     call = project_type.call
@@ -119,6 +121,9 @@ def create_draft(*, user, project_type, track=None, ip: str | None = None) -> Ap
         raise NotAllowed(_("申报类型不属于该项目类型"))
     if timezone.now() >= call.deadline:
         raise NotAllowed(_("申报已于%(deadline)s截止") % {"deadline": f"{timezone.localtime(call.deadline):%Y-%m-%d %H:%M}"})
+    from shenbao.applications import eligibility
+
+    require(eligibility.start_verdict(org=org, call=call, project_type=project_type, track=track).decision())
     data: dict[str, Any] = {}
     form = call.document.form_for(project_type.document)
     tf = formdata.track_field(form)
@@ -738,4 +743,29 @@ def accept_scan_manually(*, user, scan, reason: str, ip: str | None = None):
         row.save(update_fields=["verified", "method", "reason", "verified_by", "verified_at"])
         audit.record(actor=user, action="application.scan_accepted_manually", obj=row.application, before=before,
                      after={"scan": row.pk, "verified": True, "method": "manual", "reason": reason}, note=reason, ip=ip)
+    return row
+
+
+def accept_over_limit(*, user, application: Application, reason: str, ip: str | None = None) -> LimitAcceptance:
+    """R-E3: the funder's staff accept an application beyond the call's soft per-unit limit (原则上不超过N个)
+    with a written reason (audited). Refused when the call's limit is hard or the application is within it."""
+    from shenbao.applications import selectors
+
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise NotAllowed(_("请写明同意超额受理的理由（不少于4个字）"))
+    with transaction.atomic():
+        app = _lock(application)
+        require(permissions.can_accept_over_limit(user, app))
+        state = selectors.limit_state(app)
+        if state is None or not state.soft or not state.over:
+            raise NotAllowed(_("该申报未超出本通知的每单位申报数量，无须同意超额受理"))
+        if state.accepted:
+            raise NotAllowed(_("已同意超额受理"))
+        row = LimitAcceptance.objects.create(application=app, reason=reason, accepted_by=user,
+                                             accepted_at=timezone.now())
+        audit.record(actor=user, action="application.over_limit_accepted", obj=app,
+                     before={"over_limit": state.position, "max": state.limit, "accepted": False},
+                     after={"over_limit": state.position, "max": state.limit, "accepted": True, "reason": reason},
+                     note=reason, ip=ip)
     return row

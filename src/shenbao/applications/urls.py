@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/scan/", views.upload_scan, name="upload_scan"),
     path("<int:pk>/endorse/", views.endorse, name="endorse_one"),
     path("<int:pk>/return/", views.return_for_revision, name="return"),
+    path("<int:pk>/accept-over-limit/", views.accept_over_limit, name="accept_over_limit"),
     path("participations/<int:pk>/confirm/", views.confirm_participation, name="confirm_participation"),
     path("scans/<int:pk>/", views.scan_file, name="scan_file"),
     path("scans/<int:pk>/accept/", views.accept_scan, name="accept_scan"),

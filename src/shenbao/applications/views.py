@@ -73,8 +73,10 @@ def _local(value: str) -> dt.datetime | None:
 def mine(request):
     apps = list(selectors.for_user(request.user))
     now = timezone.now()
+    blocked = selectors.unsubmittable(apps, request.user, now)
     rows = [{"app": a, "next": selectors.next_step(a, request.user), "deadlines": selectors.deadlines(a, now),
-             "lead": a.applicant_id == request.user.organisation_id} for a in apps]
+             "lead": a.applicant_id == request.user.organisation_id, "blocked": blocked.get(a.pk, [])}
+            for a in apps]
     return render(request, "applications/mine.html", {
         "rows": rows,
         "invitations": selectors.pending_participations(request.user),
@@ -87,21 +89,27 @@ def offers(request):
     decision = permissions.can_apply(request.user)
     if not decision:
         return refused(request, decision)
-    from shenbao.applications.eligibility import eligible_offers
+    from shenbao.applications.eligibility import eligible_offers, usage
 
     org = request.user.organisation
+    own = list(Application.objects.filter(applicant=org).exclude(status="discarded"))
     mine_by_type: dict[int, list[Application]] = {}
-    for a in Application.objects.filter(applicant=org).exclude(status="discarded"):
+    for a in own:
         mine_by_type.setdefault(a.project_type_id, []).append(a)
     groups: list[dict] = []
     for offer in eligible_offers(org=org):
         if not groups or groups[-1]["call"].pk != offer.call.pk:
-            groups.append({"call": offer.call, "offers": []})
+            # R-E3 before any work: 已用 1/2 项，另有草稿 1 份 (from the list read above: no query per call)
+            groups.append({"call": offer.call, "offers": [], "usage": usage(call=offer.call, applications=own)})
+        doc = offer.call.document
+        tdoc = offer.project_type.document
         groups[-1]["offers"].append({
             "offer": offer,
-            "tracks": list(offer.project_type.tracks.filter(retired=False)),
+            "tracks": offer.project_type.open_tracks,
             "existing": mine_by_type.get(offer.project_type.pk, []),
-            "has_form": offer.call.document.form_for(offer.project_type.document) is not None,
+            "has_form": doc.form_for(tdoc) is not None,
+            "not_in_notice": bool(doc.form_for(tdoc) and doc.form_for(tdoc).not_in_notice),
+            "results_form": doc.results_form_for(tdoc) if doc.form_for(tdoc) is None else None,
         })
     for g in groups:
         g["open"] = sum(1 for o in g["offers"] if o["offer"].verdict.ok)
@@ -182,6 +190,8 @@ def _detail_context(request, app: Application) -> dict:
         "finance_required": app.status == "awaiting_endorsement" and services.finance_required(app),
         "can_return": APPLICATION.can(user, app, "return_for_revision"),
         "can_accept_scan": permissions.can_accept_scan_manually(user, app),
+        "limit": selectors.limit_state(app),
+        "can_accept_over_limit": permissions.can_accept_over_limit(user, app),
         "own_rule": rule,
         "approval": selectors.own_approval(app),
         "approval_problems": services.own_approval_problems(app) if rule else [],
@@ -532,6 +542,23 @@ def accept_scan(request, pk: int):
     else:
         messages.success(request, _("已人工核验该扫描件"))
     return redirect(reverse("applications:detail", args=[scan.application_id]) + "#scans")
+
+
+@login_required
+@require_POST
+def accept_over_limit(request, pk: int):
+    """R-E3: the funder accepts an application beyond a soft per-unit limit, with its reason."""
+    app = _application(request, pk)
+    try:
+        services.accept_over_limit(user=request.user, application=app, reason=request.POST.get("reason", ""),
+                                   ip=client_ip(request))
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+        context = _detail_context(request, app)
+        context["limit_reason"] = request.POST.get("reason", "")
+        return render(request, "applications/detail.html", context, status=400)
+    messages.success(request, _("已同意超额受理，理由已记录"))
+    return redirect(reverse("applications:detail", args=[app.pk]) + "#limit")
 
 
 # --- the home association and the funder ------------------------------------------------------------------------

@@ -265,6 +265,8 @@ class Task(Strict):
     text: Text
     minimums: dict[Key, Decimal] = {}
     naming: list[Text] = []
+    # what the venue must display (会场要有“八桂科技讲坛”标识): not a naming rule; a photo shows it at acceptance
+    signage: list[Text] = []
     check: Expr | None = None
     # the task binds only applicants of these categories (常德 2022: 市级学会10人、高校科协50人); empty: all
     categories: list[Key] = []
@@ -617,6 +619,10 @@ Option.model_rebuild()
 class Section(Strict):
     title: str = ""
     fields: list[FormField] = Field(min_length=1)
+    # false: asked on the page only, never printed on the official form (facts the notice's rules need
+    # that its 附表 does not ask: 广西 2023 附表3's 资助档次依据)
+    print: bool = True
+    note: str = ""  # shown above the section on the page
 
 
 class FormTemplate(Strict):
@@ -637,6 +643,9 @@ class FormTemplate(Strict):
     # the notice's form asks no project name (学会改革与发展项目申报表): the application is called by its
     # type's name and no field is `title: true`; otherwise exactly one field is
     untitled: bool = False
+    # the notice does not print this form (湖南 2024: 《项目申报书》 is downloaded from the issuer's site): the
+    # platform drew it up, and every page that offers it says so
+    not_in_notice: bool = False
 
     _checks = field_validator("checks")(_exprs_validator(FORM_ROOTS))
 
@@ -654,6 +663,14 @@ class FormTemplate(Strict):
         out = list(self.cover)
         for s in self.sections:
             out.extend(s.fields)
+        return out
+
+    def printed_fields(self) -> list[FormField]:
+        """The fields the official form prints: the cover and the sections not marked `print: false`."""
+        out = list(self.cover)
+        for s in self.sections:
+            if s.print:
+                out.extend(s.fields)
         return out
 
     def every_field(self) -> list[FormField]:
@@ -733,7 +750,7 @@ class Submission(Strict):
     upload_stamped_scan: bool = False
     electronic_equals_paper: bool = True
     typed_only: bool = False  # 不受理手写
-    paper_size: Literal["A4"] = "A4"
+    paper_size: Literal["A4"] | None = None  # only when the notice states it (常德 2022: A4纸质计算机打印件)
     note: str = ""
 
 
@@ -885,6 +902,9 @@ class Call(Strict):
     submission: Submission
     contacts: list[Contact] = []
     max_applications_per_unit: int | None = Field(default=None, ge=1)
+    # hard: 最多不超过N个 (a further application is refused); soft: 原则上不超过N个 (the clerk is warned,
+    # the funder may accept more with a recorded reason)
+    per_unit_limit: Literal["hard", "soft"] = "hard"
     # the application number (申报编号) given at first submission, quoted on the phone and printed on the
     # form; placeholders: year, type (code), type_seq (the type's position, from 1), track, seq (counter)
     number_pattern: str = DEFAULT_NUMBER_PATTERN

@@ -295,6 +295,7 @@ def task_views(tasks: list[schema.Task], names: dict[str, str] | None = None) ->
         {"text": t.text,
          "minimums": [(names.get(k, k), _num(v)) for k, v in t.minimums.items()],
          "naming": t.naming,
+         "signage": t.signage,
          "check": t.check.message if t.check else ""}
         for t in tasks
     ]
@@ -341,9 +342,9 @@ def exclusion_lines(ex: schema.Exclusions | None, programme: str = "") -> list[s
             text += "（" + _("、").join(str(TYPE_KINDS[k]) for k in ex.repeat_exempt) + _("项目除外") + "）"
         out.append(text)
     if ex.subcontracting_forbidden:
-        out.append(_("严禁转包、分包"))
+        out.append(_("严禁转包"))
     if ex.ban_years:
-        out.append(_("弄虚作假或转包、分包的单位 %(n)s 年内不得申报") % {"n": ex.ban_years})
+        out.append(_("弄虚作假或转包的单位 %(n)s 年内不得申报") % {"n": ex.ban_years})
     if ex.note:
         out.append(ex.note)
     return out
@@ -441,6 +442,14 @@ def acceptance_view(acc: schema.Acceptance | None, track_names: dict[str, str] |
     }
 
 
+def per_unit_limit_text(document: schema.Call) -> str:
+    """The per-unit limit as the notice words it: 最多不超过N个 (hard) or 原则上不超过N个 (soft)."""
+    n = document.max_applications_per_unit
+    if document.per_unit_limit == "soft":
+        return _("同一单位申报项目原则上不超过 %(n)s 个") % {"n": n}
+    return _("每个单位申报项目最多不超过 %(n)s 个") % {"n": n}
+
+
 def call_common(call: Call) -> dict:
     """The rules the call states once for every type (its defaults), plus submission and review."""
     document = call.document
@@ -452,7 +461,7 @@ def call_common(call: Call) -> dict:
     if d.eligibility and d.eligibility.within_issuer:
         requirements.append(_("申报单位须为%(issuer)s所属或属地范围内的单位") % {"issuer": call.issuer.name})
     if document.max_applications_per_unit:
-        requirements.append(_("同一单位申报项目原则上不超过 %(n)s 个") % {"n": document.max_applications_per_unit})
+        requirements.append(per_unit_limit_text(document))
     requirements.extend(joint_lines(d.joint))
     requirements.extend(exclusion_lines(d.exclusions, document.programme))
     sub = document.submission
@@ -466,7 +475,8 @@ def call_common(call: Call) -> dict:
         submission.append(_("电子版与纸质版内容须一致"))
     if sub.typed_only:
         submission.append(_("须打印填写，不受理手写"))
-    submission.append(_("%(size)s 纸张") % {"size": sub.paper_size})
+    if sub.paper_size:  # only when the notice says so
+        submission.append(_("%(size)s 纸张") % {"size": sub.paper_size})
     review = document.review
     review_lines = []
     if review.by == "third_party" and review.third_party:

@@ -498,6 +498,8 @@ def build_layout(*, call: CallDoc, project_type: ProjectType, form: FormTemplate
     labels: list[str] = []
     blocks: list[Block] = []
     for s in form.sections:
+        if not s.print:  # asked on the page only: the official form is printed as the notice has it
+            continue
         if s.title:
             blocks.append(Section(s.title))
         for f in s.fields:

@@ -442,7 +442,8 @@ class _Builder:
         if self.form.cover:
             sections.append({"title": _("封面"), "fields": [self.field(f) for f in self.form.cover], "cover": True})
         for s in self.form.sections:
-            sections.append({"title": s.title, "fields": [self.field(f) for f in s.fields], "cover": False})
+            sections.append({"title": s.title, "fields": [self.field(f) for f in s.fields], "cover": False,
+                             "on_page_only": not s.print, "note": s.note})
         ctx = {
             "form": self.form,
             "type_code": self.type_doc.code if self.type_doc and self.form.show_type_code else "",

@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from shenbao.core import wording
 from shenbao.orgs import selectors, services
 from shenbao.orgs.models import AttributeDef, Category, Organisation, Role, User
 from shenbao.orgs.validators import (
@@ -116,9 +117,11 @@ class _UnitFieldsMixin(forms.Form):
                                   help_text=_("18位，见营业执照、法人登记证书或社会团体登记证书"))
     category = forms.ModelChoiceField(label=_("申报单位类别"), queryset=Category.objects.none(),
                                       empty_label=_("— 请选择 —"))
-    home_association = forms.ModelChoiceField(label=_("属地科协（主管科协）"), queryset=Organisation.objects.none(),
+    # the words name the approving body as the settings do (科协 by default; a 科委 sets its own)
+    home_association = forms.ModelChoiceField(label=wording.text_lazy("SHENBAO_HOME_LABEL"),
+                                              queryset=Organisation.objects.none(),
                                               empty_label=_("— 请选择 —"),
-                                              help_text=_("本单位所属的市、县（区）科协或主管科协，由其审核注册"))
+                                              help_text=wording.text_lazy("SHENBAO_HOME_HELP"))
     address = forms.CharField(label=_("通信地址"), max_length=300)
     postcode = forms.RegexField(label=_("邮政编码"), regex=r"^\d{6}$", required=False,
                                 error_messages={"invalid": _("邮政编码须为6位数字")})

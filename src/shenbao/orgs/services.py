@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 
-from shenbao.core import audit
+from shenbao.core import audit, wording
 from shenbao.core.decisions import NotAllowed, require
 from shenbao.core.workflow import Transition, Workflow
 from shenbao.orgs import notify, permissions, selectors
@@ -97,7 +97,7 @@ def unit_problems(*, name: str, credit_code: str, category: Category | None, hom
     if category is None or not selectors.applicant_categories().filter(pk=category.pk).exists():
         problems["category"] = gettext("请选择申报单位类别")
     if home is None or not selectors.home_associations().filter(pk=home.pk).exists():
-        problems["home_association"] = gettext("请选择属地科协（或主管科协）")
+        problems["home_association"] = gettext("请选择%(home)s") % {"home": wording.text("SHENBAO_HOME_LABEL")}
     return problems
 
 
