@@ -46,7 +46,7 @@ def test_killed_worker_task_is_picked_up_again_and_finishes_once(db_queue, make_
     second = None
     try:
         # In the middle: two steps done, four to go.
-        _wait(lambda: _job(job.pk).done >= 2, 40, "the first worker's second step")
+        _wait(lambda: _job(job.pk).done >= 2, 90, "the first worker's second step")
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
         killed_at = _job(job.pk)
@@ -57,7 +57,7 @@ def test_killed_worker_task_is_picked_up_again_and_finishes_once(db_queue, make_
 
         second = subprocess.Popen(tasks_support.worker_command(), env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
-        _wait(lambda: _job(job.pk).finished, 40, "the job to finish on the second worker")
+        _wait(lambda: _job(job.pk).finished, 90, "the job to finish on the second worker")
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
@@ -110,7 +110,7 @@ def test_two_workers_share_one_queue_and_run_each_task_once(db_queue, make_user,
     workers = [subprocess.Popen(tasks_support.worker_command(), env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL) for _ in range(2)]
     try:
-        _wait(lambda: Job.objects.filter(state="done").count() == 8, 60, "eight jobs done")
+        _wait(lambda: Job.objects.filter(state="done").count() == 8, 120, "eight jobs done")
     finally:
         for proc in workers:
             proc.send_signal(signal.SIGTERM)

@@ -40,7 +40,7 @@ def test_reminder_job_progress_bar_follows_the_worker(page, scene, db_queue, tmp
         tmp_path, SHENBAO_EMAIL_BACKEND="file"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # no reload: the partial polls every second and replaces itself
-        page.locator(".job-state", has_text="已完成").wait_for(timeout=40000)
+        page.locator(".job-state", has_text="已完成").wait_for(timeout=90000)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=20)
