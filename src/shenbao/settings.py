@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shenbao.core.audit_middleware.AuditContextMiddleware",  # client address, user agent, refusals, downloads
     "django.contrib.messages.middleware.MessageMiddleware",
+    "shenbao.core.middleware.BadInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shenbao.orgs.middleware.ForcePasswordChangeMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -241,8 +242,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+# R-S74: a request body (form fields, JSON) above 4 MB is refused with HTTP 400 before it is read; uploaded
+# files do not count here: they stream to disk (documents/uploads.py) and stop at their own limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- mail -----------------------------------------------------------------------------------------
 _mail = os.environ.get("SHENBAO_EMAIL_BACKEND", "file")

@@ -12,3 +12,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]
+
+handler400 = "shenbao.core.views.bad_request"

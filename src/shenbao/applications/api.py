@@ -144,10 +144,13 @@ def _snap(s) -> dict | None:
 
 
 def _out(app: Application, user) -> dict:
+    """Outside the applicant unit: the submitted version's values, title and track only (R-S70)."""
+    values = selectors.visible_values(app, user)
+    app = selectors.as_submitted(app, user)
     return {
         "id": app.pk, "number": app.number, "call": app.call.code, "type_code": app.project_type.code,
         "track": app.track.code if app.track_id else None, "applicant": app.applicant.name, "title": app.title,
-        "status": app.status, "status_label": app.get_status_display(), "version": app.version, "values": app.data,
+        "status": app.status, "status_label": app.get_status_display(), "version": app.version, "values": values,
         "next_step": selectors.next_step(app, user), "deadline": app.deadline,
         "deadline_is_placeholder": app.revision_deadline is None and app.call.document.deadline_placeholder,
         "snapshot": _snap(app.current_snapshot), "return_reason": app.return_reason,
@@ -206,12 +209,20 @@ def detail(request, pk: int):
     return _out(_get(request, pk), request.user)
 
 
-@router.put("/{int:pk}", response={200: SaveOut, 409: ConflictOut}, summary="保存草稿（带版本号；版本过期返回 409）")
+class InputRefusedOut(Schema):
+    detail: str
+    errors: dict[str, list[str]]
+
+
+@router.put("/{int:pk}", response={200: SaveOut, 400: InputRefusedOut, 409: ConflictOut},
+            summary="保存草稿（带版本号；版本过期返回 409；表中没有的栏目或超长内容返回 400）")
 def save(request, pk: int, payload: SaveIn):
     app = _get(request, pk)
     try:
         result = services.save_draft(user=request.user, application=app, values=payload.values,
                                      expected_version=payload.version, autosave=payload.autosave, ip=_ip(request))
+    except services.InputRefused as exc:
+        return Status(400, {"detail": exc.message, "errors": exc.errors})
     except services.Conflict as exc:
         return Status(409, {"detail": exc.message, "version": exc.version, "theirs": exc.theirs})
     return Status(200, {"version": result.application.version, "changed": result.changed, "errors": result.errors})

@@ -60,6 +60,19 @@ def validate(application, values: dict, *, partial: bool, track_code: str | None
                partial=partial, applicant=application.applicant)
 
 
+def oversize(application, values: dict) -> dict[str, list[str]]:
+    """What in posted `values` a draft must not store (unknown keys, wrong shapes, far beyond a field's
+    limit): shenbao.forms.validation.oversize for this application's form (R-S72, R-S73)."""
+    from django.utils.translation import gettext as _
+
+    from shenbao.forms.validation import oversize as check
+
+    form = form_of(application)
+    if form is None:
+        return {str(k)[:100]: [_("申报表中没有此栏目")] for k in values} if isinstance(values, dict) else {}
+    return check(form, values)
+
+
 def parse_post(application, data) -> dict[str, Any]:
     from shenbao.forms.rendering import parse_post as parse
 

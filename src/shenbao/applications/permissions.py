@@ -94,6 +94,13 @@ def can_view(user, application) -> Decision:
     return deny(_("只能查看本单位的申报，或本单位负责推荐、受理的申报"))
 
 
+def sees_draft(user, application) -> bool:
+    """Whether the user reads the draft as it is now (R-S70): only inside the applicant unit (its clerks and
+    head). Everyone else who may view the application (participants, the endorser, the funder) reads the
+    submitted version only: after a withdrawal or a return the unit's unsubmitted edits are its own."""
+    return has_role_in(user, application.applicant_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
+
+
 def can_edit(user, application) -> Decision:
     """Change the draft (form, participants, own approval): the applicant's clerk, while it is a draft or
     returned for revision."""

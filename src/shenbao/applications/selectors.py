@@ -302,6 +302,29 @@ def history(application: Application) -> list[HistoryRow]:
 # --- printing -----------------------------------------------------------------------------------------------
 
 
+def as_submitted(application: Application, user) -> Application:
+    """The application as `user` may read it (R-S70): inside the applicant unit as it is now; outside it,
+    the title and track of the current submitted version (set on the object in memory, never saved), so a
+    page or the API never shows edits made after a withdrawal or a return. See `visible_values`."""
+    if permissions.sees_draft(user, application) or not application.current_snapshot_id:
+        return application  # never submitted: only participant units see it, by the title they were invited to
+    frozen = application.current_snapshot.values
+    application.title = frozen.get("title") or ""
+    code = (frozen.get("track") or {}).get("code")
+    if application.track_id and code != application.track.code:
+        application.track = application.project_type.tracks.filter(code=code).first() if code else None
+    return application
+
+
+def visible_values(application: Application, user) -> dict:
+    """The form values `user` may read: the draft inside the applicant unit, else the submitted version's
+    (with the endorsement opinion), or nothing before the first submission (R-S70)."""
+    if permissions.sees_draft(user, application):
+        return application.data
+    snap = application.current_snapshot
+    return display_values(snap) if snap is not None else {}
+
+
 def print_values(snapshot: Snapshot) -> dict:
     """The values printed on the form of a snapshot: the frozen values, with the participants of a joint
     application named beside the lead unit (the form template has no field for them)."""

@@ -79,6 +79,21 @@ class Refused(Exception):
         super().__init__(self.message)
 
 
+class InputRefused(Exception):
+    """Posted values a draft must not hold (R-S72, R-S73): keys the form does not define, values of the
+    wrong shape or far beyond their field's limit. Nothing was stored; `errors` are by key (HTTP 400)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        unknown = [k for k, msgs in errors.items() if msgs == [_("申报表中没有此栏目")]]
+        parts = []
+        if unknown:
+            parts.append(_("申报表中没有这些栏目：%(keys)s") % {"keys": "、".join(unknown[:20])})
+        parts.extend(m for k, msgs in errors.items() if k not in unknown for m in msgs[:1])
+        self.message = _("未保存：%(why)s") % {"why": _("；").join(parts[:10])}
+        super().__init__(self.message)
+
+
 @dataclass
 class SaveResult:
     application: Application
@@ -153,10 +168,14 @@ def save_draft(*, user, application: Application, values: dict, expected_version
     """Store the typed values of a draft. `expected_version` is the version the user's page was loaded
     with: if someone saved since, a `Conflict` carries their values and nothing is stored. Formats are
     checked (partial validation); the values are stored as typed even with errors, which are returned
-    for display beside the fields. Saving what is already stored changes nothing."""
+    for display beside the fields. Saving what is already stored changes nothing. Keys the form does not
+    define and values far beyond their field's limit raise `InputRefused` and nothing is stored."""
     with transaction.atomic():
         app = _lock(application)
         require(permissions.can_edit(user, app))
+        refused = formdata.oversize(app, values)
+        if refused:
+            raise InputRefused(refused)
         new = formdata.merge_kept(app, app.data, values)
         if new == app.data:
             result = formdata.validate(app, new, partial=True)

@@ -23,7 +23,7 @@ from shenbao.applications.workflow import APPLICATION, submit_action
 from shenbao.calls.models import ProjectType
 from shenbao.core import audit, ratelimit
 from shenbao.core.decisions import Decision, NotAllowed
-from shenbao.core.http import client_ip
+from shenbao.core.http import client_ip, posted_id
 from shenbao.orgs.models import Organisation
 
 
@@ -150,7 +150,8 @@ def start(request, type_pk: int):
 @login_required
 @require_POST
 def create(request):
-    ptype = get_object_or_404(ProjectType.objects.select_related("call"), pk=request.POST.get("project_type"))
+    ptype = get_object_or_404(ProjectType.objects.select_related("call"),
+                              pk=posted_id(request.POST, "project_type", what=_("项目类型")))
     code = request.POST.get("track") or ""
     track = ptype.tracks.filter(code=code, retired=False).first() if code else None
     if ptype.tracks.filter(retired=False).exists() and track is None:
@@ -218,7 +219,7 @@ def _posted_version(request) -> int:
 
 @login_required
 def detail(request, pk: int):
-    app = _application(request, pk)
+    app = selectors.as_submitted(_application(request, pk), request.user)
     return render(request, "applications/detail.html", _detail_context(request, app))
 
 
@@ -278,6 +279,10 @@ def edit(request, pk: int):
     except services.Conflict as exc:
         return render(request, "applications/edit.html",
                       _edit_context(request, app, values=values, errors={}, conflict=exc), status=409)
+    except services.InputRefused as exc:
+        messages.error(request, exc.message)
+        return render(request, "applications/edit.html",
+                      _edit_context(request, app, values=values, errors=exc.errors), status=400)
     except NotAllowed as exc:
         return refused(request, exc.reason)
     app = result.application
@@ -324,6 +329,8 @@ def autosave(request, pk: int):
                                    ip=client_ip(request))
     except services.Conflict as exc:
         return JsonResponse({"ok": False, "conflict": True, "message": exc.message, "version": None}, status=409)
+    except services.InputRefused as exc:
+        return JsonResponse({"ok": False, "message": exc.message, "errors": exc.errors, "version": None}, status=400)
     except NotAllowed as exc:
         audit.refused(exc.reason)
         return JsonResponse({"ok": False, "message": exc.reason}, status=403)
@@ -404,7 +411,7 @@ def discard(request, pk: int):
 
 @login_required
 def approval(request, pk: int):
-    app = _application(request, pk)
+    app = selectors.as_submitted(_application(request, pk), request.user)
     user = request.user
     if request.method == "POST":
         action = request.POST.get("action")
@@ -431,7 +438,8 @@ def approval(request, pk: int):
                 services.add_participant(user=user, application=app, organisation=org, ip=client_ip(request))
                 messages.success(request, _("已添加参与单位%(name)s，请该单位登录平台确认") % {"name": org.name})
             elif action == "remove":
-                row = get_object_or_404(ApplicationParticipant, pk=request.POST.get("participant"), application=app)
+                row = get_object_or_404(ApplicationParticipant, application=app,
+                                        pk=posted_id(request.POST, "participant", what=_("参与单位")))
                 services.remove_participant(user=user, participant=row, ip=client_ip(request))
                 messages.success(request, _("已移除参与单位"))
         except NotAllowed as exc:
@@ -571,7 +579,7 @@ def endorse_queue(request):
         return refused(request, decision)
     return render(request, "applications/endorse_queue.html", {
         "waiting": selectors.endorsement_queue(request.user),
-        "done": selectors.endorsed_by(request.user)[:50],
+        "done": [selectors.as_submitted(a, request.user) for a in selectors.endorsed_by(request.user)[:50]],
     })
 
 
@@ -602,7 +610,7 @@ def received(request):
     decision = permissions.can_see_received(request.user)
     if not decision:
         return refused(request, decision)
-    apps = list(selectors.received(request.user))
+    apps = [selectors.as_submitted(a, request.user) for a in selectors.received(request.user)]
     rows = [{"app": a, "scan": selectors.current_scan(a.current_snapshot),
              "pending_scan": a.scans.filter(verified=False, snapshot=a.current_snapshot).exists(),
              "endorsement": a.endorsements.filter(decision="endorse").order_by("-at").first()} for a in apps]

@@ -1098,12 +1098,18 @@ _MESSAGES = {
 }
 
 
+MAX_PROBLEMS = 100
+
+
 class CallFormatError(ValueError):
     """A call file that does not follow the format; `problems` are (path, message) pairs."""
 
     def __init__(self, filename: str, problems: list[tuple[str, str]]):
         self.filename = filename
-        self.problems = problems
+        self.problems = [(clip(p), clip(m, 2 * MAX_ECHO)) for p, m in problems[:MAX_PROBLEMS]]
+        if len(problems) > MAX_PROBLEMS:
+            self.problems.append(("", f"另有 {len(problems) - MAX_PROBLEMS} 处问题未列出"))
+        problems = self.problems
         super().__init__("\n".join(f"{filename}: {p or '(文件)'}: {m}" for p, m in problems))
 
 
@@ -1125,7 +1131,7 @@ def _message(err: dict) -> str:
     base = _MESSAGES.get(err["type"])
     detail = err.get("msg", "")
     if err["type"] == "literal_error":
-        return f"{base}：{detail.removeprefix('Input should be ')}（实际为 {err.get('input')!r}）"
+        return f"{base}：{clip(detail.removeprefix('Input should be '))}（实际为 {clip(repr(err.get('input')))}）"
     if err["type"] == "extra_forbidden":
         return f"{base}"
     if base:
@@ -1137,16 +1143,68 @@ def problems_from(exc: ValidationError) -> list[tuple[str, str]]:
     return [(_path(e["loc"]), _message(e)) for e in exc.errors()]
 
 
+MAX_YAML_BYTES = 2 * 1024 * 1024  # a call file (the five notices are 20–90 KB)
+MAX_YAML_ALIASES = 1000           # `*name` references (the shipped files use at most ~100)
+MAX_YAML_NODES = 200_000          # nodes once every alias is expanded (the shipped files: ~10 000)
+MAX_ECHO = 200                    # characters of the input quoted back in a problem
+
+
+def clip(text: Any, limit: int = MAX_ECHO) -> str:
+    """A value quoted in a message, never longer than `limit` characters (R-S78: a problem never echoes
+    large input back)."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + f"…（共 {len(text)} 字符）"
+
+
+def _yaml_budget(text: str, loader) -> None:
+    """Refuse alias bombs before anything is built (R-S77): walk the parser's events (libyaml when present),
+    counting aliases and the nodes the document would have once every alias is expanded. A "billion laughs"
+    file of 515 bytes expands to ~10⁹ nodes: it is refused after reading its few hundred events."""
+    import yaml
+
+    sizes: dict[str, int] = {}
+    stack: list[list] = [[None, 0]]  # [anchor, expanded nodes so far] of each open collection
+    aliases = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise ValueError(f"别名（*引用）过多：超过 {MAX_YAML_ALIASES} 个")
+            stack[-1][1] += sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            stack[-1][1] += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            stack.append([event.anchor, 1])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = stack.pop()
+            if anchor:
+                sizes[anchor] = size
+            stack[-1][1] += size
+        else:
+            continue
+        if stack[-1][1] > MAX_YAML_NODES:  # a collection only grows by what is added on top of the stack
+            raise ValueError(f"文件展开后过大：超过 {MAX_YAML_NODES} 个节点（别名嵌套过深？）")
+
+
 def parse_yaml(text: str, filename: str) -> dict:
     import yaml
 
+    size = len(text.encode("utf-8"))
+    if size > MAX_YAML_BYTES:
+        raise CallFormatError(filename, [("", f"文件过大（{size / 1024 / 1024:.1f} MB）：不能超过 "
+                                             f"{MAX_YAML_BYTES // 1024 // 1024} MB")])
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
     try:
+        _yaml_budget(text, loader)
         data = yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+    except ValueError as exc:
+        raise CallFormatError(filename, [("", str(exc))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
-        raise CallFormatError(filename, [(where, f"YAML 语法错误：{getattr(exc, 'problem', exc)}")]) from None
+        raise CallFormatError(filename, [(where, f"YAML 语法错误：{clip(getattr(exc, 'problem', exc))}")]) from None
     if not isinstance(data, dict):
         raise CallFormatError(filename, [("", "文件内容须为一个映射（以 kind: call 开头）")])
     return data
@@ -1155,9 +1213,9 @@ def parse_yaml(text: str, filename: str) -> dict:
 def validate_document(data: dict, filename: str, known_categories: set[str] | None = None,
                       known_measures: set[str] | None = None) -> Call | Catalogue:
     kind = data.get("kind")
-    model = {"call": Call, "catalogue": Catalogue}.get(kind)
+    model = {"call": Call, "catalogue": Catalogue}.get(kind) if isinstance(kind, str) else None
     if model is None:
-        raise CallFormatError(filename, [("kind", f"须为 call 或 catalogue（实际为 {kind!r}）")])
+        raise CallFormatError(filename, [("kind", f"须为 call 或 catalogue（实际为 {clip(repr(kind))}）")])
     try:
         doc = model.model_validate(data)
     except ValidationError as exc:

@@ -179,8 +179,10 @@ def _read_upload(request) -> tuple[str, str] | tuple[None, str]:
         except UnicodeDecodeError:
             return None, _("文件须为 UTF-8 编码的 YAML 文本")
     text = request.POST.get("text", "").strip()
+    if len(text.encode("utf-8")) > MAX_UPLOAD:  # R-S76: pasted text has the file's limit
+        return None, _("粘贴的内容过大（超过 2 MB）")
     if text:
-        return text + "\n", request.POST.get("filename", "").strip() or "pasted.yaml"
+        return text + "\n", Path(request.POST.get("filename", "").strip()[:200]).name or "pasted.yaml"
     return None, _("请上传 YAML 文件或粘贴文件内容")
 
 

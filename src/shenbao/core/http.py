@@ -37,3 +37,36 @@ def client_ip(request) -> str | None:
         if address not in proxies:
             return address
     return remote
+
+
+# --- bad input: a 400 with a message, never a 500 --------------------------------------------------------
+
+MAX_ID = 2**63 - 1  # the largest BigAutoField value; longer digit strings are not ids
+
+
+class BadInput(Exception):
+    """What the client sent cannot be used (a non-numeric id, a missing choice). Raised from a view, it is
+    answered by `BadInputMiddleware` with HTTP 400 and `message` (already in the user's language)."""
+
+    def __init__(self, message: str):
+        self.message = str(message)
+        super().__init__(self.message)
+
+
+def parse_id(value, *, what: str) -> int:
+    """A database id typed by nobody: from a form field, a query string or JSON. Anything but a positive
+    decimal number in range (letters, signs, exponents, full-width digits, lists) raises BadInput with
+    "`what` 无效" in the user's language."""
+    from django.utils.translation import gettext as _
+
+    text = value.strip() if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    if not text or len(text) > 19 or not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise BadInput(_("%(what)s无效：请从页面上的列表中选择，不要手工修改") % {"what": what})
+    return int(text)
+
+
+def posted_id(data, name: str, *, what: str) -> int:
+    """`parse_id` of `data[name]` (request.POST or request.GET); a missing field is bad input too."""
+    return parse_id(data.get(name), what=what)

@@ -1,16 +1,21 @@
-"""A background job's page: its progress bar (polled with htmx while it runs) and its result."""
+"""A background job's page: its progress bar (polled with htmx while it runs) and its result; the site's 400
+page that says what went wrong in the user's language."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from shenbao.core import audit, jobs
+from shenbao.core.middleware import bad_request_response
 from shenbao.core.models import Job
 
 
@@ -75,3 +80,20 @@ def job_file(request, job_id: int):
         f"attachment; filename=\"job-{job.pk}\"; filename*=UTF-8''{quote(name, safe='')}")
     response.audit_object = job  # written as file.download by core/audit_middleware.py
     return response
+
+
+def too_big_message() -> str:
+    mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return _("提交的内容过大（超过 %(mb)s MB），没有保存：请缩短填写的内容，附件和扫描件请用上传功能") % {"mb": mb}
+
+
+def bad_request(request, exception=None):
+    """handler400: a body above DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields or files, or any other
+    SuspiciousOperation answered with a message instead of Django's bare "Bad Request (400)"."""
+    if isinstance(exception, RequestDataTooBig):
+        message = too_big_message()
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        message = _("提交的栏目或文件过多，没有保存")
+    else:
+        message = _("请求有误，没有处理")
+    return bad_request_response(request, message)

@@ -75,6 +75,15 @@ DATE_RES = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
 )
 NUMERIC_KINDS = ("money", "integer", "number")
+MAX_DIGITS = 15  # digits before the decimal point of a number or amount (a trillion yuan has 13)
+
+# R-S73: what a draft may hold at all. Between a field's own limit (max_chars, max_rows) and these, a value is
+# kept with an error beside the field (typed text is never lost); beyond them it is refused and not stored.
+HARD_TEXT = 1000          # a one-line field without max_chars
+HARD_LONG_TEXT = 20000    # a long text without max_chars
+HARD_ROWS = 200           # a table without max_rows
+HARD_PART = 200           # a part of a person, period, attachment or opinion block, an option value
+HARD_CHOICES = 50         # ticked options of a choice_many
 
 
 class FieldError(ValueError):
@@ -179,6 +188,8 @@ def parse_money(value: Any, unit: str) -> int:
     example = "1.5" if unit == "wan" else "15000"
     if not re.fullmatch(r"[-+－]?\d+(?:\.\d+)?", text):
         raise FieldError(_("请填写金额数字（单位：{unit}），如 {example}").format(unit=unit_label(unit), example=example))
+    if len(text.split(".")[0].lstrip("+-－0")) > MAX_DIGITS:
+        raise FieldError(_("金额过大，请核对"))
     if text[0] in "-－":
         raise FieldError(_("金额不能为负数"))
     amount = Decimal(text.lstrip("+"))
@@ -203,6 +214,8 @@ def parse_integer(value: Any) -> int:
         raise FieldError(_("不能为负数"))
     if not re.fullmatch(r"\+?\d+", text):
         raise FieldError(_("请填写整数，如 120"))
+    if len(text.lstrip("+0")) > MAX_DIGITS:
+        raise FieldError(_("数字过大，请核对"))
     return int(text)
 
 
@@ -210,6 +223,8 @@ def parse_number(value: Any) -> str:
     if isinstance(value, bool):
         raise FieldError(_("请填写数字，如 1.5"))
     text = re.sub(r"[\s,，]", "", str(value))
+    if len(text) > 2 * MAX_DIGITS:
+        raise FieldError(_("数字过大，请核对"))
     try:
         d = Decimal(text)
     except InvalidOperation:
@@ -293,6 +308,102 @@ def parse_scalar(kind: str, value: Any, *, unit: str = "yuan", max_chars: int | 
     if kind == "number":
         return parse_number(value)
     raise FieldError(f"unknown kind {kind}")  # pragma: no cover - the schema forbids it
+
+
+# --- what may be stored at all (R-S73) -------------------------------------------------------------------
+
+
+def hard_chars(kind: str, max_chars: int | None) -> int:
+    """The longest text a draft keeps for a field or column: twice its own limit (and 200 more), else a
+    fixed bound by kind."""
+    if max_chars:
+        return max(2 * max_chars, max_chars + 200)
+    return HARD_LONG_TEXT if kind in ("long_text", "opinion") else HARD_TEXT
+
+
+def _scalar_problem(value: Any, limit: int) -> str | None:
+    if value is None or isinstance(value, bool | int | float):
+        return None if not isinstance(value, int) or abs(value) < 10 ** (2 * MAX_DIGITS) else _("数字过大")
+    if not isinstance(value, str):
+        return _("填写格式不对：此处应填写文字或数字")
+    if len(value) > limit:
+        return _("内容过长（{n}字），此栏最多保存{max}字").format(n=len(value), max=limit)
+    return None
+
+
+def _parts_problem(value: Any, allowed: Collection[str], limits: dict[str, int] | None = None) -> str | None:
+    if not isinstance(value, dict):
+        return _("填写格式不对")
+    extra = [str(k)[:40] for k in value if k not in allowed]
+    if extra:
+        return _("没有这些栏目：{keys}").format(keys="、".join(extra))
+    for k, v in value.items():
+        problem = _scalar_problem(v, (limits or {}).get(k, HARD_PART))
+        if problem:
+            return problem
+    return None
+
+
+def _field_problem(f: FormField, value: Any) -> str | None:
+    k = f.kind
+    if value is None:
+        return None
+    if k == "note":
+        return None if is_blank(value) and not isinstance(value, dict | list) else _("此栏不需填写")
+    if k == "person":
+        return _parts_problem(value, f.parts)
+    if k == "period":
+        if isinstance(value, list | tuple):
+            value = dict(zip(("start", "end"), value, strict=False)) if len(value) == 2 else None
+        return _parts_problem(value, ("start", "end"))
+    if k == "attachment":
+        return _parts_problem(value, ("name", "document_id"))
+    if k == "opinion":
+        if isinstance(value, str):
+            value = {"text": value}
+        return _parts_problem(value, ("text", "signer", "date"), {"text": hard_chars("opinion", f.max_chars)})
+    if k == "choice_many":
+        if isinstance(value, list | tuple):
+            if len(value) > max(HARD_CHOICES, len(f.options)):
+                return _("选择的项目过多")
+            return next((p for v in value if (p := _scalar_problem(v, HARD_PART))), None)
+        return _scalar_problem(value, HARD_PART)
+    if k == "choice_one":
+        return _scalar_problem(value, HARD_PART)
+    if k == "table":
+        rows = value.get("rows") if isinstance(value, dict) and set(value) <= {"rows"} else value
+        if not isinstance(rows, list | tuple):
+            return _("填写格式不对")
+        hard_rows = max(2 * f.max_rows, f.max_rows + 10) if f.max_rows else HARD_ROWS
+        if len(rows) > hard_rows:
+            return _("行数过多（{n}行），此表最多保存{max}行").format(n=len(rows), max=hard_rows)
+        limits = {c.key: hard_chars(c.kind, c.max_chars) for c in f.columns}
+        for i, row in enumerate(rows):
+            problem = _parts_problem(row, limits.keys(), limits)
+            if problem:
+                return _("第{n}行：{msg}").format(n=i + 1, msg=problem)
+        return None
+    return _scalar_problem(value, hard_chars(k, f.max_chars))
+
+
+def oversize(form: FormTemplate, values: dict) -> dict[str, list[str]]:
+    """What in `values` (as posted, before anything is stored) a draft must not keep: keys the form does
+    not define (the application's own "_" keys included: those are the server's), values of the wrong
+    shape, texts and tables far beyond their field's limit (`hard_chars`, HARD_ROWS). {key: [message]};
+    empty when everything may be stored (format errors are `validate`'s business)."""
+    if not isinstance(values, dict):
+        return {"__all__": [_("填写格式不对")]}
+    fields = form.fields_by_key()
+    out: dict[str, list[str]] = {}
+    for key, value in values.items():
+        f = fields.get(key) if isinstance(key, str) else None
+        if f is None:
+            out[str(key)[:100]] = [_("申报表中没有此栏目")]
+            continue
+        problem = _field_problem(f, value)
+        if problem:
+            out[key] = [_("{label}：{msg}").format(label=f.label, msg=problem)]
+    return out
 
 
 # --- caps -----------------------------------------------------------------------------------------------

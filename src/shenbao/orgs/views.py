@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from shenbao.core import audit, ratelimit
 from shenbao.core.decisions import Decision, NotAllowed
-from shenbao.core.http import client_ip
+from shenbao.core.http import client_ip, posted_id
 from shenbao.orgs import forms, notify, otp, permissions, selectors, services
 from shenbao.orgs.models import (
     ADMIN_ROLES,
@@ -437,13 +437,15 @@ def unit(request, pk: int):
             return denied(request, can_record)
         try:
             if request.POST.get("action") == "end":
-                rec = get_object_or_404(OrgAttribute, pk=request.POST.get("attribute"), organisation=org)
+                rec = get_object_or_404(OrgAttribute, organisation=org,
+                                        pk=posted_id(request.POST, "attribute", what=_("属性记录")))
                 valid_to = forms.forms.DateField().clean(request.POST.get("valid_to"))
                 services.end_attribute(actor=request.user, attribute=rec, valid_to=valid_to)
                 messages.success(request, _("已登记截止日期。"))
                 return redirect("orgs:unit", pk=org.pk)
             if request.POST.get("action") == "remove":
-                rec = get_object_or_404(OrgAttribute, pk=request.POST.get("attribute"), organisation=org)
+                rec = get_object_or_404(OrgAttribute, organisation=org,
+                                        pk=posted_id(request.POST, "attribute", what=_("属性记录")))
                 services.remove_attribute(actor=request.user, attribute=rec, reason=request.POST.get("reason", ""))
                 messages.success(request, _("已删除该属性记录（审计日志保留原值）。"))
                 return redirect("orgs:unit", pk=org.pk)
@@ -611,7 +613,8 @@ def security_user(request, pk: int):
                         messages.success(request, _("已授予角色。"))
                     return redirect("orgs:security_user", pk=pk)
             elif action == "revoke":
-                assignment = get_object_or_404(RoleAssignment, pk=_int(request.POST.get("assignment")), user=target)
+                assignment = get_object_or_404(RoleAssignment, user=target,
+                                               pk=posted_id(request.POST, "assignment", what=_("角色")))
                 if assignment.role in ADMIN_ROLES:
                     services.request_admin_change(actor=request.user, kind=AdminRequest.Kind.REVOKE,
                                                   target=target, role=assignment.role, ip=ip)
@@ -652,13 +655,6 @@ def security_user(request, pk: int):
         "is_admin": any(a.role in ADMIN_ROLES for a in assignments),
         "requests": AdminRequest.objects.filter(target=target).select_related("requested_by", "decided_by")[:20],
     })
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- maker and checker: requests for changes to administrator accounts --------------------------------------
