@@ -246,7 +246,16 @@ WHITENOISE_AUTOREFRESH = True
 # files do not count here: they stream to disk (documents/uploads.py) and stop at their own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
-FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# R-S83: every uploaded file streams to the app's own temp dir (a dir per process, cleaned of dead processes'
+# leftovers at start-up, R-S85) and stops being written at SHENBAO_MAX_UPLOAD_BYTES while it is received.
+FILE_UPLOAD_HANDLERS = ["shenbao.documents.uploads.LimitedUploadHandler"]
+SHENBAO_TMP_DIR = DATA_DIR / "tmp"
+SHENBAO_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# R-S84: stamped scans kept per application (every upload is kept for history)
+SHENBAO_MAX_SCANS_PER_APPLICATION = int(os.environ.get("SHENBAO_MAX_SCANS_PER_APPLICATION", "20"))
+# R-S82: the QR reader runs in a child process with this address space and wall time
+SHENBAO_SCAN_READER_MEMORY = 1536 * 1024 * 1024
+SHENBAO_SCAN_READ_SECONDS = 30
 
 # --- mail -----------------------------------------------------------------------------------------
 _mail = os.environ.get("SHENBAO_EMAIL_BACKEND", "file")

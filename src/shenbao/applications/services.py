@@ -666,18 +666,24 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
     import os
     import uuid
 
-    from shenbao.documents import scans
+    from django.conf import settings
+
+    from shenbao.documents import scans, uploads
 
     app = Application.objects.select_related("current_snapshot", "applicant", "call").get(pk=application.pk)
     require(permissions.can_upload_scan(user, app))
     snap = app.current_snapshot
+    limit = getattr(settings, "SHENBAO_MAX_SCANS_PER_APPLICATION", 20)
+    if Scan.objects.filter(application=app).count() >= limit:  # R-S84
+        raise ScanRefused(gettext_noop("本申报已上传 %(n)s 份扫描件，已达上限，不能再上传；如需更正请联系主办方"),
+                          "too_many", {"n": limit})
     size = getattr(upload, "size", None)
-    if size is not None and size > MAX_SCAN_BYTES:
+    if getattr(upload, "too_large", False) or (size is not None and size > MAX_SCAN_BYTES):
         raise ScanRefused(gettext_noop("文件过大（%(size)s MB）：扫描件不能超过 20 MB"), "too_large",
-                          {"size": f"{size / 1024 / 1024:.1f}"})
+                          {"size": f"{(size or 0) / 1024 / 1024:.1f}"})
     folder = _scan_dir(app)
     token = uuid.uuid4().hex
-    tmp = folder / f".incoming-{token}.part"
+    tmp = folder / uploads.incoming_name(token, "part")
     final = None
     try:
         digest, total, head = hashlib.sha256(), 0, b""
@@ -698,7 +704,15 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
         if kind is None:
             raise ScanRefused(gettext_noop("只接受 PDF、JPG 或 PNG 格式的扫描件（按文件内容识别，不看扩展名）"), "type")
         expected = scans.qr_text(app.pk, snap.number, snap.fingerprint)
-        texts = scans.read_qr(tmp, kind, want=lambda t: t == expected)
+        try:
+            scans.inspect(tmp, kind)  # R-S80, R-S81: before anything is decoded or rendered
+            texts = scans.read_qr_limited(tmp, kind, want_text=expected)  # R-S82
+        except scans.ScanTooLarge as exc:
+            raise ScanRefused(exc.message, exc.code, exc.params) from None
+        except scans.ReaderFailed as exc:
+            if exc.code == "timeout":
+                raise ScanRefused(gettext_noop("读取扫描件超时：请以 150–300 dpi 重新扫描后上传"), "timeout") from None
+            raise ScanRefused(gettext_noop("扫描件无法读取（文件过大或已损坏）：请重新扫描后上传"), "unreadable") from None
         verified = expected in texts
         refs = [r for r in (scans.parse_qr(t) for t in texts) if r is not None]
         if not verified and refs:
