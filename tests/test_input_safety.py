@@ -228,3 +228,17 @@ def test_an_over_limit_text_on_the_page_is_a_400_that_keeps_the_typed_text(clien
     assert r.status_code == 400 and typed in r.content.decode()
     draft.refresh_from_db()
     assert draft.version == 2
+
+
+# --- findings of the fuzzer (tests/test_fuzz.py, bench/fuzz.py) ------------------------------------------
+
+
+@pytest.mark.parametrize("back", ["7770", "-335", "registrations", "javascript:alert(1)"])
+def test_a_next_that_is_not_a_path_goes_back_to_the_list(client, call, make_org, make_user, back):
+    # R-S86: redirect("7770") took the number for a view name (NoReverseMatch, HTTP 500)
+    home = make_user("lim_home2", org=call.issuer, roles=(Role.HOME_REVIEWER,))
+    org = make_org("柳州市待审学会", "city_society", parent=call.issuer, status="pending")
+    client.force_login(home)
+    r = client.post(f"/accounts/registrations/{org.pk}/decide/", {"action": "reject", "reason": "材料不全",
+                                                                     "next": back})
+    assert r.status_code == 302 and r.url == reverse("orgs:registrations")

@@ -402,8 +402,8 @@ def decide_registration(request, pk: int):
     org = get_object_or_404(Organisation, pk=pk)
     action = request.POST.get("action")
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                                       require_https=request.is_secure()):
         back = reverse("orgs:registrations")
     try:
         if action == "approve":
