@@ -350,6 +350,16 @@ def test_hanzi_count_counts_chinese_characters_only():  # R-F2: “800字内” 
     assert not program.holds({"form": {"summary": "科普进社区活动"}})
 
 
+def test_a_misspelt_function_fails_at_load():  # like an unknown name: not when a clerk submits
+    msg = problems_of(mutate(lambda d: d["forms"][0].update(
+        checks=[{"expr": "hanzi_cont(form.project_name) <= 20", "message": "项目名称不超过20字"}])))
+    assert "表达式使用了未知的函数 hanzi_cont（可用：hanzi_count 及 CEL 自带函数）" in msg
+    ok = load(mutate(lambda d: d["forms"][0].update(checks=[
+        {"expr": 'hanzi_count(form.project_name) <= 20 && size(form.project_name) > 0 && form.project_name != "f(x)"',
+         "message": "项目名称不超过20字"}])))
+    assert len(ok.forms[0].checks) == 1
+
+
 def test_form_checks_may_read_the_applicant_unit():  # the registered name, credit code and region
     def check(d):
         _fields(d).append({"key": "applicant_unit", "label": "申报单位", "kind": "text"})

@@ -52,7 +52,16 @@ class Expr(Strict):
     message: Text
 
 
+# functions an expression may call: CEL's own global ones and the platform's (core.expressions.FUNCTIONS)
+CEL_GLOBALS = {"has", "size", "int", "uint", "double", "string", "bytes", "bool", "type", "dyn", "duration",
+               "timestamp", "matches"}
+_CALL = re.compile(r"""(?<![.\w"'])([A-Za-z_][A-Za-z0-9_]*)\s*\(""")
+_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
+
+
 def _check_expr(source: str, roots: set[str]) -> str:
+    from shenbao.core.expressions import FUNCTIONS
+
     try:
         program = compile_expression(source)
     except ExpressionError as exc:
@@ -62,6 +71,10 @@ def _check_expr(source: str, roots: set[str]) -> str:
         raise ValueError(
             f"表达式使用了未知的名称 {', '.join(unknown)}（此处可用：{', '.join(sorted(roots))}）"
         )
+    known = CEL_GLOBALS | set(FUNCTIONS)
+    called = sorted({name for name in _CALL.findall(_STRING.sub('""', source)) if name not in known})
+    if called:  # a misspelt function would otherwise fail only when a clerk submits
+        raise ValueError(f"表达式使用了未知的函数 {', '.join(called)}（可用：{', '.join(sorted(FUNCTIONS))} 及 CEL 自带函数）")
     return source
 
 
