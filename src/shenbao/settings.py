@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "shenbao.core.audit_middleware.DjangoAdminSwitchMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # inside WhiteNoise (static files keep their long cache), outside everything else: CSP, no-store
+    "shenbao.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shenbao.core.middleware.ChineseFirstMiddleware",  # before LocaleMiddleware: ignore Accept-Language
     "django.middleware.locale.LocaleMiddleware",

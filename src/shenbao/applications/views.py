@@ -532,7 +532,7 @@ def scan_file(request, pk: int):
         audit.refused(decision.reason, scan.application)
         raise Http404(_("没有这个文件"))
     ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(scan.content_type, "bin")
-    response = FileResponse(scan.file.open("rb"), content_type=scan.content_type, as_attachment=False,
+    response = FileResponse(scan.file.open("rb"), content_type=scan.content_type, as_attachment=True,
                             filename=f"scan-{scan.application_id}-v{scan.snapshot.number}-{scan.pk}.{ext}")
     response.audit_object = scan.application  # the download is audited (core/audit_middleware.py)
     return response
