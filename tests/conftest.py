@@ -59,6 +59,23 @@ def org_context(doc, *, category: str, founded_year: int = 0, max_: dict | None 
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static():
+    """The tests run with the production static storage (hashed, compressed manifest; DEBUG is off), so a
+    template naming a missing asset fails here as it would in production. The files are collected into the
+    data dir once and again only when a source asset is newer than the manifest. The live server's static
+    handler looks files up through the finders: one more finder lets it find the collected (hashed) names."""
+    from django.contrib.staticfiles import finders
+    from django.core.management import call_command
+
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    newest = max((Path(storage.path(name)).stat().st_mtime for finder in finders.get_finders()
+                  for name, storage in finder.list(None)), default=0)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    settings.STATICFILES_FINDERS = [*settings.STATICFILES_FINDERS, "tests.static_collected.CollectedFinder"]
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """A request with the English switch leaves English active in its thread: every test starts and ends

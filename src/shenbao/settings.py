@@ -8,7 +8,8 @@ SHENBAO_ALLOWED_HOSTS  comma separated (default: localhost,127.0.0.1,testserver)
 SHENBAO_MEDIA_ROOT     uploaded and generated files (default: data dir/media)
 SHENBAO_EMAIL_BACKEND  smtp | file | console | locmem (default: file, into data dir/mail)
 SHENBAO_SMTP_HOST / _PORT / _USER / _PASSWORD / _TLS, SHENBAO_MAIL_FROM
-SHENBAO_REDIS_URL      optional cache (default: local memory); the RQ task queue when SHENBAO_TASKS_BACKEND=rq
+SHENBAO_REDIS_URL      optional cache and session store (default: local memory cache, sessions in the database);
+                       the RQ task queue when SHENBAO_TASKS_BACKEND=rq
 SHENBAO_TASKS_BACKEND  where background tasks (mail, long jobs) run: db (default: a queue table in the database,
                        run by `shenbao worker`; several workers on several machines may share one PostgreSQL
                        queue) | rq (Redis at SHENBAO_REDIS_URL, run by `shenbao worker`, i.e. rqworker) |
@@ -16,6 +17,9 @@ SHENBAO_TASKS_BACKEND  where background tasks (mail, long jobs) run: db (default
 SHENBAO_TASKS_LEASE    seconds without a heartbeat after which a worker counts as dead and its running task is
                        queued again (db backend; default 60; workers beat every lease/4 seconds)
 SHENBAO_TASKS_MAX_ATTEMPTS how many workers may die running one task before it is marked failed (default 3)
+SHENBAO_HTTPS          1 when served over HTTPS (HSTS, secure cookies, redirect to https)
+SHENBAO_CONN_MAX_AGE   seconds a database connection is kept between requests (default 600; 0 closes each time)
+SHENBAO_WORKERS        gunicorn workers of `shenbao serve` (default 2 × CPUs + 1)
 SHENBAO_TRUSTED_PROXY  comma separated addresses of reverse proxies whose client-address header is believed
 SHENBAO_PROXY_IP_HEADER that header (default X-Forwarded-For)
 SHENBAO_ADMIN_NETWORKS comma separated CIDRs the three administrators may always log in from (with their second factor)
@@ -37,8 +41,13 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
+# Everything the platform writes (the SQLite file and its journal, media, mail, backups, collected static files)
+# is readable by its own account only: files 0600, folders 0700, whatever umask the shell had (R-S7).
+os.umask(0o077)
 DATA_DIR = Path(os.environ.get("SHENBAO_DATA_DIR", Path.cwd() / "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_uid == os.getuid():
+    DATA_DIR.chmod(0o700)  # also a data dir made earlier under a laxer umask
 # The call files shipped with the project (calls/*.yaml beside src/); overridable for installs elsewhere.
 CALLS_DIR = Path(os.environ.get("SHENBAO_CALLS_DIR", BASE_DIR.parent.parent / "calls")).resolve()
 
@@ -131,7 +140,11 @@ TEMPLATES = [
 # writer wait instead of failing, and IMMEDIATE transactions take the write lock at BEGIN so that two
 # transactions never deadlock upgrading a read lock ("database is locked").
 _db_url = os.environ.get("SHENBAO_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'shenbao.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=0)}
+# Persistent connections (a gunicorn worker keeps its connection between requests instead of opening one per
+# request: on PostgreSQL that is a fork and an authentication each time) with a health check before reuse, so a
+# restarted database or a dropped connection costs one reconnect, not an error page.
+DATABASES = {"default": dj_database_url.parse(
+    _db_url, conn_max_age=int(os.environ.get("SHENBAO_CONN_MAX_AGE", "600")), conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
@@ -162,6 +175,22 @@ SHENBAO_PROXY_IP_HEADER = "HTTP_" + os.environ.get("SHENBAO_PROXY_IP_HEADER", "X
 # Django's admin works beside the platform's rules (三权分立): off unless switched on for maintenance; every
 # change made there is written to the audit log (core/admin_audit.py).
 SHENBAO_DJANGO_ADMIN = _env_bool("SHENBAO_DJANGO_ADMIN")
+
+# --- HTTPS ------------------------------------------------------------------------------------------
+# SHENBAO_HTTPS=1: the site is reached over HTTPS only (`shenbao check --deploy` is then silent). Behind a
+# TLS-terminating proxy the request's scheme comes from its X-Forwarded-Proto, believed only when a proxy is
+# configured (SHENBAO_TRUSTED_PROXY; the proxy must set the header, and the server must not be reachable but
+# through it: gunicorn binds to 127.0.0.1 by default, see docs/deploy.md).
+SHENBAO_HTTPS = _env_bool("SHENBAO_HTTPS")
+if SHENBAO_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SHENBAO_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if SHENBAO_TRUSTED_PROXIES:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "orgs.User"
@@ -238,12 +267,18 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own assets (css, vendor/htmx) beside the apps' ones
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("SHENBAO_MEDIA_ROOT", DATA_DIR / "media"))
+# Static files: collected (`shenbao serve` runs collectstatic before starting; the tests once per session) into
+# STATIC_ROOT with content hashes in their names and gzip/brotli copies beside them; WhiteNoise serves them
+# from there with a year's cache. Only in debug mode (runserver) are they found in the apps and re-read.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # R-S74: a request body (form fields, JSON) above 4 MB is refused with HTTP 400 before it is read; uploaded
 # files do not count here: they stream to disk (documents/uploads.py) and stop at their own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
@@ -276,8 +311,11 @@ EMAIL_USE_TLS = _env_bool("SHENBAO_SMTP_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("SHENBAO_MAIL_FROM", "shenbao@localhost")
 
 # --- cache ----------------------------------------------------------------------------------------
+# With Redis the sessions are read from the cache and written through to the database (cached_db): a request
+# does not query the session table, and a Redis restart logs nobody out.
 if _redis := os.environ.get("SHENBAO_REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -1,5 +1,11 @@
 """shenbao demo — migrate, load the five calls and demo data, serve on 127.0.0.1:8000 with one task worker
-beside the server (mail and long jobs run there)."""
+beside the server (mail and long jobs run there).
+
+It serves as production does: `shenbao serve`'s gunicorn (collected static files, debug off), the worker a
+child process stopped with the server. Only with SHENBAO_DEBUG=1 does it use Django's development server.
+"""
+
+from __future__ import annotations
 
 import signal
 import subprocess
@@ -16,8 +22,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="prepare only, do not start the server")
+        parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (see shenbao serve)")
 
-    def handle(self, *args, addrport="127.0.0.1:8000", no_serve=False, **options):
+    def handle(self, *args, addrport="127.0.0.1:8000", no_serve=False, workers=None, **options):
         from shenbao.core import demo
 
         call_command("migrate", verbosity=0, interactive=False)
@@ -44,14 +51,24 @@ class Command(BaseCommand):
         self.stdout.write("三个管理员（sysadmin、secadmin、auditor）登录时还须输入动态验证码：把上面的密钥加入验证器应用，"
                           "或运行 `.venv/bin/shenbao demo-otp sysadmin` 显示当前验证码（仅限演示账户）。")
         self.stdout.write("")
-        if not no_serve:
-            worker = start_worker(self.stdout)
-            # SIGTERM (a service manager, `kill`) ends the demo like Ctrl-C: the worker is stopped with it
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-            try:
+        if no_serve:
+            return
+        from shenbao.core.management.commands import serve
+
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        worker = start_worker(self.stdout)
+        # SIGTERM (a service manager, `kill`) ends the demo like Ctrl-C: the worker is stopped with it
+        # (gunicorn's master installs its own handler, which ends run_gunicorn the same way)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            if settings.DEBUG:
                 call_command("runserver", addrport, use_reloader=False)
-            finally:
-                stop_worker(worker)
+            else:
+                serve.run_gunicorn(serve.gunicorn_options(
+                    bind=addrport, workers=workers or serve.default_workers(), timeout=60, access_log=False))
+        finally:
+            stop_worker(worker)
 
 
 def start_worker(stdout):
