@@ -24,3 +24,5 @@ def setup_django(data_dir: str, *, fast_hashing: bool = False) -> None:
     if fast_hashing:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("migrate", verbosity=0)
+    # pages render hashed static names (the production storage): servers started on this data dir need them
+    call_command("collectstatic", interactive=False, verbosity=0)
