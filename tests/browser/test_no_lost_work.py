@@ -13,6 +13,7 @@ import re
 
 import pytest
 from django.contrib.sessions.models import Session
+from playwright.sync_api import expect
 
 from shenbao.applications import services
 from shenbao.applications.models import Application
@@ -48,7 +49,8 @@ def _login(page, username):
 
 
 def _saved(page):
-    page.wait_for_function("document.querySelector('[data-sb-autosave-status]').textContent.indexOf('已自动保存') >= 0")
+    # a locator assertion, not wait_for_function("…"): the page's CSP (script-src 'self') refuses string eval
+    expect(page.locator("[data-sb-autosave-status]")).to_contain_text("已自动保存")
 
 
 def test_session_expiry_while_typing_keeps_the_text_and_saves_after_login(page, draft, artifacts):
@@ -78,7 +80,7 @@ def test_session_expiry_while_typing_keeps_the_text_and_saves_after_login(page, 
     # a wrong password is answered in the dialog, the page stays
     page.fill("#relogin-password", "wrong-password")
     page.locator("#relogin-btn").click()
-    page.wait_for_function("document.querySelector('[data-sb-login-error]').textContent.length > 0")
+    expect(page.locator("[data-sb-login-error]")).not_to_be_empty()
     assert "用户名或密码不正确" in page.inner_text("[data-sb-login-error]")
     assert page.input_value("#f-goals") == "举办1场200人以上的科普讲座，现场发放科普资料500份"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from shenbao.applications import services
 from shenbao.orgs.models import Organisation, Role
@@ -47,7 +48,8 @@ def test_sticky_save_bar_is_one_opaque_line(phone, load_call, make_org, make_use
     _login(page, "ph_clerk")
     page.goto(page.base + f"/apply/{app.pk}/edit/")
     page.fill("#f-project_name", "党建引领学会高质量发展")
-    page.wait_for_function("document.querySelector('[data-sb-autosave-status]').textContent.indexOf('已自动保存') >= 0")
+    # a locator assertion, not wait_for_function("…"): the page's CSP (script-src 'self') refuses string eval
+    expect(page.locator("[data-sb-autosave-status]")).to_contain_text("已自动保存")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight / 3)")
     bar = page.locator(".edit-actions")
     box = bar.bounding_box()
