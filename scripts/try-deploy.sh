@@ -208,6 +208,20 @@ code=$(head -c 40000000 /dev/zero | "${C[@]}" -o /dev/null -w '%{http_code}' -H 
   --data-binary @- "$HTTPS/accounts/login/" || true)
 [ "$code" = 413 ] || fail "40 MB body answered $code"
 
+as_platform() {  # a command with the units' settings and umask (as an operator runs it: sudo -u shenbao …)
+  (cd "$ROOT" && umask 0077 && set -a && . "$TMP/etc/env" && set +a && "$TMP/bin/shenbao" "$@")
+}
+if "$TMP/bin/shenbao" help backup >/dev/null 2>&1; then
+  step "backup (§9): shenbao backup DIR, shenbao restore DIR --verify-only, files 0600 in 0700"
+  as_platform backup "$TMP/backups/try" >"$TMP/backup.log" 2>&1 || { cat "$TMP/backup.log"; fail "shenbao backup"; }
+  as_platform restore "$TMP/backups/try" --verify-only >>"$TMP/backup.log" 2>&1 \
+    || { cat "$TMP/backup.log"; fail "shenbao restore --verify-only"; }
+  loose=$(find "$TMP/backups/try" \( -type f ! -perm 0600 \) -o \( -type d ! -perm 0700 \))
+  [ -z "$loose" ] || fail "backup files readable by others: $loose"
+else
+  step "no 'shenbao backup' command in this version"
+fi
+
 if [ "${#PIDS[@]}" -gt 1 ]; then
   step "the task worker is running"
   kill -0 "${PIDS[1]}" 2>/dev/null || { cat "$TMP/worker.log"; fail "shenbao worker exited"; }
