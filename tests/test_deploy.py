@@ -27,7 +27,10 @@ SRC = Path(settings.BASE_DIR).parent
 
 def shenbao_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a fresh installation on its own SQLite data dir (no inherited SHENBAO_*)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHENBAO_") and k != "DJANGO_SETTINGS_MODULE"}
+    # a fresh installation's environment: no SHENBAO_* and none of the test harness's Django switches (the
+    # browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE, which `check --deploy` rightly reports)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("SHENBAO_") and k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(PYTHONPATH=str(SRC), SHENBAO_DATA_DIR=str(tmp_path / "data"), **extra)
     return env
 
