@@ -29,6 +29,7 @@ SHENBAO_DJANGO_ADMIN   1 to open Django's admin at /django-admin/ (default: off,
 SHENBAO_SITE_NAME      the platform's name (default 科协项目申报平台); SHENBAO_HOME_LABEL / SHENBAO_HOME_HELP: the
                        registration field naming the approving body (default 属地科协（主管科协）) and its help
 SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
+SHENBAO_BENCH_QUERY_HEADER benchmarks only (bench/bench_flow.py): SQL query count in a response header
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ MIDDLEWARE = [
     "shenbao.orgs.middleware.ForcePasswordChangeMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# BENCHMARKS ONLY, never in a deployment: bench/bench_flow.py reads each response's SQL query count.
+if _env_bool("SHENBAO_BENCH_QUERY_HEADER"):
+    MIDDLEWARE.insert(0, "shenbao.core.middleware.QueryCountMiddleware")
 
 ROOT_URLCONF = "shenbao.urls"
 WSGI_APPLICATION = "shenbao.wsgi.application"

@@ -91,7 +91,9 @@ def offers(request):
         return refused(request, decision)
     from shenbao.applications.eligibility import eligible_offers, usage
 
-    org = request.user.organisation
+    # the unit with its category's lineage and its parent in one query (the eligibility context reads them)
+    org = (Organisation.objects.select_related("category__parent__parent__parent", "parent")
+           .get(pk=request.user.organisation_id))
     own = list(Application.objects.filter(applicant=org).exclude(status="discarded"))
     mine_by_type: dict[int, list[Application]] = {}
     for a in own:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.http import FileResponse
 
 
@@ -84,4 +86,30 @@ class SecurityHeadersMiddleware:
         if download or (user is not None and user.is_authenticated):
             response["Cache-Control"] = "no-store"
             response.headers.pop("Expires", None)
+        return response
+
+
+class QueryCountMiddleware:
+    """BENCHMARKS ONLY (SHENBAO_BENCH_QUERY_HEADER=1, never in a deployment): the number of SQL statements a
+    request ran, in an `X-Shenbao-Queries` response header, so that bench/bench_flow.py can print queries per
+    step of a flow measured over HTTP against the real server."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.db import connections
+
+        count = 0
+
+        def counter(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with contextlib.ExitStack() as stack:
+            for conn in connections.all(initialized_only=False):
+                stack.enter_context(conn.execute_wrapper(counter))
+            response = self.get_response(request)
+        response["X-Shenbao-Queries"] = str(count)
         return response

@@ -1,0 +1,68 @@
+"""SQL statements per page of the clerk's flow (bench/bench_flow.py measures them over HTTP): the eligible-types
+page runs a fixed number of queries however many calls and types are open; the other steps stay within the
+counts measured when they were last reduced (a regression shows here first)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.journey_support import filled_draft, reopen, unit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media", "fast_hashing")]
+
+# the session (read, and written back on every request: BEGIN/UPDATE/COMMIT on SQLite), the user, the unit
+# and its roles are in every count
+ELIGIBLE_MAX = 18
+
+
+@pytest.fixture
+def clerk(load_call, make_org, make_user):
+    call = reopen(load_call("liuzhou2026"))
+    return call, unit(make_org, make_user, name="柳州市计数学会", category="city_society", parent=call.issuer,
+                      prefix="qc")[1]
+
+
+def offers_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("applications:offers"))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_eligible_types_page_runs_the_same_queries_for_one_call_or_many(client, clerk, load_call,
+                                                                            django_assert_max_num_queries):
+    call, user = clerk
+    client.force_login(user)
+    filled_draft(user, call, "2026-2")  # an application of its own shows beside its type
+    reopen(load_call("guangxi2026"))  # a call with exclusions: the unit's past projects are read (once)
+    offers_queries(client)  # warm: the call documents are parsed once per content hash
+    with django_assert_max_num_queries(ELIGIBLE_MAX):
+        one = offers_queries(client)
+    assert client.get(reverse("applications:offers")).content.decode().count("data-call=") == 2
+    for name in ("hunan2024", "changde2022", "guangxi2023"):
+        reopen(load_call(name))
+    offers_queries(client)
+    with django_assert_max_num_queries(ELIGIBLE_MAX):
+        many = offers_queries(client)
+    assert client.get(reverse("applications:offers")).content.decode().count("data-call=") == 5
+    assert many == one, f"{one} queries for two calls, {many} for five"
+
+
+def test_the_application_page_and_submit_stay_within_their_counts(client, clerk, django_assert_max_num_queries):
+    call, user = clerk
+    app = filled_draft(user, call, "2026-2")
+    client.force_login(user)
+    client.get(reverse("applications:detail", args=[app.pk]))
+    # measured 49 (not yet reduced: the goal of 15 is open, see the README's Benchmarks)
+    with django_assert_max_num_queries(49):
+        response = client.post(reverse("applications:submit", args=[app.pk]), {"version": app.version})
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.status == "submitted"
+    with django_assert_max_num_queries(22):
+        assert client.get(reverse("applications:detail", args=[app.pk])).status_code == 200
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("applications:mine")).status_code == 200
