@@ -53,6 +53,7 @@ def test_the_whole_journey_through_the_api(client, call, clerk):
     assert client.get(f"{BASE}/{app_id}/docx").content[:2] == b"PK"
     r = client.post(f"{BASE}/{app_id}/scan", {"file": SimpleUploadedFile("scan.pdf", pdf.content)})
     assert r.status_code == 201 and r.json()["verified"] and r.json()["method"] == "qr"
+    assert r.json()["state"] == "matched"  # the stamp waits for the funder
     r = client.post(f"{BASE}/{app_id}/withdraw", {"reason": "补充材料"}, content_type="application/json")
     assert r.status_code == 200 and r.json()["status"] == "draft"
 

@@ -163,7 +163,36 @@ def test_print_and_upload_the_print_as_the_scan(client, call, people):
     r = client.post(reverse("applications:upload_scan", args=[app.pk]),
                     {"scan": SimpleUploadedFile("盖章版.pdf", pdf.content, "application/pdf")}, follow=True)
     page = r.content.decode()
-    assert "扫描件已核验" in page and 'id="scan-status"' in page and "二维码核验" in page
+    # the QR proves the version; the stamp waits for the funder (issue 7 item 4)
+    assert "版本一致" in page and 'id="scan-status" data-state="matched"' in page and "盖章待主办方确认" in page
+    assert "已核验（第" not in page
+
+
+def test_funder_confirms_or_returns_the_stamp_on_the_page(client, call, people, make_user):
+    _org, clerk, _head = people
+    staff = make_user("lz_stamp_staff", org=call.issuer, roles=(Role.FUNDER_STAFF,))
+    app = filled_draft(clerk, call, "2026-2")
+    snap = services.submit(user=clerk, application=app).snapshot
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    scan = services.upload_scan(user=clerk, application=app,
+                                upload=SimpleUploadedFile("s.pdf", printing.pdf(snap))).scan
+    login(client, clerk)
+    page = client.get(reverse("applications:detail", args=[app.pk])).content.decode()
+    assert "确认盖章" not in page  # the clerk has no decision form
+    r = client.post(reverse("applications:decide_scan", args=[scan.pk]), {"decision": "confirm"}, follow=True)
+    scan.refresh_from_db()
+    assert scan.state == "matched"
+    login(client, staff)
+    page = client.get(reverse("applications:detail", args=[app.pk])).content.decode()
+    assert "确认盖章" in page and "退回扫描件" in page
+    r = client.post(reverse("applications:decide_scan", args=[scan.pk]), {"decision": "return", "reason": ""},
+                    follow=True)
+    assert "请写明退回扫描件的理由" in r.content.decode()
+    r = client.post(reverse("applications:decide_scan", args=[scan.pk]), {"decision": "confirm"}, follow=True)
+    page = r.content.decode()
+    scan.refresh_from_db()
+    assert scan.state == "confirmed" and 'data-state="confirmed"' in page and "已核验（第 1 版）" in page
 
 
 def test_someone_elses_application_is_not_shown(client, call, people, make_org, make_user):

@@ -126,9 +126,53 @@ def test_the_printed_pdf_itself_is_verified(submitted, people):
     snap = submitted.current_snapshot
     result = services.upload_scan(user=clerk, application=submitted, upload=upload(printing.pdf(snap)))
     assert result.scan.verified and result.scan.method == "qr" and result.scan.content_type == "application/pdf"
-    assert selectors.current_scan(snap) == result.scan
-    assert "已核验" in result.message
+    # the QR proves the version, not the stamp: 版本一致，盖章待主办方确认 — not yet 已核验 (issue 7 item 4)
+    assert result.scan.state == "matched"
+    assert selectors.current_scan(snap) is None and selectors.latest_scan(snap) == result.scan
+    assert "版本一致" in result.message and "盖章待主办方确认" in result.message
     assert AuditEvent.objects.filter(object_id=str(submitted.pk), action="application.scan_verified").count() == 1
+
+
+def test_the_funder_confirms_the_stamp_then_it_is_verified(submitted, people):
+    _org, clerk, staff = people
+    snap = submitted.current_snapshot
+    scan = services.upload_scan(user=clerk, application=submitted, upload=upload(printing.pdf(snap))).scan
+    assert selectors.next_step(Application.objects.get(pk=submitted.pk)) == "版本一致，盖章待主办方确认"
+    with pytest.raises(NotAllowed):  # the applicant cannot vouch for its own stamp
+        services.confirm_stamp(user=clerk, scan=scan)
+    services.confirm_stamp(user=staff, scan=scan)
+    scan.refresh_from_db()
+    assert scan.state == "confirmed" and scan.confirmed_by == staff and scan.confirmed_at
+    assert selectors.current_scan(snap) == scan
+    assert selectors.next_step(Application.objects.get(pk=submitted.pk)) == "已报送主办方，等待评审"
+    event = AuditEvent.objects.get(object_type="applications.scan", object_id=str(scan.pk), action="scan.confirm_stamp")
+    assert event.actor == staff and event.before == {"state": "matched"} and event.after["state"] == "confirmed"
+    assert "主办方确认盖章（已核验）" in [h.label for h in selectors.history(submitted)]
+    with pytest.raises(NotAllowed):  # confirmed once; no second decision
+        services.confirm_stamp(user=staff, scan=scan)
+
+
+def test_the_funder_returns_a_scan_with_a_reason_and_the_clerk_uploads_again(submitted, people, mailoutbox,
+                                                                           django_capture_on_commit_callbacks):
+    _org, clerk, staff = people
+    snap = submitted.current_snapshot
+    scan = services.upload_scan(user=clerk, application=submitted, upload=upload(printing.pdf(snap))).scan
+    with pytest.raises(NotAllowed, match="理由"):
+        services.return_scan(user=staff, scan=scan, reason=" ")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.return_scan(user=staff, scan=scan, reason="缺少单位公章，请加盖公章后重新扫描")
+    scan.refresh_from_db()
+    assert scan.state == "returned" and scan.returned_by == staff
+    assert "缺少单位公章" in selectors.next_step(Application.objects.get(pk=submitted.pk))
+    assert any("盖章扫描件被退回" in m.subject for m in mailoutbox)
+    assert AuditEvent.objects.filter(object_id=str(scan.pk), action="scan.return_scan",
+                                     note="缺少单位公章，请加盖公章后重新扫描").exists()
+    again = services.upload_scan(user=clerk, application=submitted, upload=upload(printing.pdf(snap))).scan
+    assert again.state == "matched" and selectors.latest_scan(snap) == again
+    services.confirm_stamp(user=staff, scan=again)
+    assert selectors.current_scan(snap) == again
+    with pytest.raises(NotAllowed):  # a returned scan stays returned
+        services.confirm_stamp(user=staff, scan=scan)
 
 
 def test_a_scan_image_is_verified_whatever_its_name(submitted, people, tmp_path):
@@ -186,7 +230,8 @@ def test_a_scan_of_another_application_is_refused(call, submitted, people):
     with pytest.raises(services.ScanRefused) as exc:
         services.upload_scan(user=clerk, application=submitted, upload=upload(printing.pdf(other.current_snapshot)))
     assert exc.value.code == "other_application"
-    assert f"编号 {other.pk}" in exc.value.message
+    assert f"申报编号 {submitted.number}" in exc.value.message
+    assert other.number not in exc.value.message  # the other application is not named
 
 
 def test_no_readable_qr_waits_for_manual_acceptance_with_a_reason(submitted, people):
@@ -207,11 +252,12 @@ def test_no_readable_qr_waits_for_manual_acceptance_with_a_reason(submitted, peo
         services.accept_scan_manually(user=staff, scan=scan, reason="")
     services.accept_scan_manually(user=staff, scan=scan, reason="已与纸质原件逐页核对，内容一致")
     scan.refresh_from_db()
-    assert scan.verified and scan.method == "manual" and scan.verified_by == staff
+    assert scan.verified and scan.method == "manual" and scan.verified_by == staff and scan.state == "confirmed"
     assert selectors.current_scan(submitted.current_snapshot) == scan
-    event = AuditEvent.objects.get(object_id=str(submitted.pk), action="application.scan_accepted_manually")
+    event = AuditEvent.objects.get(object_type="applications.scan", object_id=str(scan.pk),
+                                   action="scan.accept_manually")
     assert event.actor == staff and event.note == "已与纸质原件逐页核对，内容一致"
-    assert event.before == {"verified": False} and event.after["method"] == "manual"  # a diff (R-S33)
+    assert event.before == {"state": "unread"} and event.after["state"] == "confirmed"  # a diff (R-S33)
     assert event.after["scan"] == scan.pk
 
 
@@ -238,7 +284,7 @@ def test_a_failed_upload_leaves_the_previous_file_intact(submitted, people, medi
         services.upload_scan(user=clerk, application=submitted, upload=upload(b"not a scan at all", "a.pdf"))
     assert path.read_bytes() == before
     assert sorted(p.name for p in folder.iterdir()) == listing  # no temporary file left behind
-    assert selectors.current_scan(snap) == good
+    assert selectors.latest_scan(snap) == good
     assert Scan.objects.filter(application=submitted).count() == 1
 
 

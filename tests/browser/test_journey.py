@@ -238,15 +238,16 @@ def test_journey(page, case, calls, artifacts):
     page.set_input_files("#scan-file", str(pdf_path))
     page.locator("#scan-form button").click()
     page.wait_for_url(re.compile(rf"/apply/{app.pk}/"))
-    assert "扫描件已核验" in page.inner_text(".messages")
-    assert "已核验" in page.inner_text("#scan-status")
-    assert app.scans.get().verified
+    assert "版本一致" in page.inner_text(".messages")
+    # the QR proves the version; the stamp waits for the funder (issue 7 item 4): not 已核验 yet
+    assert page.inner_text("#scan-status") == "版本一致，盖章待主办方确认"
+    assert app.scans.get().verified and app.scans.get().state == "matched"
     page.locator("#scans").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / f"journey-{tag}-verified.png"), full_page=True)
 
-    # the dashboard shows the next step (nothing left but the review)
+    # the dashboard shows the next step (the funder confirms the stamp)
     page.goto(page.base + "/apply/")
-    assert "已报送主办方，等待评审" in page.locator(f'tr[data-app="{app.pk}"]').inner_text()
+    assert "版本一致，盖章待主办方确认" in page.locator(f'tr[data-app="{app.pk}"]').inner_text()
 
 
 def test_the_form_fits_a_phone(_chromium, live_server, calls, make_org, make_user, artifacts):

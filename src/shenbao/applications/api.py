@@ -122,7 +122,8 @@ class WithdrawIn(Schema):
 
 class ScanOut(Schema):
     id: int
-    verified: bool
+    verified: bool  # the QR matched the version; the stamp is confirmed by the funder (state "confirmed")
+    state: str
     method: str
     message: str
 
@@ -286,4 +287,4 @@ def scan(request, pk: int, file: UploadedFile = File(...)):  # noqa: B008 - ninj
     except services.ScanRefused as exc:
         return Status(422, {"detail": exc.message, "code": exc.code})
     s = result.scan
-    return Status(201, {"id": s.pk, "verified": s.verified, "method": s.method, "message": result.message})
+    return Status(201, {"id": s.pk, "verified": s.verified, "state": s.state, "method": s.method, "message": result.message})

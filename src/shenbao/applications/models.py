@@ -153,12 +153,20 @@ class Snapshot(models.Model):
 
 
 class Scan(models.Model):
-    """A stamped scan of the printed form of one snapshot. Verified by its QR code (method qr), or by
-    funder staff with a written reason when no QR can be read (method manual). Kept for history."""
+    """A stamped scan of the printed form of one snapshot. Its QR code proves the version (method qr:
+    `verified`, "版本一致"), but not the stamp: funder staff confirm the stamp (state confirmed, 已核验) or
+    return the scan with a reason, and the clerk uploads again. A scan without a readable QR is accepted
+    by funder staff with a written reason (method manual). States: workflow.SCAN. Kept for history."""
 
     class Method(models.TextChoices):
         QR = "qr", gettext_noop("二维码核验")
         MANUAL = "manual", gettext_noop("人工核验")
+
+    class State(models.TextChoices):
+        UNREAD = "unread", gettext_noop("未识别二维码，待人工核验")
+        MATCHED = "matched", gettext_noop("版本一致，盖章待主办方确认")
+        CONFIRMED = "confirmed", gettext_noop("已核验")
+        RETURNED = "returned", gettext_noop("已退回，须重新上传")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="scans")
     snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="scans")
@@ -168,7 +176,8 @@ class Scan(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     qr_text = models.CharField(max_length=300, blank=True)
-    verified = models.BooleanField("已核验", default=False)
+    verified = models.BooleanField("版本一致", default=False)  # the QR (or the funder, by hand) matched the version
+    state = models.CharField("核验状态", max_length=20, choices=State.choices, default=State.UNREAD)
     method = models.CharField(max_length=10, choices=Method.choices, blank=True)
     reason = models.TextField("人工核验理由", blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -176,13 +185,21 @@ class Scan(models.Model):
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     verified_at = models.DateTimeField(null=True, blank=True)
+    # the funder's decision on the stamp: confirmed (已核验) or returned with a reason
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+    return_reason = models.TextField("退回理由", blank=True)
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    returned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
         verbose_name = verbose_name_plural = "盖章扫描件"
 
     def __str__(self) -> str:
-        return f"{self.snapshot} 扫描件（{'已核验' if self.verified else '待核验'}）"
+        return f"{self.snapshot} 扫描件（{self.get_state_display()}）"
 
 
 class Endorsement(models.Model):

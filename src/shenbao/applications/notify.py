@@ -53,3 +53,13 @@ def participant_invited(participant) -> None:
     to = _addresses(participant.organisation_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
     _send(f"【联合申报】{app.applicant.name}邀请贵单位参与申报",
           f"{app.applicant.name}将贵单位列为《{app.title or app.project_type.name}》的参与单位，请登录平台确认。", to)
+
+
+def scan_returned(scan) -> None:
+    """The funder returned a stamped scan: the applicant's clerks read why and upload again."""
+    app = scan.application
+    name = app.title or app.number or app.project_type.name
+    to = _addresses(app.applicant_id, (Role.APPLICANT_CLERK,))
+    _send(f"【申报】{name}：盖章扫描件被退回",
+          f"主办方退回了《{name}》（申报编号 {app.number}）的盖章扫描件，理由：{scan.return_reason}。"
+          "请登录平台重新上传。", to)

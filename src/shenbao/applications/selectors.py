@@ -46,6 +46,9 @@ ACTION_LABELS = {
     "application.scan_refused": pgettext_lazy("history", "上传盖章扫描件被拒绝"),
     "application.scan_accepted_manually": pgettext_lazy("history", "主办方人工核验扫描件"),
     "application.over_limit_accepted": pgettext_lazy("history", "主办方同意超额受理"),
+    "scan.accept_manually": pgettext_lazy("history", "主办方人工核验扫描件"),
+    "scan.confirm_stamp": pgettext_lazy("history", "主办方确认盖章（已核验）"),
+    "scan.return_scan": pgettext_lazy("history", "主办方退回盖章扫描件"),
 }
 
 
@@ -106,9 +109,18 @@ def received(user, *, call=None) -> QuerySet[Application]:
 
 
 def current_scan(snapshot: Snapshot | None) -> Scan | None:
+    """The scan of this version the funder confirmed (已核验), if any."""
     if snapshot is None:
         return None
-    return snapshot.scans.filter(verified=True).order_by("-verified_at", "-id").first()
+    return snapshot.scans.filter(state=Scan.State.CONFIRMED).order_by("-confirmed_at", "-id").first()
+
+
+def latest_scan(snapshot: Snapshot | None) -> Scan | None:
+    """The scan of this version that stands: the confirmed one, else the last uploaded (whatever its state:
+    版本一致待确认, 待人工核验 or 已退回)."""
+    if snapshot is None:
+        return None
+    return current_scan(snapshot) or snapshot.scans.order_by("-uploaded_at", "-id").first()
 
 
 def unit_application_of_type(org, project_type) -> Application | None:
@@ -235,7 +247,14 @@ def next_step(application: Application, user=None) -> str:
         snap = application.current_snapshot
         needs_scan = application.call.document.submission.stamped
         if needs_scan and current_scan(snap) is None:
-            return _("打印申报表，签字盖章后上传扫描件")
+            latest = latest_scan(snap)
+            if latest is None:
+                return _("打印申报表，签字盖章后上传扫描件")
+            if latest.state == Scan.State.RETURNED:
+                return _("主办方退回了盖章扫描件（%(reason)s），请重新盖章扫描后上传") % {"reason": latest.return_reason}
+            if latest.state == Scan.State.MATCHED:
+                return _("版本一致，盖章待主办方确认")
+            return _("扫描件未识别出二维码，等待主办方人工核验")
         return _("已报送主办方，等待评审")
     return ""
 
@@ -257,14 +276,17 @@ def progress(application: Application) -> list[Step]:
     stamped = application.call.document.submission.stamped
     steps = [Step("submit", str(_("提交")), "done", _("第 %(n)s 版") % {"n": snap.number})]
     if stamped:
-        scans = list(snap.scans.all())
-        verified = any(s.verified for s in scans)
+        scans = [s for s in snap.scans.all() if s.state != Scan.State.RETURNED]  # a returned scan does not stand
+        confirmed = any(s.state == Scan.State.CONFIRMED for s in scans)
+        matched = any(s.state == Scan.State.MATCHED for s in scans)
         uploaded = bool(scans)
+        note = ""
+        if not confirmed and uploaded:
+            note = str(_("版本一致，盖章待主办方确认")) if matched else str(_("待主办方人工核验"))
         steps += [
             Step("print", str(_("打印申报表")), "done" if uploaded else "now"),
             Step("stamp", str(_("签字盖章")), "done" if uploaded else "todo"),
-            Step("upload", str(_("上传扫描件")), "done" if verified else ("waiting" if uploaded else "todo"),
-                 "" if verified or not uploaded else str(_("待主办方人工核验"))),
+            Step("upload", str(_("上传扫描件")), "done" if confirmed else ("waiting" if uploaded else "todo"), note),
         ]
     if application.endorser_id or application.status == "awaiting_endorsement":
         who = application.endorser.name if application.endorser_id else str(_("推荐单位"))
@@ -292,8 +314,15 @@ class HistoryRow:
 
 def history(application: Application) -> list[HistoryRow]:
     """Who did what when: every audit event of the application, oldest first."""
+    from shenbao.core.models import AuditEvent
+
+    scan_ids = [str(pk) for pk in application.scans.values_list("pk", flat=True)]
+    events = list(audit.history(application))
+    if scan_ids:  # the scans' own transitions (workflow.SCAN) belong to the application's record
+        events += list(AuditEvent.objects.filter(object_type=Scan._meta.label_lower, object_id__in=scan_ids))
+        events.sort(key=lambda e: (e.at, e.pk))
     rows = []
-    for e in audit.history(application):
+    for e in events:
         rows.append(HistoryRow(at=e.at, who=e.actor_name or _("系统"), label=str(ACTION_LABELS.get(e.action, e.action)),
                                note=e.note, after=e.after))
     return rows

@@ -32,7 +32,7 @@ from shenbao.applications.models import (
     Snapshot,
 )
 from shenbao.applications.routing import route_for
-from shenbao.applications.workflow import APPLICATION, submit_action
+from shenbao.applications.workflow import APPLICATION, SCAN, submit_action
 from shenbao.calls import schema
 from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed, require
@@ -726,6 +726,7 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
                 original_name=(getattr(upload, "name", "") or "")[:200], content_type=scans.KINDS[kind],
                 size=total, sha256=digest.hexdigest(), qr_text=expected if verified else "",
                 verified=verified, method=Scan.Method.QR if verified else "", uploaded_by=user,
+                state=Scan.State.MATCHED if verified else Scan.State.UNREAD,
                 verified_by=user if verified else None, verified_at=now if verified else None)
             audit.record(actor=user, action="application.scan_verified" if verified else "application.scan_unreadable",
                          obj=app, after={"scan": scan.pk, "snapshot": snap.number, "verified": verified,
@@ -742,8 +743,8 @@ def upload_scan(*, user, application: Application, upload, ip: str | None = None
     finally:
         tmp.unlink(missing_ok=True)
     if verified:
-        message = _("扫描件已核验：二维码与第 %(number)s 版（指纹 %(fingerprint)s…）一致") % {
-            "number": snap.number, "fingerprint": snap.short_fingerprint}
+        message = _("版本一致：扫描件二维码与第 %(number)s 版（指纹 %(fingerprint)s…）一致。"
+                    "盖章待主办方确认，确认后为已核验") % {"number": snap.number, "fingerprint": snap.short_fingerprint}
     else:
         message = _("未能从扫描件中识别出本平台的二维码。文件已保存，等待主办方人工核验；"
                    "也可重新扫描（建议 300 dpi，二维码完整清晰）后再上传")
@@ -758,25 +759,61 @@ def _media_root():
     return Path(settings.MEDIA_ROOT)
 
 
+def _decide_scan(*, user, scan: Scan, action: str, reason: str = "", ip: str | None = None) -> Scan:
+    """One transition of a scan (workflow.SCAN) with the decision's fields, in one transaction, audited
+    on the scan (the application's history shows it)."""
+    with transaction.atomic():
+        row = (Scan.objects.select_for_update(of=("self",))
+               .select_related("application", "application__call", "application__call__issuer", "snapshot")
+               .get(pk=scan.pk))
+        require(SCAN.can(user, row, action))
+        now = timezone.now()
+        fields: list[str] = []
+        if action == "accept_manually":
+            row.verified, row.method, row.reason = True, Scan.Method.MANUAL, reason
+            row.verified_by, row.verified_at = user, now
+            fields += ["verified", "method", "reason", "verified_by", "verified_at"]
+        if action in ("accept_manually", "confirm_stamp"):
+            row.confirmed_by, row.confirmed_at = user, now
+            fields += ["confirmed_by", "confirmed_at"]
+        if action == "return_scan":
+            row.return_reason, row.returned_by, row.returned_at = reason, user, now
+            fields += ["return_reason", "returned_by", "returned_at"]
+        row.save(update_fields=fields)
+        SCAN.perform(user=user, obj=row, action=action, note=reason,
+                     extra_after={"scan": row.pk, "snapshot": row.snapshot.number, "verified": row.verified,
+                                  **({"reason": reason} if reason else {})})
+        if action == "return_scan":
+            transaction.on_commit(lambda: notify.scan_returned(row))
+    scan.__dict__.update({k: getattr(row, k) for k in ("state", "verified", "method", "reason", "confirmed_at",
+                                                        "return_reason", "returned_at")})
+    return row
+
+
+def confirm_stamp(*, user, scan: Scan, ip: str | None = None) -> Scan:
+    """Funder staff confirm the stamp on a scan whose QR matched the version: now it is 已核验."""
+    return _decide_scan(user=user, scan=scan, action="confirm_stamp", ip=ip)
+
+
+def return_scan(*, user, scan: Scan, reason: str, ip: str | None = None) -> Scan:
+    """Funder staff return a scan (stamp missing or unreadable, wrong pages …) with the reason the clerk
+    reads; the clerk uploads again."""
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise NotAllowed(_("请写明退回扫描件的理由（不少于4个字）"))
+    return _decide_scan(user=user, scan=scan, action="return_scan", reason=reason, ip=ip)
+
+
 def accept_scan_manually(*, user, scan, reason: str, ip: str | None = None):
-    """Funder staff accept a scan whose QR could not be read, with a written reason (audited)."""
+    """Funder staff accept a scan whose QR could not be read, with a written reason (audited): they
+    checked the version and the stamp by hand, so it is 已核验."""
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise NotAllowed(_("请写明人工核验的理由（不少于4个字）"))
-    with transaction.atomic():
-        row = Scan.objects.select_for_update(of=("self",)).select_related("application", "application__call").get(pk=scan.pk)
-        require(permissions.can_accept_scan_manually(user, row.application))
-        if row.verified:
-            raise NotAllowed(_("该扫描件已核验"))
-        if row.snapshot_id != row.application.current_snapshot_id:
-            raise NotAllowed(_("该扫描件不是当前提交版本的，不能核验"))
-        before = {"verified": False}  # the event stores a diff: the scan's id is in `after`
-        row.verified, row.method, row.reason = True, Scan.Method.MANUAL, reason
-        row.verified_by, row.verified_at = user, timezone.now()
-        row.save(update_fields=["verified", "method", "reason", "verified_by", "verified_at"])
-        audit.record(actor=user, action="application.scan_accepted_manually", obj=row.application, before=before,
-                     after={"scan": row.pk, "verified": True, "method": "manual", "reason": reason}, note=reason, ip=ip)
-    return row
+    current = Scan.objects.select_related("application").get(pk=scan.pk)
+    if current.state == Scan.State.CONFIRMED:
+        raise NotAllowed(_("该扫描件已核验"))
+    return _decide_scan(user=user, scan=scan, action="accept_manually", reason=reason, ip=ip)
 
 
 def accept_over_limit(*, user, application: Application, reason: str, ip: str | None = None) -> LimitAcceptance:

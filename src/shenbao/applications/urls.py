@@ -27,4 +27,5 @@ urlpatterns = [
     path("participations/<int:pk>/confirm/", views.confirm_participation, name="confirm_participation"),
     path("scans/<int:pk>/", views.scan_file, name="scan_file"),
     path("scans/<int:pk>/accept/", views.accept_scan, name="accept_scan"),
+    path("scans/<int:pk>/decide/", views.decide_scan, name="decide_scan"),
 ]

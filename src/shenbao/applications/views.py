@@ -201,6 +201,7 @@ def _detail_context(request, app: Application) -> dict:
         "participants": list(services.active_participants(app)),
         "scans": list(selectors.scans_of(app)),
         "current_scan": selectors.current_scan(snap),
+        "latest_scan": selectors.latest_scan(snap),
         "endorsements": list(app.endorsements.select_related("organisation", "reviewer").all()),
         "history": selectors.history(app),
         "snapshots": list(app.snapshots.order_by("-number")),
@@ -538,6 +539,29 @@ def scan_file(request, pk: int):
                             filename=f"scan-{scan.application_id}-v{scan.snapshot.number}-{scan.pk}.{ext}")
     response.audit_object = scan.application  # the download is audited (core/audit_middleware.py)
     return response
+
+
+@login_required
+@require_POST
+def decide_scan(request, pk: int):
+    """The funder's decision on a stamped scan: confirm the stamp, or return the scan with a reason."""
+    scan = get_object_or_404(Scan.objects.select_related("application"), pk=pk)
+    if not permissions.can_view(request.user, scan.application):
+        raise Http404(_("没有这个文件"))
+    decision = request.POST.get("decision")
+    try:
+        if decision == "confirm":
+            services.confirm_stamp(user=request.user, scan=scan, ip=client_ip(request))
+            messages.success(request, _("已确认盖章，扫描件已核验"))
+        elif decision == "return":
+            services.return_scan(user=request.user, scan=scan, reason=request.POST.get("reason", ""),
+                                 ip=client_ip(request))
+            messages.success(request, _("已退回扫描件，申报单位将重新上传"))
+        else:
+            messages.error(request, _("请选择确认盖章或退回"))
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+    return redirect(reverse("applications:detail", args=[scan.application_id]) + "#scans")
 
 
 @login_required

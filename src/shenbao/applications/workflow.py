@@ -10,6 +10,13 @@ through `APPLICATION.perform`, which checks `who`, saves, audits and notifies in
     submitted ──return_for_revision─▶ returned        (funder staff: reason and a new deadline)
     returned ──resubmit / resubmit_routed──▶ submitted / awaiting_endorsement
     draft ──discard──▶ discarded                      (never submitted; kept, not deleted)
+
+And the table of a stamped scan (`SCAN`, field `state`): the QR proves the version, the funder's staff
+confirm the stamp; only then is it 已核验.
+
+    unread  ──accept_manually──▶ confirmed   (no readable QR: checked by hand, with a reason)
+    matched ──confirm_stamp────▶ confirmed   (版本一致，盖章待主办方确认 → 已核验)
+    unread / matched ──return_scan──▶ returned   (with a reason; the clerk uploads again)
 """
 
 from __future__ import annotations
@@ -63,3 +70,11 @@ def submit_action(application) -> str:
     """The action that submits the application from where it stands."""
     base = "resubmit" if application.status == "returned" else "submit"
     return f"{base}_routed" if route_for(application) is not None else base
+
+
+SCAN = Workflow("scan", [
+    Transition("unread", "accept_manually", p.can_decide_stamp, "confirmed", pgettext_lazy("transition", "人工核验通过")),
+    Transition("matched", "confirm_stamp", p.can_decide_stamp, "confirmed", pgettext_lazy("transition", "确认盖章")),
+    Transition("unread", "return_scan", p.can_decide_stamp, "returned", pgettext_lazy("transition", "退回扫描件")),
+    Transition("matched", "return_scan", p.can_decide_stamp, "returned", pgettext_lazy("transition", "退回扫描件")),
+], state_field="state")
