@@ -70,7 +70,14 @@ def test_issuer_staff_unpublish_and_publish_with_audit(client, liuzhou, staff):
     client.force_login(staff)
     url = reverse("calls:set_published", args=[liuzhou.code])
     before = AuditEvent.objects.filter(action="call.unpublish").count()
+    # 撤回发布 asks first (issue 7 item 7): without the confirmation nothing changes
     response = client.post(url, {"published": "0"})
+    assert response.status_code == 302 and response["Location"] == reverse("calls:unpublish", args=[liuzhou.code])
+    liuzhou.refresh_from_db()
+    assert liuzhou.status == Call.Status.PUBLISHED
+    page = client.get(response["Location"]).content.decode()
+    assert "确认撤回发布？" in page and liuzhou.title in page and "已收到的申报 0 份保留不变" in page
+    response = client.post(url, {"published": "0", "confirm": "1"})
     assert response.status_code == 302
     liuzhou.refresh_from_db()
     assert liuzhou.status == Call.Status.UNPUBLISHED

@@ -134,8 +134,11 @@ def test_funder_manages_calls_in_the_browser(page, client, load_call, make_user,
     row = page.locator(f'tr[data-code="{call.code}"]')
     assert "已发布" in row.inner_text()
     page.screenshot(path=str(artifacts / "manage-desktop.png"), full_page=True)
-    row.get_by_role("button", name="撤回").click()
-    page.wait_for_load_state()
+    row.get_by_role("link", name="撤回发布").click()
+    page.wait_for_url(f"**/manage/calls/{call.code}/unpublish/")
+    assert "确认撤回发布？" in page.inner_text("h1")
+    page.locator("#confirm-unpublish").click()
+    page.wait_for_url("**/manage/calls/")
     assert "已撤回" in page.locator(f'tr[data-code="{call.code}"]').inner_text()
     call.refresh_from_db()
     assert call.status == Call.Status.UNPUBLISHED

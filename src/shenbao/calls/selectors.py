@@ -120,6 +120,13 @@ def funder_calls(user):
     )
 
 
+def call_counts(call: Call) -> dict[str, int]:
+    """What withdrawing a call touches: its applications received (not drafts nor discarded) and drafts."""
+    statuses = dict(call.applications.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    drafts = statuses.get("draft", 0)
+    return {"submitted": sum(n for s, n in statuses.items() if s not in ("draft", "discarded")), "drafts": drafts}
+
+
 # --- the call page: what a reader of the notice needs, from the typed document -------------------------
 
 

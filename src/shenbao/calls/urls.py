@@ -11,4 +11,5 @@ urlpatterns = [
     path("manage/calls/import/", views.import_call, name="import"),
     path("manage/calls/<str:code>/publish/", views.set_published, name="set_published"),
     path("manage/calls/<str:code>/export/", views.export_call, name="export"),
+    path("manage/calls/<str:code>/unpublish/", views.unpublish, name="unpublish"),
 ]

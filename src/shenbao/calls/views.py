@@ -148,12 +148,30 @@ def _managed_call(code: str) -> Call:
 def set_published(request, code: str):
     call = _managed_call(code)
     published = request.POST.get("published") == "1"
+    if not published and request.POST.get("confirm") != "1":
+        decision = permissions.can_publish(request.user, call)
+        if not decision:
+            return refused(request, decision)
+        return redirect("calls:unpublish", call.code)  # 撤回发布 is confirmed on its own page first
     try:
         services.set_published(call=call, published=published, actor=request.user)
     except NotAllowed as exc:
         return refused(request, exc.reason)
     messages.success(request, _("已发布：%s") % call.title if published else _("已撤回：%s") % call.title)
     return redirect("calls:manage")
+
+
+@login_required
+def unpublish(request, code: str):
+    """撤回发布, confirmed: the page says what withdrawing the call means before the button does it."""
+    call = _managed_call(code)
+    decision = permissions.can_publish(request.user, call)
+    if not decision:
+        return refused(request, decision)
+    if call.status != Call.Status.PUBLISHED:
+        messages.info(request, _("该通知未发布，无需撤回：%s") % call.title)
+        return redirect("calls:manage")
+    return render(request, "calls/unpublish.html", {"call": call, **selectors.call_counts(call)})
 
 
 @login_required
