@@ -471,3 +471,13 @@ def test_a_kewei_platform_reads_right(client, catalogue, settings):
     assert "属地科委（主管部门）" in page and "注册由所选属地科委（主管部门）审核" in page
     assert "属地科协" not in page and "本单位所属的县科委或主管部门，由其审核注册" in page
     assert "青溪县科技项目申报平台" in client.get("/").content.decode()
+def test_asked_marks_the_money_field_the_funder_lists():  # issue 7 item 7: 申请经费 on the funder's desk
+    def asked(kind):
+        def fn(d):
+            d["forms"][0]["sections"][0]["fields"].append({"key": "ask", "label": "申请经费", "kind": kind,
+                                                            "asked": True})
+        return fn
+
+    doc = schema.load_text(yaml.safe_dump(mutate(asked("money")), allow_unicode=True), FILE, known_categories=KNOWN)
+    assert [f.key for f in doc.forms[0].all_fields() if f.asked] == ["ask"]
+    assert "asked 只能用于金额字段" in problems_of(mutate(asked("text")))

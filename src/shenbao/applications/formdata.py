@@ -47,6 +47,19 @@ def title_from(application, values: dict) -> str:
     return ""
 
 
+def amount_asked(application, values: dict) -> int | None:
+    """The amount asked of the funder, whole yuan: the form's `asked` money field, else the fixed amount
+    of the track or type (its cap), else None."""
+    form = form_of(application)
+    for f in form.all_fields() if form is not None else []:
+        if f.asked:
+            v = values.get(f.key)
+            return v if isinstance(v, int) and not isinstance(v, bool) else None
+    if application.track_id and application.track.cap:
+        return application.track.cap
+    return application.project_type.cap
+
+
 def validate(application, values: dict, *, partial: bool, track_code: str | None = None):
     """FORMS' validation of `values` for this application's form: FormResult(cleaned, errors)."""
     from shenbao.forms.validation import FormResult

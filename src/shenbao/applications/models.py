@@ -47,6 +47,8 @@ class Application(models.Model):
     current_snapshot = models.ForeignKey("Snapshot", null=True, blank=True, on_delete=models.PROTECT,
                                          related_name="+")
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    # 申请经费 (whole yuan) as of the last submission, for the funder's list: formdata.amount_asked
+    amount_asked = models.PositiveIntegerField("申请经费（元）", null=True, blank=True)
     # R-E9: the association that must endorse before the funder sees it (set at submit when routing applies)
     endorser = models.ForeignKey("orgs.Organisation", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="applications_to_endorse", verbose_name="推荐单位")

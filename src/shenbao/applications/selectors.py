@@ -108,6 +108,112 @@ def received(user, *, call=None) -> QuerySet[Application]:
     return qs.order_by("call", "project_type__order", "submitted_at")
 
 
+# --- the funder's desk: 收到的申报 with filters, sorting and paging ------------------------------------------
+
+DESK_SORTS = {
+    "number": ("number", "id"), "unit": ("applicant__name", "id"), "type": ("call_id", "project_type__order", "id"),
+    "track": ("track__order", "id"), "amount": ("amount_asked", "id"), "submitted": ("submitted_at", "id"),
+}
+SCAN_FILTERS = ("none", "unread", "matched", "confirmed", "returned")
+ENDORSEMENT_FILTERS = ("endorsed", "direct")
+
+
+@dataclass
+class DeskFilter:
+    """What the funder chose on 收到的申报 (all optional); `from_query` reads it from the GET parameters
+    and ignores what it does not understand."""
+
+    call: str = ""
+    type: int | None = None
+    track: int | None = None
+    status: str = ""
+    endorsement: str = ""
+    scan: str = ""
+    q: str = ""
+    sort: str = "-submitted"
+
+    @classmethod
+    def from_query(cls, params) -> DeskFilter:
+        def number(key):
+            value = (params.get(key) or "").strip()
+            return int(value) if value.isdigit() else None
+
+        sort = params.get("sort") or "-submitted"
+        return cls(call=(params.get("call") or "").strip()[:40], type=number("type"), track=number("track"),
+                   status=params.get("status") if params.get("status") in ("submitted", "returned") else "",
+                   endorsement=params.get("endorsement") if params.get("endorsement") in ENDORSEMENT_FILTERS else "",
+                   scan=params.get("scan") if params.get("scan") in SCAN_FILTERS else "",
+                   q=(params.get("q") or "").strip()[:100],
+                   sort=sort if sort.lstrip("-") in DESK_SORTS else "-submitted")
+
+    def query(self, **change) -> str:
+        """The GET parameters of this filter (with `change` applied), for links that keep the selection."""
+        from urllib.parse import urlencode
+
+        values = {"call": self.call, "type": self.type, "track": self.track, "status": self.status,
+                  "endorsement": self.endorsement, "scan": self.scan, "q": self.q, "sort": self.sort} | change
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+def desk(user, f: DeskFilter | None = None) -> QuerySet[Application]:
+    """收到的申报 of the user's funder organisation(s), filtered and sorted, each row annotated with the
+    state of its scan (`scan_state`: confirmed, else the last uploaded; None when none) and whether its
+    endorser recommended the current version (`endorsed`, `endorsement_opinion`). One query for a page."""
+    from django.db.models import Exists, OuterRef, Subquery
+
+    from shenbao.applications.models import Endorsement
+
+    f = f or DeskFilter()
+    scans_of_version = (Scan.objects.filter(snapshot_id=OuterRef("current_snapshot_id"))
+                        .annotate(rank=Case(When(state=Scan.State.CONFIRMED, then=Value(0)), default=Value(1),
+                                            output_field=IntegerField()))
+                        .order_by("rank", "-uploaded_at", "-id"))
+    endorsements = Endorsement.objects.filter(application=OuterRef("pk"), snapshot_id=OuterRef("current_snapshot_id"),
+                                              decision=Endorsement.Decision.ENDORSE).order_by("-at", "-id")
+    qs = (received(user).select_related("applicant__category")
+          .annotate(scan_state=Subquery(scans_of_version.values("state")[:1]),
+                    endorsed=Exists(endorsements),
+                    endorsement_opinion=Subquery(endorsements.values("opinion")[:1])))
+    if f.call:
+        qs = qs.filter(call__code=f.call)
+    if f.type:
+        qs = qs.filter(project_type_id=f.type)
+    if f.track:
+        qs = qs.filter(track_id=f.track)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.endorsement == "endorsed":
+        qs = qs.filter(endorsed=True)
+    elif f.endorsement == "direct":
+        qs = qs.filter(endorser__isnull=True)
+    if f.scan == "none":
+        qs = qs.filter(scan_state__isnull=True)
+    elif f.scan:
+        qs = qs.filter(scan_state=f.scan)
+    if f.q:
+        # the submitted title, not the draft's (R-S70: the funder reads only submitted versions)
+        qs = qs.filter(Q(number__icontains=f.q) | Q(applicant__name__icontains=f.q)
+                       | Q(current_snapshot__values__title__icontains=f.q))
+    key = f.sort.lstrip("-")
+    order = DESK_SORTS[key]
+    if f.sort.startswith("-"):
+        order = tuple(f"-{o}" for o in order)
+    return qs.order_by(*order)
+
+
+def desk_choices(user) -> dict:
+    """The filter menus of 收到的申报: the funder's calls, their types and tracks (three queries)."""
+    from shenbao.calls.models import Call, ProjectType, Track
+
+    orgs = _org_ids(user, (Role.FUNDER_STAFF, Role.FUNDER_LEADER))
+    calls = list(Call.objects.filter(issuer_id__in=orgs).order_by("-deadline", "id").values("code", "title"))
+    types = list(ProjectType.objects.filter(call__issuer_id__in=orgs, retired=False)
+                 .order_by("call__deadline", "call_id", "order").values("id", "code", "name", "call__code"))
+    tracks = list(Track.objects.filter(project_type__call__issuer_id__in=orgs, retired=False)
+                  .order_by("project_type_id", "order").values("id", "name", "project_type__code", "project_type__call__code"))
+    return {"calls": calls, "types": types, "tracks": tracks}
+
+
 def current_scan(snapshot: Snapshot | None) -> Scan | None:
     """The scan of this version the funder confirmed (已核验), if any."""
     if snapshot is None:

@@ -506,9 +506,11 @@ def submit(*, user, application: Application, expected_version: int | None = Non
         route = route_for(app)
         app.current_snapshot = snap
         app.submitted_at = now
+        app.amount_asked = formdata.amount_asked(app, result.cleaned)
         app.endorser = route.endorser if route else None
         app.routing_label = route.label if route else ""
-        app.save(update_fields=["current_snapshot", "submitted_at", "endorser", "routing_label", "updated_at"])
+        app.save(update_fields=["current_snapshot", "submitted_at", "amount_asked", "endorser", "routing_label",
+                                "updated_at"])
         APPLICATION.perform(user=user, obj=app, action=action, notify=notify.transition,
                             extra_after={"snapshot": number, "number": app.number, "fingerprint": snap.fingerprint,
                                          "endorser": route.endorser.name if route else None})

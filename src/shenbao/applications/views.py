@@ -631,16 +631,78 @@ def endorse(request, pk: int):
     return redirect("applications:detail", app.pk)
 
 
+DESK_PAGE_SIZE = 50
+
+
 @login_required
 def received(request):
+    """收到的申报: the funder's desk, filtered, sorted and paged (a bounded number of queries per page)."""
+    from django.core.paginator import Paginator
+
     decision = permissions.can_see_received(request.user)
     if not decision:
         return refused(request, decision)
-    apps = [selectors.as_submitted(a, request.user) for a in selectors.received(request.user)]
-    rows = [{"app": a, "scan": selectors.current_scan(a.current_snapshot),
-             "pending_scan": a.scans.filter(verified=False, snapshot=a.current_snapshot).exists(),
-             "endorsement": a.endorsements.filter(decision="endorse").order_by("-at").first()} for a in apps]
-    return render(request, "applications/received.html", {"rows": rows})
+    f = selectors.DeskFilter.from_query(request.GET)
+    paginator = Paginator(selectors.desk(request.user, f), DESK_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = [selectors.as_submitted(a, request.user) for a in page.object_list]  # R-S70
+    sorts = []
+    for key, label in (("number", _("申报编号")), ("unit", _("申报单位")), ("type", _("项目类型")),
+                       ("track", _("申报类型")), ("amount", _("申请经费")), ("submitted", _("提交时间"))):
+        current = f.sort.lstrip("-") == key
+        descending = f.sort.startswith("-")
+        sorts.append({"key": key, "label": label, "current": current, "descending": current and descending,
+                      "query": f.query(sort=f"-{key}" if current and not descending else key, page=None)})
+    return render(request, "applications/received.html", {
+        "page": page, "filter": f, "choices": selectors.desk_choices(request.user), "sorts": sorts,
+        "query": f.query(), "scan_states": Scan.State.choices,
+    })
+
+
+@login_required
+def received_xlsx(request):
+    """The list of 收到的申报 as filtered on the page, as an XLSX workbook with the form's fields."""
+    from shenbao.applications import exports
+
+    decision = permissions.can_see_received(request.user)
+    if not decision:
+        return refused(request, decision)
+    f = selectors.DeskFilter.from_query(request.GET)
+    apps = selectors.desk(request.user, f).select_related("call__issuer")
+    content = exports.xlsx(user=request.user, applications=apps)
+    name = f"收到的申报-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    return attachment(content, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@login_required
+@require_POST
+def received_zip(request):
+    """A ZIP of the printed PDFs and stamped scans of the ticked applications (or of the whole filter)."""
+    import tempfile
+
+    from shenbao.applications import exports
+
+    decision = permissions.can_see_received(request.user)
+    if not decision:
+        return refused(request, decision)
+    f = selectors.DeskFilter.from_query(request.POST)
+    apps = selectors.desk(request.user, f)
+    if request.POST.get("all") != "1":
+        ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+        if not ids:
+            messages.error(request, _("请先勾选要打包的申报"))
+            return redirect(reverse("applications:received") + (f"?{f.query()}" if f.query() else ""))
+        apps = apps.filter(pk__in=ids)
+    out = tempfile.TemporaryFile()
+    try:
+        exports.documents_zip(user=request.user, applications=apps, out=out)
+    except ValueError as exc:
+        out.close()
+        messages.error(request, str(exc))
+        return redirect(reverse("applications:received") + (f"?{f.query()}" if f.query() else ""))
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, content_type="application/zip",
+                        filename=f"申报材料-{timezone.localtime():%Y%m%d-%H%M}.zip")
 
 
 @login_required

@@ -591,10 +591,15 @@ class FormField(Strict):
     fact: bool = False
     # the answer names the application (its title in lists, messages, file names): one text field per form
     title: bool = False
+    # the amount the applicant asks of the funder (申请经费): a money field, shown and sorted on the funder's
+    # list of received applications; without one the list shows the type's (or track's) fixed amount
+    asked: bool = False
 
     @model_validator(mode="after")
     def _shape(self):
         k = self.kind
+        if self.asked and k != "money":
+            raise ValueError(f"asked 只能用于金额字段（{self.key} 是 {k}）")
         if k in ("choice_one", "choice_many"):
             if not self.options and not self.options_from:
                 raise ValueError(f"选择字段 {self.key} 须给出 options 或 options_from")
