@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import models
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -212,6 +213,68 @@ def desk_choices(user) -> dict:
     tracks = list(Track.objects.filter(project_type__call__issuer_id__in=orgs, retired=False)
                   .order_by("project_type_id", "order").values("id", "name", "project_type__code", "project_type__call__code"))
     return {"calls": calls, "types": types, "tracks": tracks}
+
+
+# --- the work bench: to-do lists with counts ----------------------------------------------------------------
+
+
+@dataclass
+class Todo:
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+def _awaiting_scan(orgs) -> int:
+    """Submitted applications of `orgs` whose call asks for a stamped scan and whose current version has
+    none that stands (none uploaded, or only returned ones). Two queries whatever the number."""
+    from django.db.models import Exists, OuterRef
+
+    from shenbao.calls.models import Call
+
+    standing = Scan.objects.filter(snapshot_id=OuterRef("current_snapshot_id")).exclude(state=Scan.State.RETURNED)
+    rows = list(Application.objects.filter(applicant_id__in=orgs, status__in=["submitted", "awaiting_endorsement"],
+                                           current_snapshot__isnull=False)
+                .annotate(has_scan=Exists(standing)).filter(has_scan=False).values_list("call_id", flat=True))
+    if not rows:
+        return 0
+    stamped = {c.pk for c in Call.objects.filter(pk__in=set(rows)) if c.document.submission.stamped}
+    return sum(1 for call_id in rows if call_id in stamped)
+
+
+def todo(user) -> list[Todo]:
+    """What waits for the user, by role, with counts (each count one or two queries): the clerk's drafts,
+    applications missing a stamped scan and those returned; the home reviewer's 待推荐 and registrations;
+    the funder's 待受理, stamps to confirm and registrations."""
+    from django.urls import reverse
+
+    from shenbao.orgs import selectors as org_selectors
+
+    out: list[Todo] = []
+    clerk_orgs = _org_ids(user, (Role.APPLICANT_CLERK,))
+    if clerk_orgs:
+        mine = reverse("applications:mine")
+        counts = dict(Application.objects.filter(applicant_id__in=clerk_orgs, status__in=["draft", "returned"])
+                      .order_by().values_list("status").annotate(n=models.Count("id")).values_list("status", "n"))
+        out += [Todo("drafts", _("草稿"), counts.get("draft", 0), mine),
+                Todo("missing_scans", _("待上传盖章扫描件"), _awaiting_scan(clerk_orgs), mine),
+                Todo("returned", _("退回修改"), counts.get("returned", 0), mine)]
+    reviewer_orgs = _org_ids(user, (Role.HOME_REVIEWER,))
+    funder_orgs = _org_ids(user, (Role.FUNDER_STAFF, Role.FUNDER_LEADER))
+    if reviewer_orgs:
+        out.append(Todo("to_endorse", _("待推荐"), endorsement_queue(user).count(), reverse("applications:endorse")))
+    if funder_orgs:
+        received_url = reverse("applications:received")
+        at_funder = received(user).filter(status="submitted")
+        out.append(Todo("to_accept", _("待受理"), at_funder.count(), f"{received_url}?status=submitted"))
+        stamps = at_funder.filter(current_snapshot__scans__state__in=[Scan.State.MATCHED, Scan.State.UNREAD]).exclude(
+            current_snapshot__scans__state=Scan.State.CONFIRMED).distinct().count()
+        out.append(Todo("stamps", _("盖章待确认"), stamps, f"{received_url}?status=submitted&scan=matched"))
+    if reviewer_orgs or funder_orgs:
+        pending = org_selectors.registration_counts(user).get("pending", 0)
+        out.append(Todo("registrations", _("注册待审核"), pending, reverse("orgs:registrations") + "?status=pending"))
+    return out
 
 
 def current_scan(snapshot: Snapshot | None) -> Scan | None:

@@ -170,12 +170,27 @@ def create(request):
 # --- one application ----------------------------------------------------------------------------------------
 
 
+def viewer_role(user, app: Application) -> str:
+    """Whose page this is: the applicant's (its units and participants), the endorsing association's or
+    the funder's. Each reads its own breadcrumbs and wording, the deciders their form below the content."""
+    from shenbao.orgs.models import Role
+
+    if permissions.has_role_in(user, app.applicant_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD)):
+        return "applicant"
+    if app.endorser_id and permissions.has_role_in(user, app.endorser_id, (Role.HOME_REVIEWER,)):
+        return "endorser"
+    if permissions.is_funder_of(user, app):
+        return "funder"
+    return "applicant"  # a participant unit
+
+
 def _detail_context(request, app: Application) -> dict:
     user = request.user
     snap = app.current_snapshot
     rule = services.own_approval_rule(app)
     steps = selectors.progress(app)
     return {
+        "viewer": viewer_role(user, app),
         "app": app,
         "snap": snap,
         "progress": steps,

@@ -289,8 +289,10 @@ def home(request):
                 seen.add(link["url"])
                 links.append(link)
     org = user.organisation
+    from shenbao.applications import selectors as application_selectors  # a view composes the stages
+
     return render(request, "orgs/home.html", {
-        "org": org, "assignments": assignments, "links": links,
+        "org": org, "assignments": assignments, "links": links, "todo": application_selectors.todo(user),
         "can_resubmit": bool(org and org.status == Organisation.Status.REJECTED
                              and services.REGISTRATION.can(user, org, "resubmit")),
     })
