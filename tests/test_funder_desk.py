@@ -182,22 +182,39 @@ def test_xlsx_export_has_the_list_and_the_form_fields(client, call, staff, make_
     assert lead["phone"] not in phones
 
 
-def test_zip_of_a_selection_holds_the_pdf_and_the_scans(client, call, staff, submitted_two):
+def _zip_job(client, data, capture):
+    from shenbao.core.models import Job
+
+    with capture(execute=True):
+        r = client.post(reverse("applications:received_zip"), data)
+    assert r.status_code == 302 and r["Location"].startswith("/jobs/")
+    job = Job.objects.latest("id")
+    assert job.state == "done", job.error
+    download = client.get(reverse("jobs:file", args=[job.pk]))
+    assert download.status_code == 200
+    content = b"".join(download.streaming_content) if download.streaming else download.content
+    return job, zipfile.ZipFile(io.BytesIO(content)).namelist()
+
+
+def test_zip_of_a_selection_is_a_job_with_the_pdf_and_the_scans(client, call, staff, submitted_two, make_user,
+                                                                 django_capture_on_commit_callbacks):
     clerk, first, _second = submitted_two
     pdf = printing.pdf(first.current_snapshot)
     services.upload_scan(user=clerk, application=first, upload=SimpleUploadedFile("s.pdf", pdf))
     client.force_login(staff)
-    r = client.post(reverse("applications:received_zip"), {"ids": [first.pk]})
-    assert r.status_code == 200 and r["Content-Type"] == "application/zip"
-    names = zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content))).namelist()
+    job, names = _zip_job(client, {"ids": [first.pk]}, django_capture_on_commit_callbacks)
+    assert (job.done, job.total, job.owner) == (1, 1, staff)
     assert len(names) == 2 and all(n.startswith("2026-1-0001-柳州市导出学会/") for n in names)
     assert any(n.endswith("-matched.pdf") for n in names)
-    r = client.post(reverse("applications:received_zip"), {"all": "1"})
-    names = zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content))).namelist()
+    job, names = _zip_job(client, {"all": "1"}, django_capture_on_commit_callbacks)
     assert {n.split("/")[0] for n in names} == {"2026-1-0001-柳州市导出学会", "2026-2-0001-柳州市导出学会"}
-    # nothing ticked: told, no file
+    # nothing ticked: told, no job
     r = client.post(reverse("applications:received_zip"), {}, follow=True)
     assert "请先勾选要打包的申报" in r.content.decode()
+    # the file is the starter's only
+    other = make_user("desk_other_staff", org=call.issuer, roles=(Role.FUNDER_STAFF,))
+    client.force_login(other)
+    assert client.get(reverse("jobs:file", args=[job.pk])).status_code in (403, 404)
 
 
 def test_documents_zip_reports_progress_and_skips_what_the_user_may_not_see(call, staff, submitted_two, make_user):

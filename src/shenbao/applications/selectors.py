@@ -136,7 +136,7 @@ class DeskFilter:
     @classmethod
     def from_query(cls, params) -> DeskFilter:
         def number(key):
-            value = (params.get(key) or "").strip()
+            value = str(params.get(key) or "").strip()
             return int(value) if value.isdigit() else None
 
         sort = params.get("sort") or "-submitted"

@@ -692,32 +692,30 @@ def received_xlsx(request):
 @login_required
 @require_POST
 def received_zip(request):
-    """A ZIP of the printed PDFs and stamped scans of the ticked applications (or of the whole filter)."""
-    import tempfile
-
-    from shenbao.applications import exports
+    """A ZIP of the printed PDFs and stamped scans of the ticked applications (or of the whole filter), built
+    by a background job (applications.tasks.documents_zip): the funder watches its progress bar."""
+    from shenbao.applications import exports, tasks
+    from shenbao.core import jobs
 
     decision = permissions.can_see_received(request.user)
     if not decision:
         return refused(request, decision)
     f = selectors.DeskFilter.from_query(request.POST)
-    apps = selectors.desk(request.user, f)
+    back = reverse("applications:received") + (f"?{f.query()}" if f.query() else "")
+    ids = None
     if request.POST.get("all") != "1":
         ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
         if not ids:
             messages.error(request, _("请先勾选要打包的申报"))
-            return redirect(reverse("applications:received") + (f"?{f.query()}" if f.query() else ""))
-        apps = apps.filter(pk__in=ids)
-    out = tempfile.TemporaryFile()
-    try:
-        exports.documents_zip(user=request.user, applications=apps, out=out)
-    except ValueError as exc:
-        out.close()
-        messages.error(request, str(exc))
-        return redirect(reverse("applications:received") + (f"?{f.query()}" if f.query() else ""))
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, content_type="application/zip",
-                        filename=f"申报材料-{timezone.localtime():%Y%m%d-%H%M}.zip")
+            return redirect(back)
+    count = selectors.desk(request.user, f).filter(**({"pk__in": ids} if ids is not None else {})).count()
+    if count > exports.MAX_ZIP_APPLICATIONS:
+        messages.error(request, _("一次最多打包 %(n)s 份申报，请缩小筛选范围") % {"n": exports.MAX_ZIP_APPLICATIONS})
+        return redirect(back)
+    query = {k: v for k, v in f.__dict__.items() if v not in (None, "")}
+    job = jobs.start(tasks.documents_zip, user=request.user,
+                     label=_("打包申报材料（%(n)s 份）") % {"n": count}, user_id=request.user.pk, query=query, ids=ids)
+    return redirect(job.get_absolute_url())
 
 
 @login_required
