@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from shenbao.calls import schema
 from shenbao.calls.models import Call, Measure, ProjectType, Track
 from shenbao.core import audit
-from shenbao.core.decisions import require
+from shenbao.core.decisions import NotAllowed, require
 from shenbao.orgs.models import AttributeDef, Category, Organisation
 
 
@@ -357,3 +357,85 @@ def set_published(*, call: Call, published: bool, actor=None) -> Call:
         audit.record(actor=actor, action="call.publish" if published else "call.unpublish", obj=call,
                      before={"status": before}, after={"status": call.status})
     return call
+
+
+# --- a new call from an existing one, edited on pages -------------------------------------------------
+
+
+def _plain_data(call: Call) -> dict:
+    """The call's file as plain data (anchors resolved, each block its own copy, dates as text)."""
+    data = schema.parse_yaml(call.source_yaml, call.source_name or f"{call.code}.yaml")
+    return json.loads(json.dumps(data, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+
+
+def _dump(data: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def copy_call(*, actor, source: Call, code: str, title: str) -> LoadResult:
+    """A new call (not published) made from `source`: the same file with a new code and title, to be edited
+    on the pages (dates, quotas, amounts, contacts). Audited as a call.create with the source named."""
+    from shenbao.calls.permissions import can_import_call
+
+    code, title = (code or "").strip(), (title or "").strip()
+    if not code or not title:
+        raise NotAllowed(gettext("请填写新通知的代码和标题"))
+    if Call.objects.filter(code=code).exists():
+        raise NotAllowed(gettext("代码 %(code)s 已被其他通知使用") % {"code": code})
+    require(can_import_call(actor, source.issuer.name, None))
+    data = _plain_data(source)
+    data.update(code=code, title=title)
+    data.pop("document_number", None)
+    data.pop("published_on", None)
+    with transaction.atomic():
+        result = load_call(text=_dump(data), filename=f"{code}.yaml", actor=actor)
+        audit.record(actor=actor, action="call.copy", obj=result.call, before={"source": source.code},
+                     after={"code": code, "title": title})
+    return result
+
+
+@dataclass
+class CallEdit:
+    """What the edit pages change: the call's dates and contacts, and per type its quota number and
+    amount (`types`: type code → {"quota": n, "amount": yuan}; None leaves a value as it is)."""
+
+    title: str | None = None
+    opens_at: str | None = None  # ISO with zone, "" to remove
+    deadline: str | None = None
+    contacts: list[dict] | None = None
+    types: dict[str, dict] = field(default_factory=dict)
+
+
+def edit_call(*, actor, call: Call, edit: CallEdit) -> LoadResult:
+    """Apply the page's edits to the call's file and load it again (validated like an import: every
+    problem named; a change that would invalidate existing applications is refused)."""
+    from shenbao.calls.permissions import can_import_call
+
+    require(can_import_call(actor, call.issuer.name, call))
+    data = _plain_data(call)
+    if edit.title is not None:
+        data["title"] = edit.title
+    if edit.opens_at is not None:
+        if edit.opens_at:
+            data["opens_at"] = edit.opens_at
+        else:
+            data.pop("opens_at", None)
+    if edit.deadline is not None:
+        data["deadline"] = edit.deadline
+    if edit.contacts is not None:
+        data["contacts"] = [{k: v for k, v in c.items() if v} for c in edit.contacts if c.get("name")]
+    for t in data.get("project_types", []):
+        change = edit.types.get(str(t.get("code")))
+        if not change:
+            continue
+        quota = t.get("quota")
+        if change.get("quota") is not None and isinstance(quota, dict) and quota.get("kind") in ("exactly", "at_most", "about"):
+            quota["n"] = change["quota"]
+        funding = t.get("funding")
+        if change.get("amount") is not None and isinstance(funding, dict):
+            key = {"fixed": "amount", "tiered": "amount", "cap": "max", "range": "max", "pool": "total"}.get(funding.get("kind"))
+            if key:
+                funding[key] = change["amount"]
+    return load_call(text=_dump(data), filename=call.source_name or f"{call.code}.yaml", actor=actor)

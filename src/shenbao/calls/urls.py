@@ -12,4 +12,6 @@ urlpatterns = [
     path("manage/calls/<str:code>/publish/", views.set_published, name="set_published"),
     path("manage/calls/<str:code>/export/", views.export_call, name="export"),
     path("manage/calls/<str:code>/unpublish/", views.unpublish, name="unpublish"),
+    path("manage/calls/<str:code>/copy/", views.copy_call, name="copy"),
+    path("manage/calls/<str:code>/edit/", views.edit_call, name="edit"),
 ]

@@ -247,3 +247,125 @@ def import_call(request):
     else:
         messages.info(request, _("文件与现有通知相同，未作更改：%s") % call.title)
     return redirect("calls:manage")
+
+
+# --- a new call from an existing one, edited on pages --------------------------------------------------------
+
+
+@login_required
+def copy_call(request, code: str):
+    """复制为新通知: the same call file under a new code and title, not published, then the edit page."""
+    source = _managed_call(code)
+    decision = permissions.can_import_call(request.user, source.issuer.name, None)
+    if not decision:
+        return refused(request, decision)
+    context = {"source": source, "code": request.POST.get("code", f"{source.code}-copy"),
+               "title": request.POST.get("title", source.title), "refusal": "", "problems": []}
+    if request.method == "POST":
+        try:
+            result = services.copy_call(actor=request.user, source=source, code=context["code"],
+                                        title=context["title"])
+        except NotAllowed as exc:
+            context["refusal"] = exc.reason
+            return render(request, "calls/copy.html", context, status=400)
+        except schema.CallFormatError as exc:
+            context["problems"] = [{"path": p, "message": m} for p, m in exc.problems]
+            return render(request, "calls/copy.html", context, status=400)
+        messages.success(request, _("已复制为新通知（未发布），请修改日期、数量、金额和联系人：%s") % result.call.title)
+        return redirect("calls:edit", result.call.code)
+    return render(request, "calls/copy.html", context)
+
+
+def _local_iso(value: str) -> str | None:
+    """A datetime-local input (Beijing time) as ISO with the zone; None when not a date and time."""
+    import datetime as dt
+
+    try:
+        naive = dt.datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=None).isoformat(timespec="seconds") + "+08:00"
+
+
+def _whole(value: str) -> int | str | None:
+    value = (value or "").strip().replace(",", "")
+    if not value:
+        return None
+    return int(value) if value.isdigit() else "bad"
+
+
+@login_required
+def edit_call(request, code: str):
+    """修改通知: title, dates, each type's quota and amount, and the contacts, on a page."""
+    call = _managed_call(code)
+    decision = permissions.can_import_call(request.user, call.issuer.name, call)
+    if not decision:
+        return refused(request, decision)
+    doc = call.document
+    local = timezone.get_fixed_timezone(8 * 60)
+    contacts = [c.model_dump() for c in doc.contacts] + [{}]
+    types = []
+    for t in doc.project_types:
+        q, f = t.quota, t.funding
+        amount_key = {"fixed": "amount", "tiered": "amount", "cap": "max", "range": "max", "pool": "total"}.get(
+            f.kind) if f else None
+        types.append({"code": t.code, "name": t.name,
+                      "quota": q.n if q and q.kind in ("exactly", "at_most", "about") else None,
+                      "quota_editable": bool(q and q.kind in ("exactly", "at_most", "about")),
+                      "amount": getattr(f, amount_key) if amount_key else None, "amount_editable": bool(amount_key)})
+    context = {"call": call, "types": types, "contacts": contacts, "errors": [], "problems": [],
+               "title": call.title,
+               "opens_at": call.opens_at.astimezone(local).strftime("%Y-%m-%dT%H:%M") if call.opens_at else "",
+               "deadline": call.deadline.astimezone(local).strftime("%Y-%m-%dT%H:%M")}
+    if request.method != "POST":
+        return render(request, "calls/edit.html", context)
+    p = request.POST
+    errors = []
+    edit = services.CallEdit(title=p.get("title", "").strip() or None)
+    deadline = _local_iso(p.get("deadline", ""))
+    if deadline is None:
+        errors.append(_("请填写截止时间（年-月-日 时:分）"))
+    edit.deadline = deadline
+    opens = p.get("opens_at", "").strip()
+    edit.opens_at = "" if not opens else _local_iso(opens)
+    if edit.opens_at is None:
+        errors.append(_("开始时间格式不正确"))
+        edit.opens_at = None
+    for t in types:
+        change = {}
+        for key in ("quota", "amount"):
+            value = _whole(p.get(f"{key}-{t['code']}", ""))
+            if value == "bad":
+                errors.append(_("%(type)s：%(what)s须为整数") % {"type": t["code"],
+                                                             "what": _("数量") if key == "quota" else _("金额（元）")})
+            elif value is not None:
+                change[key] = value
+            t[key] = p.get(f"{key}-{t['code']}", "")
+        edit.types[t["code"]] = change
+    rows = []
+    for i in range(len(contacts)):
+        row = {k: p.get(f"contact-{i}-{k}", "").strip() for k in ("name", "department", "phone", "email")}
+        if any(row.values()) and not row["name"]:
+            errors.append(_("第 %(n)s 位联系人须填写姓名") % {"n": i + 1})
+        old = contacts[i] if i < len(contacts) else {}
+        rows.append({**{k: v for k, v in old.items() if v}, **row})
+    edit.contacts = rows
+    context.update(title=p.get("title", ""), opens_at=opens, deadline=p.get("deadline", ""), contacts=[*rows, {}])
+    if errors:
+        context["errors"] = errors
+        return render(request, "calls/edit.html", context, status=400)
+    try:
+        result = services.edit_call(actor=request.user, call=call, edit=edit)
+    except schema.CallFormatError as exc:
+        context["problems"] = [{"path": p_, "message": m} for p_, m in exc.problems]
+        return render(request, "calls/edit.html", context, status=400)
+    except services.CallInUseError as exc:
+        context["problems"] = [{"path": "", "message": m} for m in exc.problems]
+        return render(request, "calls/edit.html", context, status=409)
+    except NotAllowed as exc:
+        return refused(request, exc.reason)
+    if result.changed:
+        messages.success(request, _("已保存通知的修改（第 %(rev)s 版）") % {"rev": result.call.revision})
+    else:
+        messages.info(request, _("没有修改"))
+    return redirect("calls:manage")
