@@ -141,9 +141,9 @@ def test_only_funder_staff_see_the_desk_and_its_exports(client, call, make_org, 
 def submitted_two(call, make_org, make_user):
     _org, clerk, _head = unit(make_org, make_user, name="柳州市导出学会", category="city_society",
                               parent=call.issuer, prefix="xl")
-    first = filled_draft(clerk, call, "2026-1", overrides={"project_name": "学会改革发展导出测试"})
+    first = filled_draft(clerk, call, "2026-2", overrides={"project_name": "学术交流导出测试"})
     services.submit(user=clerk, application=first)
-    second = filled_draft(clerk, call, "2026-2")
+    second = filled_draft(clerk, call, "2026-3")
     services.submit(user=clerk, application=second)
     first.refresh_from_db()
     second.refresh_from_db()
@@ -163,11 +163,12 @@ def test_xlsx_export_has_the_list_and_the_form_fields(client, call, staff, make_
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
     head, rows = _sheet(r.content)
     assert head[:3] == ["申报编号", "申报单位", "统一社会信用代码"] and "申请经费（元）" in head
-    assert "项目负责人·姓名" in head and "项目负责人·联系电话" in head and "学会改革与发展项目申报表" not in head
+    assert "项目负责人·姓名" in head and "项目负责人·联系电话" in head
+    assert head.count("项目名称") == 1  # the form's title field is the list's column
     assert len(rows) == 1  # the filter applies to the export
     row = dict(zip(head, rows[0], strict=True))
-    assert row["申报编号"] == first.number == "2026-1-0001"
-    assert row["申报单位"] == "柳州市导出学会" and row["项目名称"] == "学会改革发展导出测试"
+    assert row["申报编号"] == first.number == "2026-2-0001"
+    assert row["申报单位"] == "柳州市导出学会" and row["项目名称"] == "学术交流导出测试"
     lead = first.current_snapshot.values["values"]["project_lead"]
     assert row["项目负责人·姓名"] == lead["name"]
     assert row["项目负责人·联系电话"] == lead["phone"]  # the funder's staff call applicants: in full
@@ -204,10 +205,10 @@ def test_zip_of_a_selection_is_a_job_with_the_pdf_and_the_scans(client, call, st
     client.force_login(staff)
     job, names = _zip_job(client, {"ids": [first.pk]}, django_capture_on_commit_callbacks)
     assert (job.done, job.total, job.owner) == (1, 1, staff)
-    assert len(names) == 2 and all(n.startswith("2026-1-0001-柳州市导出学会/") for n in names)
+    assert len(names) == 2 and all(n.startswith("2026-2-0001-柳州市导出学会/") for n in names)
     assert any(n.endswith("-matched.pdf") for n in names)
     job, names = _zip_job(client, {"all": "1"}, django_capture_on_commit_callbacks)
-    assert {n.split("/")[0] for n in names} == {"2026-1-0001-柳州市导出学会", "2026-2-0001-柳州市导出学会"}
+    assert {n.split("/")[0] for n in names} == {"2026-2-0001-柳州市导出学会", "2026-3-0001-柳州市导出学会"}
     # nothing ticked: told, no job
     r = client.post(reverse("applications:received_zip"), {}, follow=True)
     assert "请先勾选要打包的申报" in r.content.decode()

@@ -42,7 +42,7 @@ def _columns_of(apps: list[Application]) -> list[tuple[str, str, str, str, dict]
 
     for form in forms.values():
         for f in form.all_fields() if form is not None else []:
-            if f.kind in SKIP_KINDS:
+            if f.kind in SKIP_KINDS or getattr(f, "title", False):  # the title is the list's 项目名称 column
                 continue
             if f.kind == "person":
                 for part in f.parts:
