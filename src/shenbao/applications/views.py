@@ -575,7 +575,7 @@ def decide_scan(request, pk: int):
         else:
             messages.error(request, _("请选择确认盖章或退回"))
     except NotAllowed as exc:
-        messages.error(request, exc.reason)
+        _say_refused(request, exc.reason)
     return redirect(reverse("applications:detail", args=[scan.application_id]) + "#scans")
 
 
