@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0007_scan_stamp_confirmation'),
+        ('applications', '0008_scan_stamp_confirmation'),
     ]
 
     operations = [

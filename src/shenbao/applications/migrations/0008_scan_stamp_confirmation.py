@@ -17,7 +17,7 @@ def states(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0006_application_number'),
+        ('applications', '0007_limit_acceptance'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
