@@ -234,6 +234,9 @@ def can_accept_over_limit(user, application) -> Decision:
         return deny(_("只有%(unit)s的业务人员可以同意超额受理") % {"unit": application.call.issuer.name})
     if application.status != "submitted":
         return deny(_("只有已报送主办方的申报可以同意超额受理"))
+    return ALLOW
+
+
 def can_decide_stamp(user, scan) -> Decision:
     """Confirm the stamp of a scan, accept one without a readable QR, or return it: the funder's staff,
     for a scan of the version now submitted."""
