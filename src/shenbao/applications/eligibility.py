@@ -2,7 +2,8 @@
 
 Every rule comes from the call's data (the typed document: `eligibility`, `joint`, `exclusions`,
 `named_applicants`, `max_applications_per_unit`, `opens_at`, `deadline`) and from the platform's records
-(the organisation tree and its dated attributes, applications, awarded projects, bars). No rule here
+(the organisation tree and its dated attributes, applications, and the unit's record of awarded projects
+and bars, which `projects` keeps and answers through the hook in record.py). No rule here
 knows a particular call. Each refusal is a `Reason` with a code and a sentence a clerk understands.
 
 Reason codes: deadline, not_open, unit_status, barred, named_only, category, condition, quota_per_unit,
@@ -48,6 +49,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shenbao.applications import record
 from shenbao.applications.models import Application
 from shenbao.applications.similarity import best_match
 from shenbao.calls import schema
@@ -56,7 +58,6 @@ from shenbao.core.decisions import ALLOW, Decision, deny
 from shenbao.core.expressions import ExpressionError, compile_expression
 from shenbao.orgs.models import Category, Organisation
 from shenbao.orgs.selectors import eligibility_context, is_within
-from shenbao.projects.models import Bar, Project
 
 SHANGHAI = schema.SHANGHAI
 
@@ -174,9 +175,8 @@ class _Facts:
         return self.org.category.lineage()
 
     @cached_property
-    def bars(self) -> list[Bar]:
-        return list(Bar.objects.filter(organisation=self.org, starts_on__lte=self.day, ends_on__gte=self.day)
-                    .select_related("funder").order_by("-ends_on"))
+    def bars(self) -> list[Any]:
+        return record.keeper().bars(self.org, self.day)
 
     @cached_property
     def applications(self) -> list[tuple[int, int, str]]:
@@ -184,8 +184,8 @@ class _Facts:
         return list(Application.objects.filter(applicant=self.org).values_list("call_id", "pk", "status"))
 
     @cached_property
-    def projects(self) -> list[Project]:
-        return list(Project.objects.filter(applicant=self.org).order_by("-year", "id"))
+    def projects(self) -> list[Any]:
+        return record.keeper().projects(self.org)
 
     def category_names(self, doc: schema.Call) -> dict[str, str]:
         if not hasattr(self, "_names"):
@@ -291,7 +291,7 @@ def _history_rules(*, facts: _Facts, call: Call, doc: schema.Call,
     if excl is None or not (excl.unfinished or excl.pending_deferral):
         return []
 
-    def same_programme(p: Project) -> bool:
+    def same_programme(p) -> bool:
         """The same programme is the same programme code of the same funder (notices rename it yearly)."""
         if p.call_id == call.pk:
             return False
@@ -303,11 +303,11 @@ def _history_rules(*, facts: _Facts, call: Call, doc: schema.Call,
     for p in facts.projects:
         if not same_programme(p):
             continue
-        if excl.unfinished and p.status == Project.Status.UNFINISHED:
+        if excl.unfinished and p.status == record.UNFINISHED:
             out.append(Reason("unfinished", _("贵单位有未完成的%(programme)s《%(title)s》（%(year)s年度），不得申报")
                               % {"programme": doc.programme, "title": p.title, "year": p.year},
                               {"project_id": p.pk, "title": p.title, "year": p.year}))
-        elif excl.pending_deferral and p.status == Project.Status.DEFERRED:
+        elif excl.pending_deferral and p.status == record.DEFERRED:
             out.append(Reason("deferral", _("贵单位%(year)s年度项目《%(title)s》已申请延期验收，完成验收后方可申报")
                               % {"year": p.year, "title": p.title},
                               {"project_id": p.pk, "title": p.title, "year": p.year}))
@@ -330,7 +330,7 @@ def _repeat_rule(*, facts: _Facts, call: Call, doc: schema.Call, ptype: schema.P
     match = best_match(text, candidates)
     if match is None or match.score < float(excl.repeat_similarity):
         return [], []
-    p: Project = match.item
+    p = match.item
     pct = _percent(match.score)
     detail = {"project_id": p.pk, "title": p.title, "year": p.year, "score": round(match.score, 4)}
     message = _("与%(year)s年已获支持的项目《%(title)s》内容重复（相似度%(pct)s%%）") % {

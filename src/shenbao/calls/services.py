@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -114,6 +115,15 @@ def load_catalogue(*, text: str, filename: str, actor=None) -> LoadResult:
     return LoadResult(call=None, changed=after != before, categories=n)
 
 
+def reload_catalogue(*, actor) -> LoadResult:
+    """Re-read calls/catalogue.yaml (categories, attributes, measures): the system administrator only (from
+    the system page, orgs/views.py)."""
+    from shenbao.orgs import permissions
+
+    require(permissions.can_administer_system(actor))
+    return load_path(path=settings.CALLS_DIR / "catalogue.yaml", actor=actor)
+
+
 def catalogue_problems(doc: schema.Call) -> list[tuple[str, str]]:
     """A call file may only use the platform's catalogue: a category or measure it repeats must be the
     catalogue's own, word for word; one the catalogue lacks or defines otherwise refuses the file (a funder
@@ -172,15 +182,25 @@ def _hash(spec: dict) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _in_use_problems(call: Call, new: schema.Call) -> list[str]:
-    """What in `new` would invalidate applications already made under `call`."""
-    from shenbao.applications.models import Application
+# Hook: what points to a call's project types and tracks. `calls` cannot import the stages after it, so
+# each of them that keeps rows pointing to a type or track adds a counter here in its AppConfig.ready
+# (applications does: `ApplicationsConfig.ready`). A counter is called with exactly one of
+# `project_type=` or `track=` and returns how many of its rows point there.
+USAGE_COUNTERS: list = []
 
+
+def _uses(**row) -> int:
+    """How many rows of later stages point to `row` (project_type=... or track=...)."""
+    return sum(count(**row) for count in USAGE_COUNTERS)
+
+
+def _in_use_problems(call: Call, new: schema.Call) -> list[str]:
+    """What in `new` would invalidate applications already made under `call` (counted by USAGE_COUNTERS)."""
     problems: list[str] = []
     old = call.document
     new_types = {t.code: t for t in new.project_types}
     for ptype in call.types.filter(retired=False):
-        n_apps = Application.objects.filter(project_type=ptype).count()
+        n_apps = _uses(project_type=ptype)
         if not n_apps:
             continue
         new_t = new_types.get(ptype.code)
@@ -190,7 +210,7 @@ def _in_use_problems(call: Call, new: schema.Call) -> list[str]:
             continue
         new_tracks = {t.code for t in new_t.tracks}
         for track in ptype.tracks.filter(retired=False):
-            used = Application.objects.filter(track=track).count()
+            used = _uses(track=track)
             if used and track.code not in new_tracks:
                 problems.append(gettext("项目类型 %(type)s 的申报类型 %(track)s（%(name)s）已有 %(n)s 份申报，不能删除")
                                 % {"type": ptype.code, "track": track.code, "name": track.name, "n": used})
@@ -260,10 +280,8 @@ def _sync_types(call: Call, doc: schema.Call) -> None:
 
 def _retire(queryset, fk: str) -> None:
     """Drop rows no longer in the file; rows that applications point to are kept, marked retired."""
-    from shenbao.applications.models import Application
-
     for row in queryset:
-        if Application.objects.filter(**{fk: row}).exists():
+        if _uses(**{fk: row}):
             row.retired = True
             row.save(update_fields=["retired"])
         else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -515,14 +514,6 @@ def update_organisation(*, actor, org: Organisation, **fields) -> Organisation:
         org.save()
         audit.record(actor=actor, action="org.update", obj=org, before=before, after=_org_facts(org))
     return org
-
-
-def reload_catalogue(*, actor):
-    """Re-read calls/catalogue.yaml (categories and attributes)."""
-    from shenbao.calls import services as call_services
-
-    require(permissions.can_administer_system(actor))
-    return call_services.load_path(path=settings.CALLS_DIR / "catalogue.yaml", actor=actor)
 
 
 # --- dated attributes --------------------------------------------------------------------------------

@@ -485,7 +485,10 @@ def system(request):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "reload_catalogue":
-                result = services.reload_catalogue(actor=request.user)
+                # the page composes: the catalogue loader is a calls service and orgs sits below calls
+                from shenbao.calls import services as call_services
+
+                result = call_services.reload_catalogue(actor=request.user)
                 messages.success(request, _("已重新载入单位类别目录（%(n)s 个类别）。") % {"n": getattr(result, "categories", 0)})
                 return redirect("orgs:system")
             if form.is_valid():

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ProjectsConfig(AppConfig):
     name = "shenbao.projects"
     verbose_name = "项目"
+
+    def ready(self):
+        from shenbao.applications import record
+        from shenbao.projects.record import ProjectsRecord
+
+        record.register(ProjectsRecord())  # bars and past projects for eligibility (R-E5, R-E6, R-E10)
