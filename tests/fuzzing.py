@@ -37,7 +37,7 @@ def build_world() -> dict:
     from shenbao.applications.models import Application, ApplicationParticipant
     from shenbao.calls import services as calls
     from shenbao.calls.models import ProjectType
-    from shenbao.core import demo
+    from shenbao.demo import data as demo
 
     calls.load_directory(directory=dj.CALLS_DIR, publish=True)
     demo.ensure_demo_data()

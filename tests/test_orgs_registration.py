@@ -240,7 +240,7 @@ def test_registrations_page_lists_pending_and_registered_units_under_the_funder(
 
 
 def test_demo_data_includes_a_registration_to_approve(load_call, client):
-    from shenbao.core import demo
+    from shenbao.demo import data as demo
 
     load_call("liuzhou2026")
     logins = demo.ensure_demo_data()

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "shenbao.documents",
     "shenbao.review",
     "shenbao.projects",
+    "shenbao.demo",  # above every stage: it composes them
 ]
 
 MIDDLEWARE = [

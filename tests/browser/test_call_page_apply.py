@@ -12,7 +12,7 @@ import pytest
 from shenbao.applications import services
 from shenbao.applications.models import Application
 from shenbao.calls.models import Call
-from shenbao.core.demo import ensure_practice_calls
+from shenbao.demo.data import ensure_practice_calls
 from tests.conftest import CALL_FILES
 from tests.journey_support import reopen, unit
 

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (see shenbao serve)")
 
     def handle(self, *args, addrport="127.0.0.1:8000", no_serve=False, workers=None, **options):
-        from shenbao.core import demo
+        from shenbao.demo import data as demo
 
         call_command("migrate", verbosity=0, interactive=False)
         if real := demo.non_demo_accounts():
