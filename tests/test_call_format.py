@@ -471,6 +471,8 @@ def test_a_kewei_platform_reads_right(client, catalogue, settings):
     assert "属地科委（主管部门）" in page and "注册由所选属地科委（主管部门）审核" in page
     assert "属地科协" not in page and "本单位所属的县科委或主管部门，由其审核注册" in page
     assert "青溪县科技项目申报平台" in client.get("/").content.decode()
+
+
 def test_asked_marks_the_money_field_the_funder_lists():  # issue 7 item 7: 申请经费 on the funder's desk
     def asked(kind):
         def fn(d):
@@ -481,3 +483,17 @@ def test_asked_marks_the_money_field_the_funder_lists():  # issue 7 item 7: 申�
     doc = schema.load_text(yaml.safe_dump(mutate(asked("money")), allow_unicode=True), FILE, known_categories=KNOWN)
     assert [f.key for f in doc.forms[0].all_fields() if f.asked] == ["ask"]
     assert "asked 只能用于金额字段" in problems_of(mutate(asked("text")))
+
+
+def test_attachment_field_types_size_and_count():  # R-F1: 实施方案 (may be attached); issue 7 item 8
+    def add(d, **extra):
+        _fields(d).append({"key": "plan_file", "label": "展览设计方案及效果图", "kind": "attachment", **extra})
+    doc = load(mutate(lambda d: add(d, accept=["pdf", "jpg"], max_mb=10, max_files=3, required=True)))
+    f = doc.forms[0].fields_by_key()["plan_file"]
+    assert (f.accept, f.max_mb, f.max_files, f.required) == (["pdf", "jpg"], 10, 3, True)
+    assert load(mutate(add)).forms[0].fields_by_key()["plan_file"].max_files == 1
+    assert "plan_file 的 max_mb 不能大于平台的上传上限 20 MB" in problems_of(mutate(lambda d: add(d, max_mb=50)))
+    assert "accept[0]" in problems_of(mutate(lambda d: add(d, accept=["exe"])))
+    msg = problems_of(mutate(lambda d: _fields(d).append(
+        {"key": "x", "label": "X", "kind": "text", "max_files": 2})))
+    assert "只有附件字段可以有 accept/max_mb/max_files（x 是 text）" in msg

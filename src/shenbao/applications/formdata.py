@@ -100,7 +100,16 @@ def render(application, *, values: dict, errors: dict | None = None, editable: b
     if form is None:
         return ""
     return render_form(form=form, values=values, errors=errors or {}, call_doc=application.call.document,
-                       type_doc=type_doc(application), editable=editable)
+                       type_doc=type_doc(application), editable=editable, attachment_url=attachment_url)
+
+
+def attachment_url(value: dict) -> str:
+    from django.urls import reverse
+
+    try:
+        return reverse("applications:attachment_file", args=[int(value["document_id"])])
+    except (KeyError, TypeError, ValueError):
+        return ""
 
 
 def merge_kept(application, old: dict, new: dict) -> dict:

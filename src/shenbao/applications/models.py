@@ -260,3 +260,33 @@ class LimitAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} 超额受理"
+
+
+class Attachment(models.Model):
+    """A file uploaded for an `attachment` field of the application's form, kept by its content hash
+    (documents/attachments.py). The draft's value names it by id; a snapshot freezes its id and hash. Never
+    deleted: a replaced file stays for the versions that name it."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="attachments")
+    field_key = models.CharField(max_length=64)
+    file = models.FileField(max_length=300)
+    original_name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = verbose_name_plural = "申报附件"
+
+    def __str__(self) -> str:
+        return f"{self.original_name}（{self.sha256[:12]}）"
+
+    def ref(self) -> dict:
+        """The value an attachment field holds for this file (also what a snapshot freezes)."""
+        return {"name": self.original_name or f"{self.sha256[:12]}.{self.kind}", "document_id": self.pk,
+                "sha256": self.sha256, "size": self.size, "pages": self.pages, "type": self.kind}

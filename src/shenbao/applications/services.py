@@ -24,6 +24,7 @@ from shenbao.applications import formdata, notify, permissions
 from shenbao.applications.models import (
     Application,
     ApplicationParticipant,
+    Attachment,
     Endorsement,
     LimitAcceptance,
     NumberCounter,
@@ -176,6 +177,7 @@ def save_draft(*, user, application: Application, values: dict, expected_version
         refused = formdata.oversize(app, values)
         if refused:
             raise InputRefused(refused)
+        values = resolve_attachments(app, values)
         new = formdata.merge_kept(app, app.data, values)
         if new == app.data:
             result = formdata.validate(app, new, partial=True)
@@ -481,7 +483,8 @@ def submit(*, user, application: Application, expected_version: int | None = Non
                            saved_at=app.saved_at)
         problems: list = [*own_approval_problems(app), *participant_problems(app)]
         track_code = formdata.track_code_from(app, app.data)
-        result = formdata.validate(app, app.data, partial=False, track_code=track_code)
+        data = resolve_attachments(app, app.data)  # the snapshot freezes each file's id and hash
+        result = formdata.validate(app, data, partial=False, track_code=track_code)
         participants = [p.organisation for p in active_participants(app)]
         verdict = eligibility.check(org=app.applicant, call=app.call, project_type=app.project_type,
                                     track=app.track, application=app, participants=participants)
@@ -841,3 +844,126 @@ def accept_over_limit(*, user, application: Application, reason: str, ip: str | 
                      after={"over_limit": state.position, "max": state.limit, "accepted": True, "reason": reason},
                      note=reason, ip=ip)
     return row
+
+
+# --- attachments (form fields of kind attachment) -------------------------------------------------------------
+
+class AttachmentRefused(ScanRefused):
+    """The attached file is not kept (wrong type, too large, too many); the draft's value is unchanged."""
+
+
+def _attachment_fields(app: Application) -> dict[str, schema.FormField]:
+    form = formdata.form_of(app)
+    return {k: f for k, f in (form.fields_by_key().items() if form else []) if f.kind == "attachment"}
+
+
+def resolve_attachments(app: Application, values: dict) -> dict:
+    """`values` with each attachment field's value rebuilt from the uploads it names (name, id, hash, size,
+    pages, type), so a draft can only name files uploaded to this application for this field. An id that
+    is not one raises InputRefused (nothing is stored)."""
+    fields = _attachment_fields(app)
+    out = dict(values)
+    errors: dict[str, list[str]] = {}
+    for key, f in fields.items():
+        raw = values.get(key)
+        if raw in (None, "", [], {}):
+            continue
+        items = raw if isinstance(raw, list) else [raw]
+        refs = []
+        for item in items:
+            if not isinstance(item, dict) or item.get("document_id") in (None, ""):
+                continue
+            try:
+                doc_id = int(item.get("document_id"))
+            except (TypeError, ValueError):
+                doc_id = None
+            row = Attachment.objects.filter(pk=doc_id, application=app, field_key=key).first() if doc_id else None
+            if row is None:
+                errors.setdefault(key, []).append(
+                    _("附件 %(id)s 不是本申报“%(label)s”一栏上传的文件") % {"id": str(item.get("document_id"))[:20],
+                                                                   "label": f.label})
+                continue
+            refs.append(row.ref())
+        if refs:
+            out[key] = refs if isinstance(raw, list) or f.max_files > 1 else refs[0]
+        else:
+            out.pop(key, None)
+    if errors:
+        raise InputRefused(errors)
+    return out
+
+
+def upload_attachment(*, user, application: Application, field_key: str, upload, ip: str | None = None) -> Attachment:
+    """Keep a file for an attachment field of the draft. It is streamed to a temporary name, checked (size,
+    type sniffed from the content and allowed by the field, pixel and page limits of the scan upload) and
+    only then moved to its place by content hash: a refused or interrupted upload changes nothing (the
+    field keeps its previous file). The caller puts the returned file into the draft's value."""
+    import os
+    import uuid
+
+    from django.conf import settings
+
+    from shenbao.documents import attachments, scans, uploads
+
+    app = Application.objects.select_related("call", "project_type").get(pk=application.pk)
+    require(permissions.can_edit(user, app))
+    f = _attachment_fields(app).get(field_key)
+    limit = getattr(settings, "SHENBAO_MAX_ATTACHMENTS_PER_APPLICATION", 200)
+    tmp = None
+    try:
+        if f is None:
+            raise AttachmentRefused(gettext_noop("申报表中没有这个附件栏目"), "field")
+        max_bytes = (f.max_mb or MAX_SCAN_BYTES // 1024 // 1024) * 1024 * 1024
+        accept = f.accept or attachments.DEFAULT_ACCEPT
+        if Attachment.objects.filter(application=app).count() >= limit:  # R-S84: as many as scans allow
+            raise AttachmentRefused(gettext_noop("本申报已上传 %(n)s 个附件，已达上限，不能再上传"), "too_many",
+                                    {"n": limit})
+        size = getattr(upload, "size", None)
+        if getattr(upload, "too_large", False) or (size is not None and size > max_bytes):
+            raise AttachmentRefused(gettext_noop("文件过大（%(size)s MB）：%(label)s不能超过 %(max)s MB"), "too_large",
+                                    {"size": f"{(size or 0) / 1024 / 1024:.1f}", "label": f.label,
+                                     "max": max_bytes // 1024 // 1024})
+        folder = attachments.folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / uploads.incoming_name(uuid.uuid4().hex, "part")
+        digest, total = hashlib.sha256(), 0
+        with open(tmp, "wb") as out:
+            for chunk in upload.chunks():
+                total += len(chunk)
+                if total > max_bytes:
+                    raise AttachmentRefused(gettext_noop("文件过大：%(label)s不能超过 %(max)s MB"), "too_large",
+                                            {"label": f.label, "max": max_bytes // 1024 // 1024})
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if total == 0:
+            raise AttachmentRefused(gettext_noop("文件是空的"), "empty")
+        kind = attachments.sniff(tmp)
+        if kind not in accept:
+            raise AttachmentRefused(gettext_noop("%(label)s只接受 %(types)s 格式的文件（按文件内容识别，不看扩展名）"),
+                                    "type", {"label": f.label, "types": "、".join(a.upper() for a in accept)})
+        try:
+            scans.inspect(tmp, kind)  # R-S80, R-S81: the pixel and page-size limits of the scan upload
+        except scans.ScanTooLarge as exc:
+            raise AttachmentRefused(exc.message, exc.code, exc.params) from None
+        sha = digest.hexdigest()
+        n_pages = attachments.pages(tmp, kind)
+        name = attachments.store(tmp, sha, kind)
+        with transaction.atomic():
+            row = Attachment.objects.create(
+                application=app, field_key=field_key, file=name,
+                original_name=(getattr(upload, "name", "") or "")[-200:], kind=kind,
+                content_type=attachments.CONTENT_TYPES[kind], size=total, sha256=sha, pages=n_pages, uploaded_by=user)
+            audit.record(actor=user, action="application.attachment_uploaded", obj=app,
+                         after={"attachment": row.pk, "field": field_key, "sha256": sha, "size": total,
+                                "type": kind, "name": row.original_name}, ip=ip)
+        return row
+    except AttachmentRefused as exc:
+        with transaction.atomic():
+            audit.record(actor=user, action="application.attachment_refused", obj=app, note=exc.chinese,
+                         after={"code": exc.code, "field": str(field_key)[:64]}, ip=ip)
+        raise
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("<int:pk>/accept-over-limit/", views.accept_over_limit, name="accept_over_limit"),
     path("participations/<int:pk>/confirm/", views.confirm_participation, name="confirm_participation"),
     path("scans/<int:pk>/", views.scan_file, name="scan_file"),
+    path("attachments/<int:pk>/", views.attachment_file, name="attachment_file"),
     path("scans/<int:pk>/accept/", views.accept_scan, name="accept_scan"),
     path("scans/<int:pk>/decide/", views.decide_scan, name="decide_scan"),
 ]

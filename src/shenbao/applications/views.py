@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shenbao.applications import formdata, permissions, printing, selectors, services
-from shenbao.applications.models import Application, ApplicationParticipant, Scan
+from shenbao.applications.models import Application, ApplicationParticipant, Attachment, Scan
 from shenbao.applications.workflow import APPLICATION, submit_action
 from shenbao.calls.models import ProjectType
 from shenbao.core import audit, ratelimit
@@ -291,6 +291,11 @@ def edit(request, pk: int):
         return render(request, "applications/edit.html", _edit_context(request, app, values=app.data, errors=errors))
     values = formdata.parse_post(app, request.POST)
     version = _posted_version(request)
+    refused = _take_attachments(request, app, values)
+    if refused:
+        messages.error(request, _("附件未上传：%(why)s") % {"why": _("；").join(m for ms in refused.values() for m in ms)})
+        return render(request, "applications/edit.html",
+                      _edit_context(request, app, values=values, errors=refused), status=400)
     try:
         result = services.save_draft(user=request.user, application=app, values=values, expected_version=version,
                                      ip=client_ip(request))
@@ -321,6 +326,35 @@ def edit(request, pk: int):
         return render(request, "applications/edit.html", _edit_context(request, app, values=values, errors=result.errors))
     messages.success(request, _("已保存（第 %(v)s 版草稿）") % {"v": app.version})
     return redirect("applications:edit", app.pk)
+
+
+def _take_attachments(request, app: Application, values: dict) -> dict[str, list[str]]:
+    """Keep the files chosen in attachment fields (`f-<key>`) and put them into `values`: a field of one
+    file takes the new file in place of the old, a field of several adds it. A refused file leaves the
+    field's previous value; the refusals are returned by key."""
+    form = formdata.form_of(app)
+    refused: dict[str, list[str]] = {}
+    for f in (form.all_fields() if form else []):
+        if f.kind != "attachment":
+            continue
+        for upload in request.FILES.getlist(f"f-{f.key}"):
+            try:
+                row = services.upload_attachment(user=request.user, application=app, field_key=f.key, upload=upload,
+                                                 ip=client_ip(request))
+            except services.AttachmentRefused as exc:
+                refused.setdefault(f.key, []).append(exc.message)
+                values[f.key] = app.data.get(f.key) if f.key in app.data else values.get(f.key)
+                continue
+            except NotAllowed as exc:
+                refused.setdefault(f.key, []).append(exc.reason)
+                continue
+            if f.max_files > 1:
+                current = values.get(f.key)
+                items = current if isinstance(current, list) else ([current] if isinstance(current, dict) else [])
+                values[f.key] = [*items, row.ref()]
+            else:
+                values[f.key] = row.ref()
+    return refused
 
 
 def _login_expired():
@@ -553,6 +587,19 @@ def scan_file(request, pk: int):
     response = FileResponse(scan.file.open("rb"), content_type=scan.content_type, as_attachment=True,
                             filename=f"scan-{scan.application_id}-v{scan.snapshot.number}-{scan.pk}.{ext}")
     response.audit_object = scan.application  # the download is audited (core/audit_middleware.py)
+    return response
+
+
+@login_required
+def attachment_file(request, pk: int):
+    row = get_object_or_404(Attachment.objects.select_related("application"), pk=pk)
+    decision = permissions.can_view(request.user, row.application)
+    if not decision:
+        audit.refused(decision.reason, row.application)
+        raise Http404(_("没有这个文件"))
+    response = FileResponse(row.file.open("rb"), content_type=row.content_type, as_attachment=True,
+                            filename=row.original_name or f"{row.sha256[:12]}.{row.kind}")
+    response.audit_object = row.application  # the download is audited (core/audit_middleware.py)
     return response
 
 

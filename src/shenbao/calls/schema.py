@@ -577,7 +577,8 @@ class FormField(Strict):
     totals: list[Total] = []
     # attachment
     accept: list[Literal["pdf", "doc", "docx", "jpg", "png", "xls", "xlsx", "zip"]] = []
-    max_mb: int | None = Field(default=None, ge=1)
+    max_mb: int | None = Field(default=None, ge=1)  # at most the platform's upload limit, 20 MB
+    max_files: int = Field(default=1, ge=1, le=20)  # how many files the field takes (a list when more than 1)
     # opinion
     by: OpinionBy | None = None
     signer: str = ""  # 单位负责人签名 …
@@ -622,6 +623,10 @@ class FormField(Strict):
                 raise ValueError(f"表格 {self.key} 的 max_rows 小于 min_rows")
         elif self.columns or self.totals:
             raise ValueError(f"只有表格字段可以有 columns/totals（{self.key} 是 {k}）")
+        if k != "attachment" and (self.accept or self.max_mb or self.max_files != 1):
+            raise ValueError(f"只有附件字段可以有 accept/max_mb/max_files（{self.key} 是 {k}）")
+        if self.max_mb is not None and self.max_mb > 20:
+            raise ValueError(f"附件字段 {self.key} 的 max_mb 不能大于平台的上传上限 20 MB")
         if k == "opinion" and not self.by:
             raise ValueError(f"意见栏 {self.key} 须写明由谁填写（by）")
         if self.max_chars is not None and self.min_chars is not None and self.min_chars > self.max_chars:

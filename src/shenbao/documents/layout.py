@@ -261,12 +261,28 @@ def period_text(value: Any) -> str:
     return f"{date_text(start)} 至 {date_text(end)}"
 
 
+def attachment_line(item: Any) -> str:
+    """One attached file as printed: its name, pages (a PDF) or size, and the prefix of its SHA-256."""
+    if not isinstance(item, dict):
+        return str(item)
+    name = str(item.get("name") or item.get("filename") or "")
+    facts = []
+    if item.get("pages"):
+        facts.append(f"{item['pages']}页")
+    elif item.get("size"):
+        size = int(item["size"])
+        facts.append(f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(size // 1024, 1)} KB")
+    if item.get("sha256"):
+        facts.append(f"SHA-256 {str(item['sha256'])[:12]}")
+    return f"{name}（{'，'.join(facts)}）" if facts and name else name
+
+
 def _attachment_text(value: Any) -> str:
     if value in (None, ""):
         return ""
     items = value if isinstance(value, (list, tuple)) else [value]
-    names = [str(i.get("name") or i.get("filename") or "") if isinstance(i, dict) else str(i) for i in items]
-    return "、".join(n for n in names if n)
+    lines = [attachment_line(i) for i in items]
+    return "\n".join(f"{n}. {t}" if len(lines) > 1 else t for n, t in enumerate(lines, start=1) if t)
 
 
 def _number_text(value: Any) -> str:

@@ -277,11 +277,15 @@ class _Builder:
 
     def ctx_attachment(self, f: FormField, ctx: dict) -> None:
         raw = self.values.get(f.key)
-        current = raw if isinstance(raw, dict) and not is_blank(raw.get("document_id")) else None
-        if current is not None:
-            current = {"name": str(current.get("name") or ""), "document_id": str(current.get("document_id")),
-                       "url": self.attachment_url(current) if self.attachment_url else ""}
+        items = raw if isinstance(raw, list) else [raw]
+        currents = [{"name": str(c.get("name") or ""), "document_id": str(c.get("document_id")),
+                     "url": self.attachment_url(c) if self.attachment_url else "", "facts": attachment_facts(c)}
+                    for c in items if isinstance(c, dict) and not is_blank(c.get("document_id"))]
+        current = currents[0] if currents else None
         ctx["current"] = current
+        ctx["currents"] = currents
+        ctx["multiple"] = f.max_files > 1
+        ctx["max_files"] = f.max_files
         ctx["accept"] = ",".join(ACCEPT[a] for a in f.accept)
         limits = []
         if f.accept:
@@ -289,7 +293,10 @@ class _Builder:
         if f.max_mb:
             limits.append(_("不超过 {n} MB").format(n=f.max_mb))
         ctx["limits"] = "，".join(limits)
-        ctx["read_value"] = current["name"] if current else ""
+        if f.max_files > 1:
+            limits.append(_("最多 {n} 个文件").format(n=f.max_files))
+        ctx["limits"] = "，".join(limits)
+        ctx["read_value"] = "、".join(c["name"] for c in currents)
 
     def ctx_opinion(self, f: FormField, ctx: dict) -> None:
         raw = self.values.get(f.key)
@@ -475,6 +482,19 @@ def _text(value: str | None) -> str | None:
     return None if value is None else value.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def attachment_facts(ref: dict) -> str:
+    """What the page shows beside an attached file: its pages or size, and its hash prefix."""
+    parts = []
+    if ref.get("pages"):
+        parts.append(_("{n} 页").format(n=ref["pages"]))
+    elif ref.get("size"):
+        size = int(ref["size"])
+        parts.append(f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(size // 1024, 1)} KB")
+    if ref.get("sha256"):
+        parts.append(f"SHA-256 {str(ref['sha256'])[:12]}…")
+    return "，".join(parts)
+
+
 def parse_post(*, form: FormTemplate, data) -> dict:
     """The values a POST of `render_form`'s inputs carries, as typed (strings; person, period, opinion and
     attachment as dicts, tables as lists of rows without the blank ones, choice_many as a list). Fields
@@ -508,9 +528,12 @@ def parse_post(*, form: FormTemplate, data) -> dict:
             if parts:
                 out[f.key] = parts
         elif k == "attachment":
-            doc = data.get(f"{name}-document_id")
-            if doc and not data.get(f"{name}-clear"):
-                out[f.key] = {"name": data.get(f"{name}-name") or "", "document_id": doc}
+            docs, names = data.getlist(f"{name}-document_id"), data.getlist(f"{name}-name")
+            clear = set(data.getlist(f"{name}-clear"))
+            kept = [{"name": (names[i] if i < len(names) else "") or "", "document_id": d}
+                    for i, d in enumerate(docs) if d and "1" not in clear and d not in clear]
+            if kept:
+                out[f.key] = kept if f.max_files > 1 else kept[0]
         elif k == "table":
             rx = re.compile(rf"^{re.escape(name)}-(\d+)-([a-z][a-z0-9_]*)$")
             cols = {c.key for c in f.columns}

@@ -56,6 +56,8 @@ from shenbao.core.expressions import ExpressionError, compile_expression
 APPLICANT_OPINION_BY = frozenset(
     {"applicant", "unit_head", "project_lead", "society", "journal_editor", "leading_doctor", "host_unit"}
 )
+# What an attachment value names: the upload's id, and what the server fills in from it.
+ATTACHMENT_PARTS = ("name", "document_id", "sha256", "size", "pages", "type")
 # Parts of a required person block that may stay empty (not everyone has them).
 OPTIONAL_PERSON_PARTS = frozenset({"wechat", "fax"})
 FULL_TIME_VALUES = ("full_time", "part_time")
@@ -357,7 +359,14 @@ def _field_problem(f: FormField, value: Any) -> str | None:
             value = dict(zip(("start", "end"), value, strict=False)) if len(value) == 2 else None
         return _parts_problem(value, ("start", "end"))
     if k == "attachment":
-        return _parts_problem(value, ("name", "document_id"))
+        items = value if isinstance(value, list) else [value]
+        if len(items) > max(f.max_files, 1) + 5:
+            return _("附件过多")
+        for item in items:
+            problem = _parts_problem(item, ATTACHMENT_PARTS)
+            if problem:
+                return problem
+        return None
     if k == "opinion":
         if isinstance(value, str):
             value = {"text": value}
@@ -674,16 +683,26 @@ class _Run:
             self.cleaned[f.key] = out
 
     def attachment(self, f: FormField, raw: Any, *, required: bool) -> None:
-        if is_blank(raw) or not isinstance(raw, dict) or is_blank(raw.get("document_id")):
+        items = [i for i in (raw if isinstance(raw, list) else [raw])
+                 if isinstance(i, dict) and not is_blank(i.get("document_id"))]
+        if not items:
             if required and self.strict:
                 self.add(f.key, _("请上传{label}").format(label=f.label))
             return
-        try:
-            doc_id = parse_integer(raw.get("document_id"))
-        except FieldError:
-            self.add(f.key, _("附件信息不完整，请重新上传"))
+        if len(items) > f.max_files:
+            self.add(f.key, _("{label}最多上传 {n} 个文件").format(label=f.label, n=f.max_files))
             return
-        self.cleaned[f.key] = {"name": normalise_text(raw.get("name") or ""), "document_id": doc_id}
+        out = []
+        for item in items:
+            try:
+                doc_id = parse_integer(item.get("document_id"))
+            except FieldError:
+                self.add(f.key, _("附件信息不完整，请重新上传"))
+                return
+            ref = {"name": normalise_text(item.get("name") or ""), "document_id": doc_id}
+            ref.update({p: item[p] for p in ("sha256", "size", "pages", "type") if item.get(p) is not None})
+            out.append(ref)
+        self.cleaned[f.key] = out if f.max_files > 1 else out[0]
 
     def opinion(self, f: FormField, raw: Any) -> None:
         if f.by not in self.opinion_by:
