@@ -202,3 +202,33 @@ def _posted(client, url: str) -> dict:
     """What the edit page posts as it is (its inputs and values, no file chosen)."""
     qd = browser_post(client.get(url).content.decode())
     return {k: qd.getlist(k) for k in qd if k not in ("action",)}
+
+
+# --- the API (issue 7 item 8) -----------------------------------------------------------------------------
+
+
+def test_api_uploads_an_attachment_names_it_in_the_draft_and_refuses_a_foreign_id(client, call, draft, people):
+    # R-F1, R-S72: the draft may name only an upload of this application
+    clerk, stranger, _staff = people
+    other = filled_draft(stranger, call, "2026-2")
+    theirs = services.upload_attachment(user=stranger, application=other, field_key="design",
+                                        upload=up(pdf_bytes(), "theirs.pdf"))
+    client.force_login(clerk)
+    base = f"/api/v1/applications/{draft.pk}"
+    content = pdf_bytes(2)
+    r = client.post(f"{base}/attachments/design", {"file": up(content, "方案.pdf")})
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert (body["sha256"], body["pages"], body["type"]) == (hashlib.sha256(content).hexdigest(), 2, "pdf")
+    r = client.post(f"{base}/attachments/design", {"file": up(b"PK\x03\x04 broken", "a.pdf")})
+    assert r.status_code == 422 and "只接受 PDF、PNG 格式的文件" in r.json()["detail"]
+    values = {**draft.data, "design": [{"document_id": theirs.pk}]}
+    r = client.put(base, {"version": draft.version, "values": values}, content_type="application/json")
+    assert r.status_code == 400 and "不是本申报“展览设计方案及效果图”一栏上传的文件" in r.json()["detail"]
+    values["design"] = [{"document_id": body["document_id"]}]
+    r = client.put(base, {"version": draft.version, "values": values}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    draft.refresh_from_db()
+    assert draft.data["design"][0]["sha256"] == body["sha256"]
+    r = client.get(body["url"])
+    assert r.status_code == 200 and b"".join(r.streaming_content) == content

@@ -417,7 +417,7 @@ NEW_CALL = "tests/calls/qingxi-2027-kjfw.yaml"
 
 
 @pytest.mark.django_db
-def test_a_new_issuers_call_goes_through_submission(catalogue, make_org, make_user, client):
+def test_a_new_issuers_call_goes_through_submission(catalogue, make_org, make_user, client, media):
     """A made-up county 科委's notice: no planned number (计划立项数量 not given), the title given by a field
     named activity_title, a check counting 汉字 and one comparing the unit with its registered name."""
     from pathlib import Path
@@ -444,12 +444,20 @@ def test_a_new_issuers_call_goes_through_submission(catalogue, make_org, make_us
     with pytest.raises(services.Refused) as refused:
         services.submit(user=clerk, application=app)
     assert refused.value.errors == {"applicant_unit": ["申报单位须填写单位全称"],
-                                    "summary": ["活动简介不超过200字"]}  # 7 × 30 = 210 汉字
+                                    "summary": ["活动简介不超过200字"],  # 7 × 30 = 210 汉字
+                                    "proof": ["请上传证明材料"]}  # a required attachment (issue 7 item 8)
     values.update(applicant_unit="青溪县星火机械有限公司", summary="组织专家进企业，for 2027。" * 28)  # 196 汉字
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    proof = services.upload_attachment(user=clerk, application=app, field_key="proof",
+                                       upload=SimpleUploadedFile("营业执照.pdf", b"%PDF-1.4\n%%EOF\n"))
+    values["proof"] = {"document_id": proof.pk}
     services.save_draft(user=clerk, application=app, values=values, expected_version=app.version)
     snap = services.submit(user=clerk, application=app).snapshot
     app.refresh_from_db()
     assert app.status == "submitted" and snap.values["title"] == "科技专家进星火机械"
+    frozen = snap.values["values"]["proof"]
+    assert (frozen["document_id"], frozen["sha256"], frozen["name"]) == (proof.pk, proof.sha256, "营业执照.pdf")
     # the call page says nothing about a number of projects
     page = client.get(f"/calls/{call.code}/").content.decode()
     assert "科技服务进企业活动" in page and "计划立项数量" not in page.split('id="type-2027-1"')[1]

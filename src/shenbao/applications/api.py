@@ -128,6 +128,16 @@ class ScanOut(Schema):
     message: str
 
 
+class AttachmentOut(Schema):
+    document_id: int = Field(description="草稿中附件栏的值写 {\"document_id\": 此编号}（多个文件时为列表）")
+    name: str
+    sha256: str
+    size: int
+    pages: int | None = None
+    type: str
+    url: str
+
+
 class DetailOut(Schema):
     detail: str
     code: str = ""
@@ -288,3 +298,17 @@ def scan(request, pk: int, file: UploadedFile = File(...)):  # noqa: B008 - ninj
         return Status(422, {"detail": exc.message, "code": exc.code})
     s = result.scan
     return Status(201, {"id": s.pk, "verified": s.verified, "state": s.state, "method": s.method, "message": result.message})
+
+
+@router.post("/{int:pk}/attachments/{key}", response={201: AttachmentOut, 422: DetailOut},
+             summary="上传附件栏的文件（类型按内容识别，受该栏 accept、max_mb 限制）；草稿中以 document_id 引用")
+def upload_attachment(request, pk: int, key: str, file: UploadedFile = File(...)):  # noqa: B008
+    from django.urls import reverse
+
+    app = _get(request, pk)
+    try:
+        row = services.upload_attachment(user=request.user, application=app, field_key=key, upload=file,
+                                         ip=_ip(request))
+    except services.AttachmentRefused as exc:
+        return Status(422, {"detail": exc.message, "code": exc.code})
+    return Status(201, {**row.ref(), "url": reverse("applications:attachment_file", args=[row.pk])})
