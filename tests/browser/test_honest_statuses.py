@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shenbao.applications import printing, services
+from shenbao.orgs.models import Role
 from tests.journey_support import filled_draft, reopen, unit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,9 +75,18 @@ def test_tracker_after_submission_and_superseded_after_withdrawal(page, load_cal
     assert "/print/v1.pdf" in first.get_attribute("href")
     page.screenshot(path=str(artifacts / "status-tracker-print.png"), full_page=True)
 
-    # the stamped scan uploaded and verified: the funder's turn, still readable
+    # the stamped scan uploaded, its QR matching: the version is right, the stamp waits for the funder
     snap = app.current_snapshot
-    services.upload_scan(user=clerk, application=app, upload=SimpleUploadedFile("scan.pdf", printing.pdf(snap)))
+    result = services.upload_scan(user=clerk, application=app,
+                                  upload=SimpleUploadedFile("scan.pdf", printing.pdf(snap)))
+    page.reload()
+    assert _current(page) == "upload"
+    assert "版本一致，盖章待主办方确认" in page.inner_text("#tracker")
+    assert "已核验" not in page.inner_text("#scan-status")
+
+    # the funder confirms the stamp: only now 已核验, and the funder's turn, still readable
+    staff = make_user("st_staff", org=call.issuer, roles=(Role.FUNDER_STAFF,))
+    services.confirm_stamp(user=staff, scan=result.scan)
     page.reload()
     assert _current(page) == "funder"
     for key in ("print", "stamp", "upload"):
