@@ -82,7 +82,7 @@ def test_an_image_above_the_pixel_limit_is_refused_before_decoding(submitted, cl
         services.upload_scan(user=clerk, application=submitted,
                              upload=SimpleUploadedFile("big.png", png_header_only(12000, 12000)))
     assert exc.value.code == "pixels"
-    assert selectors.current_scan(submitted.current_snapshot) == good  # the previous file stays
+    assert selectors.latest_scan(submitted.current_snapshot) == good  # the previous file stays
     assert Scan.objects.filter(application=submitted).count() == 1
     probe = tmp_path / "x.png"
     probe.write_bytes(png_header_only(12000, 12000))
