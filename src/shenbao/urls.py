@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("shenbao.calls.urls")),
     path("accounts/", include("shenbao.orgs.urls")),
     path("apply/", include("shenbao.applications.urls")),
+    path("review/", include("shenbao.review.urls")),
     path("jobs/", include("shenbao.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -777,6 +777,56 @@ class Submission(Strict):
     note: str = ""
 
 
+class Criterion(Strict):
+    """One criterion of a score sheet: an expert gives a value in [min, max]; the weighted sum is the
+    sheet's total."""
+
+    key: Key
+    name: Text
+    min: Decimal = Decimal(0)
+    max: Decimal = Field(gt=0)
+    weight: Decimal = Field(default=Decimal(1), gt=0)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.min >= self.max:
+            raise ValueError(f"评分项 {self.key} 的最低分须小于最高分")
+        return self
+
+
+class Rubric(Strict):
+    """评分标准 of a type (or of the whole call under `review.rubric`)."""
+
+    criteria: list[Criterion] = Field(min_length=1)
+    comment_min_hanzi: int = Field(default=0, ge=0)  # 评审意见 of at least N 汉字
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _keys(self):
+        keys = [c.key for c in self.criteria]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"评分项代码重复：{', '.join(dupes)}")
+        return self
+
+
+# used when neither the type nor the call gives a rubric (the notices give none): one overall score out of
+# 100 and a comment of at least 30 汉字
+DEFAULT_RUBRIC = Rubric(
+    criteria=[Criterion(key="overall", name="综合评价", max=Decimal(100))],
+    comment_min_hanzi=30,
+    note="通知未规定评分标准，采用平台默认标准：综合评价（满分100分），评审意见不少于30字。",
+)
+
+
+class NoticePeriod(Strict):
+    """公示期: `days` calendar days, or working days on the Chinese official calendar."""
+
+    days: int = Field(default=5, ge=1)
+    working_days: bool = True
+
+
 class Review(Strict):
     """Review and award (V1–V3)."""
 
@@ -785,7 +835,20 @@ class Review(Strict):
     levels: list[Text] = ["专家评审"]
     funder_levels: list[Text] = []  # e.g. 学会部初审, 领导审核 (V3)
     confirm_by: list[Text] = []
+    # the confirmation (V1) needs the finance department's decision as well as the funder's (湖南 2024)
+    finance_confirms: bool = False
     public_notice: bool = True
+    notice_period: NoticePeriod = NoticePeriod()
+    # expert review: how many experts score each application, how many applications an expert takes at most
+    experts_per_application: int = Field(default=3, ge=1)
+    max_load: int | None = Field(default=None, ge=1)  # None: computed from the pool (even spread, rounded up)
+    outside_region: bool = False  # at least one expert from outside the applicant's region
+    same_home_association_conflict: bool = False  # an expert of the applicant's home association is conflicted
+    blind: bool = False  # experts do not see the applicant's identity
+    aggregate: Literal["mean", "trimmed_mean"] = "mean"  # trimmed: the highest and lowest score dropped
+    normalise: bool = False  # z-scores per expert before aggregating
+    rubric: Rubric | None = None  # the call's rubric; a type's own `rubric` wins; neither: DEFAULT_RUBRIC
+    scoring_deadline: dt.date | None = None
     note: str = ""
 
 
@@ -839,6 +902,7 @@ class ProjectType(Common):
     requirements: str = ""
     # 申报材料 to hand in besides the form (常德 2022 服务站建设: 服务站筹建申请及申报表)
     application_materials: list[Text] = []
+    rubric: Rubric | None = None  # 评分标准 of this type (else the call's `review.rubric`, else the default)
 
     def track(self, code: str) -> Track:
         """The track (申报类型) with this code (KeyError if the type has none)."""
@@ -982,6 +1046,10 @@ class Call(Strict):
 
     def form_for(self, ptype: ProjectType) -> FormTemplate | None:
         return next((f for f in self.forms if f.code == ptype.form), None)
+
+    def rubric_for(self, ptype: ProjectType) -> Rubric:
+        """The type's 评分标准: its own, else the call's, else the platform's default."""
+        return ptype.rubric or self.review.rubric or DEFAULT_RUBRIC
 
     def results_form_for(self, ptype: ProjectType) -> FormTemplate | None:
         """The form a post-funded type's results are submitted with (`post_funding.results_form`)."""

@@ -1,0 +1,20 @@
+"""The review stage's API under /api/v1/review/: one router; each sub-stage adds its endpoints from its own
+module (`api_<area>.py`, imported below) with the same permission functions as the pages."""
+
+from ninja import Router
+from ninja.security import django_auth
+
+router = Router(tags=["review"], auth=django_auth)
+
+# each module registers its endpoints on `router` when imported
+# --- experts and conflicts ---
+
+# --- screening ---
+
+# --- assignment ---
+
+# --- scoring ---
+
+# --- selection and confirmation ---
+
+# --- public notice and award ---
