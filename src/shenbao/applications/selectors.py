@@ -281,7 +281,9 @@ def current_scan(snapshot: Snapshot | None) -> Scan | None:
     """The scan of this version the funder confirmed (已核验), if any."""
     if snapshot is None:
         return None
-    return snapshot.scans.filter(state=Scan.State.CONFIRMED).order_by("-confirmed_at", "-id").first()
+    # read through .all() so that a page which prefetched the version's scans asks the database once
+    confirmed = [s for s in snapshot.scans.all() if s.state == Scan.State.CONFIRMED]
+    return max(confirmed, key=lambda s: (s.confirmed_at or s.uploaded_at, s.id), default=None)
 
 
 def latest_scan(snapshot: Snapshot | None) -> Scan | None:
@@ -289,7 +291,7 @@ def latest_scan(snapshot: Snapshot | None) -> Scan | None:
     版本一致待确认, 待人工核验 or 已退回)."""
     if snapshot is None:
         return None
-    return current_scan(snapshot) or snapshot.scans.order_by("-uploaded_at", "-id").first()
+    return current_scan(snapshot) or max(snapshot.scans.all(), key=lambda s: (s.uploaded_at, s.id), default=None)
 
 
 def unit_application_of_type(org, project_type) -> Application | None:

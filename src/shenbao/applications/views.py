@@ -10,6 +10,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -187,6 +188,8 @@ def viewer_role(user, app: Application) -> str:
 def _detail_context(request, app: Application) -> dict:
     user = request.user
     snap = app.current_snapshot
+    if snap is not None:
+        prefetch_related_objects([snap], "scans")  # the scan selectors below read them once
     rule = services.own_approval_rule(app)
     steps = selectors.progress(app)
     return {
