@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -15,7 +14,8 @@ from shenbao.calls import schema
 from shenbao.calls.models import Call, Measure, ProjectType, Track
 from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed, require
-from shenbao.orgs.models import AttributeDef, Category, Organisation
+from shenbao.orgs import catalogue
+from shenbao.orgs.models import Category, Organisation
 
 
 class CallInUseError(ValueError):
@@ -36,99 +36,32 @@ class LoadResult:
     messages: list[str] = field(default_factory=list)
 
 
-# --- catalogue ----------------------------------------------------------------------------------------
+# --- catalogue (loaded by orgs/catalogue.py; the calls app keeps its task measures) ----------------------
 
 
-def _sync_categories(categories: list[schema.Category]) -> int:
-    """Create or update categories; parents first, whatever the order in the file."""
-    pending = list(categories)
-    done = 0
-    while pending:
-        progressed = False
-        for c in list(pending):
-            parent = None
-            if c.parent:
-                parent = Category.objects.filter(code=c.parent).first()
-                if parent is None:
-                    continue
-            Category.objects.update_or_create(
-                code=c.code,
-                defaults={"name": c.name, "name_en": c.name_en, "parent": parent,
-                          "is_association": c.is_association, "level": c.level, "applicant": c.applicant},
-            )
-            pending.remove(c)
-            done += 1
-            progressed = True
-        if not progressed:
-            raise ValueError(f"类别的上级不存在：{', '.join(c.code for c in pending)}")
-    return done
+def _measures_state() -> dict:
+    return {m.key: {"name": m.name, "name_en": m.name_en, "unit": m.unit} for m in Measure.objects.all()}
 
 
-def _sync_measures(measures: list[schema.Measure]) -> None:
-    for m in measures:
+def _sync_measures(doc) -> None:
+    for m in doc.measures:
         Measure.objects.update_or_create(key=m.key, defaults={"name": m.name, "name_en": m.name_en, "unit": m.unit})
 
 
-def catalogue_state() -> dict[str, dict]:
-    """The platform's catalogue as it stands: categories, attributes and measures by code, for the audit
-    event of a change (before/after) and for comparing what a call file repeats."""
-    return {
-        "categories": {c.code: _category_fields(c) for c in Category.objects.select_related("parent")},
-        "attributes": {a.key: {"name": a.name, "kind": a.kind, "labels": a.labels, "choices": a.choices,
-                               "yearly": a.yearly, "default": a.default} for a in AttributeDef.objects.all()},
-        "measures": {m.key: {"name": m.name, "name_en": m.name_en, "unit": m.unit} for m in Measure.objects.all()},
-    }
-
-
-def _category_fields(c: Category) -> dict:
-    return {"name": c.name, "name_en": c.name_en, "parent": c.parent.code if c.parent_id else None,
-            "is_association": c.is_association, "level": c.level, "applicant": c.applicant}
+MEASURES = catalogue.Section("measures", _measures_state, _sync_measures)  # registered in CallsConfig.ready
 
 
 def load_catalogue(*, text: str, filename: str, actor=None) -> LoadResult:
-    """Categories, attributes and measures are the platform's catalogue: only the system administrator
-    changes them (here, from the system page, or `shenbao load-catalogue` on the server; `actor=None` is
-    the server's operator). The event keeps what changed, before and after."""
-    from shenbao.orgs.permissions import can_administer_system
-
-    if actor is not None:
-        require(can_administer_system(actor))
-    doc = schema.load_text(text, filename)
-    if not isinstance(doc, schema.Catalogue):
-        raise schema.CallFormatError(filename, [("kind", "须为 catalogue")])
-    with transaction.atomic():
-        before = catalogue_state()
-        n = _sync_categories(doc.categories)
-        for order, c in enumerate(doc.categories):
-            Category.objects.filter(code=c.code).update(order=order)
-        for a in doc.attributes:
-            AttributeDef.objects.update_or_create(
-                key=a.key,
-                defaults={"name": a.name, "kind": a.kind, "labels": a.labels, "choices": a.choices,
-                          "yearly": a.yearly or a.kind == "rating", "default": a.default},
-            )
-        _sync_measures(doc.measures)
-        after = catalogue_state()
-        if after != before:
-            audit.record(actor=actor, action="catalogue.load", before=before, after=after,
-                         note=f"{Path(filename).name}：类别 {n} 个，属性 {len(doc.attributes)} 个，指标 {len(doc.measures)} 个")
-    return LoadResult(call=None, changed=after != before, categories=n)
-
-
-def reload_catalogue(*, actor) -> LoadResult:
-    """Re-read calls/catalogue.yaml (categories, attributes, measures): the system administrator only (from
-    the system page, orgs/views.py)."""
-    from shenbao.orgs import permissions
-
-    require(permissions.can_administer_system(actor))
-    return load_path(path=settings.CALLS_DIR / "catalogue.yaml", actor=actor)
+    """The catalogue file through the orgs stage's loader (it owns the catalogue)."""
+    result = catalogue.load_catalogue(text=text, filename=filename, actor=actor)
+    return LoadResult(call=None, changed=result.changed, categories=result.categories)
 
 
 def catalogue_problems(doc: schema.Call) -> list[tuple[str, str]]:
     """A call file may only use the platform's catalogue: a category or measure it repeats must be the
     catalogue's own, word for word; one the catalogue lacks or defines otherwise refuses the file (a funder
     could otherwise make 企业 a kind of 市级学会, or 财政部门 registrable, for every call)."""
-    state = catalogue_state()
+    state = catalogue.catalogue_state()
     problems: list[tuple[str, str]] = []
     labels = {"name": gettext("名称"), "name_en": gettext("英文名称"), "parent": gettext("上级类别"),
               "is_association": gettext("是否科协"), "level": gettext("级别"), "applicant": gettext("可注册为申报单位"),

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from shenbao.core import audit, ratelimit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip, posted_id
-from shenbao.orgs import forms, notify, otp, permissions, selectors, services
+from shenbao.orgs import catalogue, forms, notify, otp, permissions, selectors, services
 from shenbao.orgs.models import (
     ADMIN_ROLES,
     AdminRequest,
@@ -485,11 +485,8 @@ def system(request):
     if request.method == "POST":
         try:
             if request.POST.get("action") == "reload_catalogue":
-                # the page composes: the catalogue loader is a calls service and orgs sits below calls
-                from shenbao.calls import services as call_services
-
-                result = call_services.reload_catalogue(actor=request.user)
-                messages.success(request, _("已重新载入单位类别目录（%(n)s 个类别）。") % {"n": getattr(result, "categories", 0)})
+                result = catalogue.reload_catalogue(actor=request.user)
+                messages.success(request, _("已重新载入单位类别目录（%(n)s 个类别）。") % {"n": result.categories})
                 return redirect("orgs:system")
             if form.is_valid():
                 org = services.create_organisation(actor=request.user, **form.cleaned_data)
