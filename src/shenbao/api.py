@@ -21,4 +21,5 @@ def _not_allowed(request, exc: NotAllowed):
 api.add_router("/calls", calls_router)
 api.add_router("/applications", "shenbao.applications.api.router")
 api.add_router("/review", "shenbao.review.api.router")
+api.add_router("/projects", "shenbao.projects.api.router")
 api.add_router("/jobs", "shenbao.core.api.router")

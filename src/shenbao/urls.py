@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("shenbao.orgs.urls")),
     path("apply/", include("shenbao.applications.urls")),
     path("review/", include("shenbao.review.urls")),
+    path("projects/", include("shenbao.projects.urls")),
     path("jobs/", include("shenbao.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -101,3 +101,18 @@ class Bar(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.reason}（至{self.ends_on}）"
+
+
+# --- contract (合同书/任务书) and money: disbursement plan, payments, recovery, budget lines ---
+
+
+# --- change requests and plan versions ---
+
+
+# --- activities (events), sign-in, photos, news ---
+
+
+# --- deliverables, spot checks, acceptance, deferral, closure ---
+
+
+# --- volunteer service (R-P10) ---
