@@ -487,6 +487,8 @@ class Column(Strict):
     required: bool = False
     max_chars: int | None = Field(default=None, ge=1)
     unit: Literal["yuan", "wan"] = "yuan"
+    # the column names people or units (项目组成员·姓名): hidden from experts in blind review
+    identity: bool = False
 
 
 class Total(Strict):
@@ -547,6 +549,9 @@ class FormField(Strict):
     # the amount the applicant asks of the funder (申请经费): a money field, shown and sorted on the funder's
     # list of received applications; without one the list shows the type's (or track's) fixed amount
     asked: bool = False
+    # the answer names the applicant (a unit, a person, an address): hidden from experts in blind review.
+    # Person, phone, mobile and e-mail fields are hidden anyway, and so is the applicant's name wherever met.
+    identity: bool = False
 
     @model_validator(mode="after")
     def _shape(self):

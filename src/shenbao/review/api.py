@@ -14,6 +14,7 @@ router = Router(tags=["review"], auth=django_auth)
 # --- assignment ---
 
 # --- scoring ---
+from shenbao.review import api_scoring  # noqa: E402, F401
 
 # --- selection and confirmation ---
 

@@ -162,6 +162,11 @@ class ScoreSheet(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     saved_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # staff sent the submitted sheet back to the expert (the reason is shown to the expert and audited)
+    reopen_reason = models.TextField("退回重评理由", blank=True)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
 
     class Meta:
         verbose_name = verbose_name_plural = "评分表"

@@ -96,6 +96,112 @@ def can_see_application_as_expert(user, application) -> Decision:
 # --- scoring ---
 
 
+def expert_of(user):
+    """The user's Expert row (cached on the user object), or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_sb_expert"):
+        from shenbao.review.models import Expert
+
+        user._sb_expert = Expert.objects.filter(user=user).select_related("funder").first()
+    return user._sb_expert
+
+
+def expert_ready(user) -> Decision:
+    """An expert sees nothing before accepting the confidentiality pledge and declaring conflicts. (The
+    experts' own gate replaces this when it exists: `expert_gate(user)`.)"""
+    gate = globals().get("expert_gate")
+    if gate is not None:
+        return gate(user)
+    expert = expert_of(user)
+    if expert is None or not expert.active:
+        return deny(_("您不是评审专家，或已不在专家库中"))
+    if expert.pledge_accepted_at is None:
+        return deny(_("请先阅读并接受评审保密承诺"))
+    if expert.conflicts_declared_at is None:
+        return deny(_("请先申报需要回避的单位和项目"))
+    return ALLOW
+
+
+def scoring_closed(call, today=None) -> Decision:
+    """After the call's `review.scoring_deadline` (the whole day counts, Beijing time) scoring is refused."""
+    from django.utils import timezone
+
+    deadline = call.document.review.scoring_deadline
+    today = today or timezone.localdate()
+    if deadline is not None and today > deadline:
+        return deny(_("评审截止日期（%(date)s）已过，不能再评分或修改评分") % {"date": deadline.isoformat()})
+    return ALLOW
+
+
+def can_score(user, assignment) -> Decision:
+    """The assigned expert, once ready, on a live assignment, before the scoring deadline."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    expert = expert_of(user)
+    if expert is None or assignment.expert_id != expert.pk:
+        return deny(_("只有分配到该项目的评审专家可以评分"))
+    ready = expert_ready(user)
+    if not ready:
+        return ready
+    if assignment.removed_at is not None:
+        return deny(_("该项目已不再分配给您评审，不能提交评分"))
+    return scoring_closed(assignment.application.call)
+
+
+def can_edit_sheet(user, sheet) -> Decision:
+    """Saving or submitting: the assigned expert, while the sheet is not submitted (a reopened one is)."""
+    decision = can_score(user, sheet.assignment)
+    if not decision:
+        return decision
+    if sheet.state == "submitted":
+        return deny(_("评分表已提交；如需修改，请联系主办方退回重评"))
+    return ALLOW
+
+
+def can_read_assigned(user, assignment) -> Decision:
+    """The assigned expert reads the application (also after submitting, and after the deadline) while the
+    assignment is live."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    expert = expert_of(user)
+    if expert is None or assignment.expert_id != expert.pk:
+        return deny(_("只有分配到该项目的评审专家可以查看"))
+    ready = expert_ready(user)
+    if not ready:
+        return ready
+    if assignment.removed_at is not None:
+        return deny(_("该项目已不再分配给您评审"))
+    return ALLOW
+
+
+def can_manage_scores(user, call) -> Decision:
+    """Funder staff of the call's issuer follow the scoring, reopen sheets and export the scores."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not has_role_in(user, call.issuer_id, (Role.FUNDER_STAFF,)):
+        return deny(_("只有%(unit)s的业务人员可以管理评分") % {"unit": call.issuer.name})
+    return ALLOW
+
+
+def can_view_scores(user, call) -> Decision:
+    """Funder staff and leaders read the scores (leaders get phones masked)."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not has_role_in(user, call.issuer_id, (Role.FUNDER_STAFF, Role.FUNDER_LEADER)):
+        return deny(_("只有%(unit)s的工作人员可以查看评分") % {"unit": call.issuer.name})
+    return ALLOW
+
+
+def can_reopen_sheet(user, sheet) -> Decision:
+    decision = can_manage_scores(user, sheet.assignment.application.call)
+    if not decision:
+        return decision
+    if sheet.assignment.removed_at is not None:
+        return deny(_("该分配已撤销，不能退回重评"))
+    return ALLOW
+
+
 # --- selection and confirmation ---
 
 
