@@ -24,7 +24,7 @@ from shenbao.calls import services as call_services
 from shenbao.core.decisions import NotAllowed
 from shenbao.core.expressions import hanzi_count
 from shenbao.core.models import AuditEvent
-from shenbao.orgs.models import Role
+from shenbao.orgs.models import Role, RoleAssignment
 from shenbao.review import scoring
 from shenbao.review.models import Assignment, Expert, ScoreSheet
 from shenbao.review.scoring_pdf import sheets_pdf
@@ -81,8 +81,8 @@ def org_maker(make_org):
 @pytest.fixture
 def expert_maker(make_user):
     def _make(call, username: str, *, ready: bool = True, **fields):
-        user = make_user(username, roles=(Role.EXPERT,), email=f"{username}@gxu.example.cn",
-                         display_name=fields.get("name", username))
+        user = make_user(username, email=f"{username}@gxu.example.cn", display_name=fields.get("name", username))
+        RoleAssignment.objects.create(user=user, role=Role.EXPERT, organisation=call.issuer)
         now = timezone.now()
         return Expert.objects.create(
             funder=call.issuer, user=user, name=fields.pop("name", f"专家{username}"),
@@ -212,11 +212,11 @@ def test_expert_sees_nothing_before_pledge_and_conflicts(load_call, org_maker, e
     a = Assignment.objects.create(application=app, expert=expert)
     client.force_login(expert.user)
     page = client.get(reverse("review:scoring_bench")).content.decode()
-    assert "请先阅读并接受评审保密承诺" in page and app.number not in page
+    assert "请先阅读并接受保密承诺" in page and app.number not in page
     assert client.get(reverse("review:scoring_application", args=[a.pk])).status_code == 403
     Expert.objects.filter(pk=expert.pk).update(pledge_accepted_at=timezone.now())
     r = client.get(reverse("review:scoring_application", args=[a.pk]))
-    assert r.status_code == 403 and "请先申报需要回避的单位和项目" in r.content.decode()
+    assert r.status_code == 403 and "请先完成回避申报" in r.content.decode()
 
 
 def test_draft_submit_reopen_submit_audited_and_double_submit_harmless(scene, client):

@@ -94,7 +94,7 @@ def _current(a: Assignment) -> ScoreSheet | None:
 
 @router.get("/scoring/assignments", response=list[TaskOut], summary="评审任务：分配给我的项目及评分表状态")
 def my_tasks(request):
-    require(permissions.expert_ready(request.user))
+    require(permissions.expert_gate(request.user))
     expert = permissions.expert_of(request.user)
     return [{"assignment": r.assignment.pk, "call": r.assignment.application.call.code,
              "type_code": r.assignment.application.project_type.code, "number": r.assignment.application.number,

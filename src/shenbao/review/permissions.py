@@ -96,33 +96,6 @@ def can_see_application_as_expert(user, application) -> Decision:
 # --- scoring ---
 
 
-def expert_of(user):
-    """The user's Expert row (cached on the user object), or None."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    if not hasattr(user, "_sb_expert"):
-        from shenbao.review.models import Expert
-
-        user._sb_expert = Expert.objects.filter(user=user).select_related("funder").first()
-    return user._sb_expert
-
-
-def expert_ready(user) -> Decision:
-    """An expert sees nothing before accepting the confidentiality pledge and declaring conflicts. (The
-    experts' own gate replaces this when it exists: `expert_gate(user)`.)"""
-    gate = globals().get("expert_gate")
-    if gate is not None:
-        return gate(user)
-    expert = expert_of(user)
-    if expert is None or not expert.active:
-        return deny(_("您不是评审专家，或已不在专家库中"))
-    if expert.pledge_accepted_at is None:
-        return deny(_("请先阅读并接受评审保密承诺"))
-    if expert.conflicts_declared_at is None:
-        return deny(_("请先申报需要回避的单位和项目"))
-    return ALLOW
-
-
 def scoring_closed(call, today=None) -> Decision:
     """After the call's `review.scoring_deadline` (the whole day counts, Beijing time) scoring is refused."""
     from django.utils import timezone
@@ -141,7 +114,7 @@ def can_score(user, assignment) -> Decision:
     expert = expert_of(user)
     if expert is None or assignment.expert_id != expert.pk:
         return deny(_("只有分配到该项目的评审专家可以评分"))
-    ready = expert_ready(user)
+    ready = expert_gate(user)
     if not ready:
         return ready
     if assignment.removed_at is not None:
@@ -167,7 +140,7 @@ def can_read_assigned(user, assignment) -> Decision:
     expert = expert_of(user)
     if expert is None or assignment.expert_id != expert.pk:
         return deny(_("只有分配到该项目的评审专家可以查看"))
-    ready = expert_ready(user)
+    ready = expert_gate(user)
     if not ready:
         return ready
     if assignment.removed_at is not None:

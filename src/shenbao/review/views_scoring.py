@@ -37,7 +37,7 @@ def _sheet(a: Assignment) -> ScoreSheet | None:
 def bench(request):
     """评审任务: the expert's assigned applications with the state of each sheet."""
     expert = permissions.expert_of(request.user)
-    ready = permissions.expert_ready(request.user)
+    ready = permissions.expert_gate(request.user)
     if expert is None:
         return refused(request, ready)
     rows = scoring.bench(expert) if ready else []
@@ -130,7 +130,7 @@ def score(request, pk: int):
 def my_sheets_pdf(request):
     """All of the expert's sheets in one PDF (to print and sign)."""
     expert = permissions.expert_of(request.user)
-    ready = permissions.expert_ready(request.user)
+    ready = permissions.expert_gate(request.user)
     if expert is None or not ready:
         return refused(request, ready)
     from shenbao.review.scoring_pdf import sheets_pdf
