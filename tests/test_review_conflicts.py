@@ -193,6 +193,7 @@ def test_declared_relation_by_the_expert(call, tree, make_user):
 
 
 def test_staff_pin_adds_and_lift_removes_computed_conflicts(call, tree, make_user):
+    # R-V1: the funder runs the review: its staff pin and lift conflicts, each with a reason, audited
     staff = make_user("lz_staff", org=call.issuer, roles=(Role.FUNDER_STAFF,))
     clerk = make_user("lz_clerk", org=tree["soc_a"], roles=(Role.APPLICANT_CLERK,))
     app = _app(call, tree["soc_a"])

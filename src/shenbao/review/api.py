@@ -8,6 +8,7 @@ router = Router(tags=["review"], auth=django_auth)
 
 # each module registers its endpoints on `router` when imported
 # --- experts and conflicts ---
+from shenbao.review import api_experts  # noqa: E402, F401
 
 # --- screening ---
 

@@ -24,6 +24,14 @@ def can_manage_experts(user, funder) -> Decision:
     return ALLOW
 
 
+def can_view_experts(user, funder) -> Decision:
+    """See and export the pool: the funder's staff, and its leaders (phones masked for them)."""
+    funder_id = funder if isinstance(funder, int) or funder is None else funder.pk
+    if not has_role_in(user, funder_id, (Role.FUNDER_STAFF, Role.FUNDER_LEADER)):
+        return deny(_("只有主办方业务人员和领导可以查看本单位的评审专家库"))
+    return ALLOW
+
+
 def can_manage_conflicts(user, expert) -> Decision:
     """Pin or lift a conflict of interest (回避) of an expert of the pool: the funder's staff."""
     if not is_funder_staff(user, expert.funder_id):
@@ -49,14 +57,9 @@ def expert_of(user):
     """The user's expert record (评审专家), or None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    cached = getattr(user, "_sb_expert", False)
-    if cached is not False:
-        return cached
     from shenbao.review.models import Expert
 
-    expert = Expert.objects.filter(user=user).select_related("funder").first()
-    user._sb_expert = expert
-    return expert
+    return Expert.objects.filter(user=user).first()
 
 
 def expert_gate(user) -> Decision:

@@ -7,6 +7,25 @@ app_name = "review"
 urlpatterns: list = []
 
 # --- experts and conflicts ---
+from shenbao.review import views_experts  # noqa: E402
+
+urlpatterns += [
+    path("experts/", views_experts.pool, name="experts"),
+    path("experts/new/", views_experts.expert_new, name="expert_new"),
+    path("experts/import/", views_experts.experts_import, name="experts_import"),
+    path("experts/export.xlsx", views_experts.experts_export, name="experts_export"),
+    path("experts/template.xlsx", views_experts.experts_template, name="experts_template"),
+    path("experts/<int:pk>/", views_experts.expert_edit, name="expert"),
+    path("experts/<int:pk>/active/", views_experts.expert_active, name="expert_active"),
+    path("experts/<int:pk>/login/", views_experts.expert_login, name="expert_login"),
+    path("experts/<int:pk>/conflicts/", views_experts.expert_conflicts, name="expert_conflicts"),
+    path("conflicts/application/<int:pk>/", views_experts.application_conflicts, name="application_conflicts"),
+    path("conflicts/override/", views_experts.override_add, name="override_add"),
+    path("conflicts/override/<int:pk>/revoke/", views_experts.override_revoke, name="override_revoke"),
+    path("mine/", views_experts.mine, name="mine"),
+    path("mine/pledge/", views_experts.pledge, name="pledge"),
+    path("mine/declare/", views_experts.declare, name="declare"),
+]
 
 # --- screening (形式审查) ---
 
