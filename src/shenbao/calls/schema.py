@@ -113,10 +113,15 @@ class Quota(Strict):
     n: int | None = Field(default=None, ge=0)
     min: int | None = Field(default=None, ge=0)
     max: int | None = Field(default=None, ge=0)
+    # about: how far the number may stray (±); omitted: a "≤N" / "不超过N" in the note caps it, else ±20% of n
+    # (at least 1). An about quota may also bound itself with min and/or max (review/selection.py)
+    tolerance: int | None = Field(default=None, ge=0)
     note: str = ""
 
     @model_validator(mode="after")
     def _shape(self):
+        if self.tolerance is not None and self.kind != "about":
+            raise ValueError("只有约数（about）可以给出 tolerance")
         if self.kind == "range":
             if self.min is None or self.max is None:
                 raise ValueError("数量为区间（range）时须给出 min 和 max")

@@ -18,5 +18,6 @@ from shenbao.review import api_experts  # noqa: E402, F401
 from shenbao.review import api_scoring  # noqa: E402, F401
 
 # --- selection and confirmation ---
+from shenbao.review import api_selection  # noqa: E402,F401
 
 # --- public notice and award ---

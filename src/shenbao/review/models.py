@@ -195,6 +195,15 @@ class Decision(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+    # selection (review/selection.py): who placed it (the optimiser's proposal, or staff moving it in or out
+    # with a reason), whether it ties the last selected score of its quota group (并列), the sheets it had
+    source = models.CharField("来源", max_length=10, choices=[("optimiser", gettext_noop("优化建议")),
+                                                            ("staff", gettext_noop("人工调整"))],
+                              default="optimiser")
+    staff_reason = models.TextField("调整理由", blank=True)
+    tie = models.BooleanField("并列", default=False)
+    sheets = models.PositiveIntegerField("有效评分表数", default=0)
+    proposed_at = models.DateTimeField("生成时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "立项决定"
@@ -216,6 +225,9 @@ class Confirmation(models.Model):
     at = models.DateTimeField()
     note = models.TextField("意见", blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    revoke_reason = models.TextField("撤销理由", blank=True)
 
     class Meta:
         ordering = ["call", "at"]

@@ -180,5 +180,79 @@ def can_reopen_sheet(user, sheet) -> Decision:
 
 # --- selection and confirmation ---
 
+FUNDER_ROLES = (Role.FUNDER_STAFF, Role.FUNDER_LEADER)
+
+
+def _signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "is_active", False)
+
+
+def finance_orgs(call) -> list[int]:
+    """The organisations whose finance staff confirm the call's result (R-V1): the issuer, and the units
+    `review.confirm_by` names (湖南省财政厅), found by name."""
+    from shenbao.orgs.models import Organisation
+
+    names = [n for n in call.document.review.confirm_by if n != call.issuer.name]
+    ids = list(Organisation.objects.filter(name__in=names).values_list("pk", flat=True)) if names else []
+    return [call.issuer_id, *ids]
+
+
+def is_finance_of(user, call) -> bool:
+    return any(has_role_in(user, org, (Role.FINANCE,)) for org in finance_orgs(call))
+
+
+def can_view_selection(user, call) -> Decision:
+    """The ranking, the proposal and the confirmations: the funder's staff and leaders, and finance staff
+    who confirm it."""
+    if not _signed_in(user):
+        return deny(_("请先登录"))
+    if has_role_in(user, call.issuer_id, FUNDER_ROLES):
+        return ALLOW
+    if call.document.review.finance_confirms and is_finance_of(user, call):
+        return ALLOW
+    return deny(_("只有主办方（%(funder)s）的工作人员可以查看评审排名与立项建议") % {"funder": call.issuer.name})
+
+
+def can_select(user, call) -> Decision:
+    """Compute the proposal, move applications in or out, set amounts: the issuer's staff or leaders."""
+    if not _signed_in(user):
+        return deny(_("请先登录"))
+    if not has_role_in(user, call.issuer_id, FUNDER_ROLES):
+        return deny(_("只有主办方（%(funder)s）的业务人员或领导可以调整立项建议") % {"funder": call.issuer.name})
+    return ALLOW
+
+
+def can_confirm(user, call, party: str) -> Decision:
+    """The funder's confirmation: the issuer's staff or leader; finance's (where the call asks for it): a
+    user with the finance role in the issuer or in a unit the call names in `review.confirm_by`."""
+    if not _signed_in(user):
+        return deny(_("请先登录"))
+    if party == "funder":
+        if not has_role_in(user, call.issuer_id, FUNDER_ROLES):
+            return deny(_("只有主办方（%(funder)s）的业务人员或领导可以作主办方确认") % {"funder": call.issuer.name})
+        return ALLOW
+    if party == "finance":
+        if not call.document.review.finance_confirms:
+            return deny(_("本通知的评审结果无需财务部门确认"))
+        if not is_finance_of(user, call):
+            return deny(_("只有财务部门人员可以作财务确认"))
+        return ALLOW
+    return deny(_("未知的确认方"))
+
+
+def can_revoke_confirmation(user, confirmation) -> Decision:
+    """Who confirmed may revoke it; so may the issuer's leader."""
+    if not _signed_in(user):
+        return deny(_("请先登录"))
+    if confirmation.by_id == user.pk or has_role_in(user, confirmation.call.issuer_id, (Role.FUNDER_LEADER,)):
+        return ALLOW
+    return deny(_("只有确认人本人或主办方领导可以撤销确认"))
+
+
+def sees_contacts(user, call) -> bool:
+    """Phones in full for the issuer's staff (they call applicants); masked for everyone else."""
+    return has_role_in(user, call.issuer_id, (Role.FUNDER_STAFF,))
+
+
 
 # --- public notice (公示) and award ---

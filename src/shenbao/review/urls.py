@@ -48,5 +48,18 @@ urlpatterns += [
 ]
 
 # --- selection and confirmation ---
+from shenbao.review import views_selection as _sel  # noqa: E402
+
+urlpatterns += [
+    path("selection/", _sel.index, name="selection"),
+    path("selection/<str:code>/", _sel.call_page, name="selection_call"),
+    path("selection/<str:code>/confirm/", _sel.confirm, name="selection_confirm"),
+    path("selection/<str:code>/types/<str:type_code>/", _sel.type_page, name="selection_type"),
+    path("selection/<str:code>/types/<str:type_code>/propose/", _sel.propose, name="selection_propose"),
+    path("selection/<str:code>/types/<str:type_code>/xlsx/", _sel.export_xlsx, name="selection_xlsx"),
+    path("decisions/<int:pk>/amount/", _sel.set_amount, name="decision_amount"),
+    path("decisions/<int:pk>/move/", _sel.move, name="decision_move"),
+    path("confirmations/<int:pk>/revoke/", _sel.revoke, name="confirmation_revoke"),
+]
 
 # --- public notice (公示) and award ---
