@@ -208,10 +208,11 @@ def can_endorse(user, application) -> Decision:
 
 
 def can_return_for_revision(user, application) -> Decision:
-    """Return a submitted application for revision: the funder's staff."""
+    """Return a submitted application for revision: the funder's staff (and its leaders, who return it at
+    the leadership level of a two-level screening, R-V3)."""
     if not _authenticated(user):
         return deny(_("请先登录"))
-    if not is_funder_staff_of(user, application):
+    if not is_funder_of(user, application):
         return deny(_("只有%(unit)s的业务人员可以退回修改") % {"unit": application.call.issuer.name})
     return ALLOW
 

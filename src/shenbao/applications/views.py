@@ -50,7 +50,7 @@ def attachment(content: bytes, filename: str, content_type: str) -> HttpResponse
 def _application(request, pk: int) -> Application:
     app = get_object_or_404(Application.objects.select_related(
         "call", "call__issuer", "project_type", "track", "applicant", "applicant__category", "current_snapshot",
-        "endorser", "saved_by", "returned_by"), pk=pk)
+        "endorser", "saved_by", "returned_by", "screening"), pk=pk)  # screening: review's 形式审查, shown
     decision = permissions.can_view(request.user, app)
     if not decision:
         audit.refused(decision.reason, app)  # a refusal, shown as "not found" (R-S31)
@@ -227,7 +227,15 @@ def _detail_context(request, app: Application) -> dict:
         "stamped": app.call.document.submission.stamped,
         "route": None if snap else services.route_for(app),
         "default_revision_deadline": timezone.localtime(timezone.now() + dt.timedelta(days=7)).strftime("%Y-%m-%dT17:00"),
+        "screening_result": _screening_result(app),
     }
+
+
+def _screening_result(app: Application):
+    """The funder's screening (形式审查) of the application and its reason, shown on its page (review composes)."""
+    from shenbao.review import screening
+
+    return screening.for_applicant(app)
 
 
 def _posted_version(request) -> int:

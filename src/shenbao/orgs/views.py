@@ -250,12 +250,14 @@ ROLE_LINKS = {
     Role.FUNDER_STAFF: [
         (gettext_lazy("申报通知管理"), "calls:manage", "/manage/calls/"),
         (gettext_lazy("收到的申报"), "applications:received", None),
+        (gettext_lazy("形式审查"), "review:screening", None),
         (gettext_lazy("注册单位与单位属性"), "orgs:registrations", None),
         (gettext_lazy("评审专家库"), "review:experts", None),
     ],
     Role.FUNDER_LEADER: [
         (gettext_lazy("申报通知管理"), "calls:manage", "/manage/calls/"),
         (gettext_lazy("收到的申报"), "applications:received", None),
+        (gettext_lazy("形式审查"), "review:screening", None),
         (gettext_lazy("注册单位"), "orgs:registrations", None),
         (gettext_lazy("评审专家库"), "review:experts", None),
     ],

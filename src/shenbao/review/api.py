@@ -11,6 +11,7 @@ router = Router(tags=["review"], auth=django_auth)
 from shenbao.review import api_experts  # noqa: E402, F401
 
 # --- screening ---
+from shenbao.review import api_screening  # noqa: E402, F401
 
 # --- assignment ---
 

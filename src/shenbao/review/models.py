@@ -107,9 +107,17 @@ class Screening(models.Model):
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # the submitted version screened: a new version (resubmission) is screened again from pending
+    snapshot = models.ForeignKey("applications.Snapshot", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name="审查的版本")
+    # the automatic checks (review/screening.py `run_checks`) as last computed, and when
+    checks = models.JSONField("自动检查结果", default=list, blank=True)
+    checked_at = models.DateTimeField("自动检查时间", null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "形式审查"
+        indexes = [models.Index(fields=["state"], name="screening_state")]
 
     def __str__(self) -> str:
         return f"形式审查 {self.application_id}：{self.get_state_display()}"

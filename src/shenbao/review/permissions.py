@@ -91,6 +91,96 @@ def can_see_application_as_expert(user, application) -> Decision:
 
 
 # --- screening (形式审查) ---
+# One level (most calls): the funder's staff decide. Two levels (`review.funder_levels` names two, R-V3,
+# 常德 2022: 学会部初审, 领导审核): the department's staff pass or send back first (初审), then a leader
+# decides (审核); the two are different people.
+
+SCREENERS = (Role.FUNDER_STAFF, Role.FUNDER_LEADER)
+
+
+def screening_levels(call) -> list[str]:
+    """The names of the funder's screening levels: two when the call gives two, else one (形式审查)."""
+    levels = list(call.document.review.funder_levels or [])
+    return levels[:2] if len(levels) >= 2 else [_("形式审查")]
+
+
+def two_levels(call) -> bool:
+    return len(call.document.review.funder_levels or []) >= 2
+
+
+def can_see_screening(user) -> Decision:
+    """The screening queues: the staff and leaders of a funder."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return deny(_("请先登录"))
+    from shenbao.orgs.models import RoleAssignment
+
+    if not RoleAssignment.objects.filter(user=user, role__in=SCREENERS).exists():
+        return deny(_("只有主办方业务人员或领导可以进行形式审查"))
+    return ALLOW
+
+
+def can_screen_call(user, call) -> Decision:
+    """See and run the screening of one call: its issuer's staff or leaders."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return deny(_("请先登录"))
+    if not has_role_in(user, call.issuer_id, SCREENERS):
+        return deny(_("只有%(unit)s的业务人员或领导可以审查此通知的申报") % {"unit": call.issuer.name})
+    return ALLOW
+
+
+def _screenable(screening) -> Decision:
+    app = screening.application
+    if app.status != "submitted":
+        return deny(_("该申报当前%(status)s，不在形式审查中") % {"status": _(app.get_status_display())})
+    if screening.snapshot_id and screening.snapshot_id != app.current_snapshot_id:
+        return deny(_("该申报已提交新版本，请刷新后审查新版本"))
+    return ALLOW
+
+
+def _staff(user, screening) -> Decision:
+    call = screening.application.call
+    if not has_role_in(user, call.issuer_id, (Role.FUNDER_STAFF,)):
+        return deny(_("只有%(unit)s的业务人员可以进行%(level)s") % {"unit": call.issuer.name,
+                                                             "level": screening_levels(call)[0]})
+    return _screenable(screening)
+
+
+def can_decide_single(user, screening) -> Decision:
+    """Accept, return or reject where the call has one level of screening: the funder's staff."""
+    if two_levels(screening.application.call):
+        return deny(_("本通知的形式审查分%(levels)s两级，须先经%(first)s") % {
+            "levels": "、".join(screening_levels(screening.application.call)),
+            "first": screening_levels(screening.application.call)[0]})
+    return _staff(user, screening)
+
+
+def can_decide_department(user, screening) -> Decision:
+    """初审 of a two-level call (R-V3): pass to the leadership, return or reject; the department's staff."""
+    if not two_levels(screening.application.call):
+        return deny(_("本通知的形式审查只有一级"))
+    return _staff(user, screening)
+
+
+def can_decide_leadership(user, screening) -> Decision:
+    """审核 of a two-level call (R-V3): a leader of the funder, not the person who did the 初审."""
+    call = screening.application.call
+    if not two_levels(call):
+        return deny(_("本通知的形式审查只有一级"))
+    levels = screening_levels(call)
+    if not has_role_in(user, call.issuer_id, (Role.FUNDER_LEADER,)):
+        return deny(_("只有%(unit)s的领导可以进行%(level)s") % {"unit": call.issuer.name, "level": levels[1]})
+    if screening.department_by_id and screening.department_by_id == user.pk:
+        return deny(_("%(first)s与%(second)s须由不同的人进行：您已做过此申报的%(first)s") % {
+            "first": levels[0], "second": levels[1]})
+    return _screenable(screening)
+
+
+def can_reopen(user, screening) -> Decision:
+    """The screening goes back to pending when the applicant submits a new version (the platform does it)."""
+    app = screening.application
+    if app.status != "submitted" or app.current_snapshot_id == screening.snapshot_id:
+        return deny(_("申报尚未重新提交新版本"))
+    return ALLOW
 
 
 # --- assignment ---

@@ -28,6 +28,16 @@ urlpatterns += [
 ]
 
 # --- screening (形式审查) ---
+from shenbao.review import views_screening  # noqa: E402
+
+urlpatterns += [
+    path("screening/", views_screening.index, name="screening"),
+    path("screening/<str:code>/", views_screening.queue, name="screening_queue"),
+    path("screening/<str:code>/batch/", views_screening.batch, name="screening_batch"),
+    path("screening/<str:code>/check/", views_screening.check, name="screening_check"),
+    path("screening/<str:code>/<int:pk>/", views_screening.detail, name="screening_detail"),
+    path("screening/<str:code>/<int:pk>/<str:action>/", views_screening.act, name="screening_act"),
+]
 
 # --- assignment ---
 

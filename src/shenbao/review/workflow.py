@@ -8,6 +8,47 @@ from shenbao.core.workflow import Transition, Workflow
 from shenbao.review import permissions as _p
 
 # --- screening (形式审查) ---
+# Screening.state, performed by review/screening.py. One level (most calls):
+#
+#     pending ──accept──▶ accepted                     (funder staff)
+#     pending ──return──▶ returned                     (with a reason and a new deadline: the application is
+#                                                       returned for revision through applications.services)
+#     pending ──reject──▶ rejected                     (不予受理, with a reason; the application stays)
+#
+# Two levels (review.funder_levels names two, R-V3: 常德 2022 学会部初审 then 领导审核), each by a
+# different person:
+#
+#     pending ──pass_department──▶ department_passed   (funder staff: 初审通过)
+#     department_passed ──accept──▶ accepted           (a funder leader, not the one who did the 初审)
+#     pending / department_passed ──return / reject──▶ returned / rejected   (the level's person)
+#
+# A new submitted version (the clerk resubmits after a return, or withdrew and submitted again) is
+# screened again: returned / department_passed / accepted ──resubmitted──▶ pending (the platform does it).
+from django.utils.translation import pgettext_lazy
+
+from shenbao.core.workflow import Transition, Workflow
+from shenbao.review import permissions as p
+
+
+def _first_level(user, screening):
+    if p.two_levels(screening.application.call):
+        return p.can_decide_department(user, screening)
+    return p.can_decide_single(user, screening)
+
+
+SCREENING = Workflow("screening", [
+    Transition("pending", "accept", p.can_decide_single, "accepted", pgettext_lazy("transition", "形式审查通过")),
+    Transition("pending", "pass_department", p.can_decide_department, "department_passed",
+               pgettext_lazy("transition", "初审通过")),
+    Transition("department_passed", "accept", p.can_decide_leadership, "accepted", pgettext_lazy("transition", "审核通过")),
+    Transition("pending", "return", _first_level, "returned", pgettext_lazy("transition", "退回修改")),
+    Transition("department_passed", "return", p.can_decide_leadership, "returned", pgettext_lazy("transition", "退回修改")),
+    Transition("pending", "reject", _first_level, "rejected", pgettext_lazy("transition", "不予受理")),
+    Transition("department_passed", "reject", p.can_decide_leadership, "rejected", pgettext_lazy("transition", "不予受理")),
+    Transition("returned", "resubmitted", p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
+    Transition("department_passed", "resubmitted", p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
+    Transition("accepted", "resubmitted", p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
+], state_field="state")
 
 
 # --- score sheets ---
