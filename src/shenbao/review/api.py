@@ -6,7 +6,8 @@ from ninja.security import django_auth
 
 router = Router(tags=["review"], auth=django_auth)
 
-# each module registers its endpoints on `router` when imported
+# each module registers its endpoints on `router` when imported (isort off: one block per area)
+# isort: off
 # --- experts and conflicts ---
 from shenbao.review import api_experts  # noqa: E402, F401
 
@@ -19,6 +20,7 @@ from shenbao.review import api_screening  # noqa: E402, F401
 from shenbao.review import api_scoring  # noqa: E402, F401
 
 # --- selection and confirmation ---
-from shenbao.review import api_selection  # noqa: E402,F401
+from shenbao.review import api_selection  # noqa: E402, F401
 
 # --- public notice and award ---
+# isort: on
