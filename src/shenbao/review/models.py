@@ -301,3 +301,53 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"异议 {self.pk}（{self.get_state_display()}）"
+
+
+class AssignmentRun(models.Model):
+    """One automatic assignment (自动分配) of a call's applications (of one type, or all) to experts: its
+    settings, what the optimiser reported (objective, bound) or why it could not assign."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", gettext_noop("分配中")
+        DONE = "done", gettext_noop("已完成")
+        INFEASIBLE = "infeasible", gettext_noop("无法分配")
+        FAILED = "failed", gettext_noop("出错")
+
+    call = models.ForeignKey("calls.Call", on_delete=models.PROTECT, related_name="assignment_runs")
+    project_type = models.ForeignKey("calls.ProjectType", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="assignment_runs")
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RUNNING)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # the settings used
+    experts_per_application = models.PositiveIntegerField(default=0)
+    max_load = models.PositiveIntegerField(default=0)
+    outside_region = models.BooleanField(default=False)
+    # what it found
+    applications = models.PositiveIntegerField(default=0)
+    experts = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)  # conflicted pairs left out
+    candidates = models.PositiveIntegerField(default=0)  # allowed pairs offered to the optimiser
+    kept = models.PositiveIntegerField(default=0)  # live assignments kept (manual, or already scored)
+    assigned = models.PositiveIntegerField(default=0)  # new automatic assignments
+    replaced = models.PositiveIntegerField(default=0)  # earlier automatic assignments removed
+    objective = models.FloatField("总匹配度", null=True, blank=True)
+    bound = models.FloatField("上界", null=True, blank=True)
+    topk_bound = models.FloatField(null=True, blank=True)
+    message = models.TextField(blank=True)  # why it could not assign, in the starter's language
+    problem_applications = models.JSONField(default=list, blank=True)  # ids named by the reason
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "自动分配记录"
+
+    def __str__(self) -> str:
+        return f"自动分配 {self.call_id}/{self.project_type_id or '*'}：{self.get_state_display()}"
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        return max(0.0, self.bound - self.objective)

@@ -186,6 +186,31 @@ def can_reopen(user, screening) -> Decision:
 # --- assignment ---
 
 
+def _call_issuer_id(call) -> int | None:
+    return call if isinstance(call, int) else getattr(call, "issuer_id", None)
+
+
+def can_see_assignment(user, call) -> Decision:
+    """The assignment of a call's applications to experts: the issuer's staff and leaders see it."""
+    if not has_role_in(user, _call_issuer_id(call), (Role.FUNDER_STAFF, Role.FUNDER_LEADER)):
+        return deny(_("只有主办方业务人员或领导可以查看评审分配"))
+    return ALLOW
+
+
+def can_run_assignment(user, call) -> Decision:
+    """Run the automatic assignment (自动分配) of a call: the issuer's staff (主办方业务人员)."""
+    if not is_funder_staff(user, _call_issuer_id(call)):
+        return deny(_("只有主办方业务人员可以进行评审分配"))
+    return ALLOW
+
+
+def can_adjust_assignment(user, call) -> Decision:
+    """Add, remove or swap an expert by hand after the automatic assignment: the issuer's staff."""
+    if not is_funder_staff(user, _call_issuer_id(call)):
+        return deny(_("只有主办方业务人员可以调整评审分配"))
+    return ALLOW
+
+
 # --- scoring ---
 
 
