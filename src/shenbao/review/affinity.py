@@ -4,8 +4,8 @@ Chinese text is segmented with jieba (its own dictionary, offline; the dictionar
 process and its cache file is written to the data directory or a temporary one, never next to the
 package). Each side becomes a TF-IDF vector:
 
-- the application: its title (counted twice) and the text fields of its form (`text`, `long_text`), from
-  the submitted version when there is one;
+- the application: its title (counted twice) and the text fields of its form (`text`, `long_text`, not
+  those marked `identity`), from the submitted version when there is one;
 - the expert: the fields (专业领域) and the keywords (研究方向关键词, weighted `KEYWORD_WEIGHT` times);
   each keyword or field is also a phrase term, matched as a whole in the application's raw text, so a
   keyword that jieba splits (螺蛳粉 → 螺蛳 / 粉) still counts as one.
@@ -240,7 +240,8 @@ def application_text(application) -> AppText:
     if form is not None:
         title_key = form.title_field.key if form.title_field else None
         for key, f in form.fields_by_key().items():
-            if f.kind in TEXT_KINDS and key != title_key:
+            # the unit's name, its address… (`identity: true`) say nothing about the subject
+            if f.kind in TEXT_KINDS and key != title_key and not getattr(f, "identity", False):
                 parts.extend(_flatten(values.get(key)))
     return AppText(id=application.pk, title=application.title or "", content="\n".join(parts))
 

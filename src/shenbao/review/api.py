@@ -15,6 +15,9 @@ from shenbao.review import api_experts  # noqa: E402, F401
 from shenbao.review import api_screening  # noqa: E402, F401
 
 # --- assignment ---
+from shenbao.review import api_assignment  # noqa: E402, F401
+
+# isort: split
 
 # --- scoring ---
 from shenbao.review import api_scoring  # noqa: E402, F401

@@ -169,7 +169,7 @@ def assign_job(job, *, run_id: int) -> dict | None:
         AssignmentRun.objects.filter(pk=run.pk, state=AssignmentRun.State.RUNNING).update(
             state=AssignmentRun.State.FAILED, finished_at=timezone.now())
         raise
-    url = reverse("review:assignment", args=[run.call_id])
+    url = reverse("review:assignment", args=[run.call.code])
     if run.project_type_id:
         url += f"?type={run.project_type_id}"
     if outcome.state != AssignmentRun.State.DONE:

@@ -40,6 +40,16 @@ urlpatterns += [
 ]
 
 # --- assignment ---
+from shenbao.review import views_assignment  # noqa: E402
+
+urlpatterns += [
+    path("assignment/call/<str:code>/", views_assignment.call_page, name="assignment"),
+    path("assignment/call/<str:code>/run/", views_assignment.run, name="assignment_run"),
+    path("assignment/application/<int:pk>/", views_assignment.application_page, name="assignment_application"),
+    path("assignment/application/<int:pk>/add/", views_assignment.add, name="assignment_add"),
+    path("assignment/<int:pk>/remove/", views_assignment.remove, name="assignment_remove"),
+    path("assignment/<int:pk>/swap/", views_assignment.swap, name="assignment_swap"),
+]
 
 # --- scoring ---
 from shenbao.review import views_scoring  # noqa: E402
