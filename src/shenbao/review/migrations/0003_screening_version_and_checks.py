@@ -9,9 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('applications', '0010_attachment'),
-        # after both migrations that branched from 0001 (scoring, selection): this one joins them
         ('review', '0002_scoresheet_reopen'),
-        ('review', '0002_selection_confirmation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('review', '0002_scoresheet_reopen'),
+        ('review', '0003_assignment_run'),
+        ('review', '0003_screening_version_and_checks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
