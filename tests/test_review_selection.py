@@ -563,3 +563,18 @@ def test_api_selection_proposal_and_refusals(client, liuzhou, staff, make_user):
     other = make_user("api_clerk", org=apps[0].applicant, roles=(Role.APPLICANT_CLERK,))
     client.force_login(other)
     assert client.get(f"/api/v1/review/selection/{liuzhou.code}").status_code == 403
+
+
+@pytest.mark.django_db
+def test_work_bench_links_selection_and_finance_sees_only_calls_to_confirm(client, hunan, liuzhou, make_user):
+    call, finance_dept = hunan
+    fin = make_user("hn_fin_bench", org=finance_dept, roles=(Role.FINANCE,))
+    client.force_login(fin)
+    assert reverse("review:selection") in client.get(reverse("orgs:home")).content.decode()
+    page = client.get(reverse("review:selection")).content.decode()
+    assert call.title in page and liuzhou.title not in page  # only the call that names 湖南省财政厅
+    assert client.get(reverse("review:selection_call", args=[call.code])).status_code == 200
+    assert client.get(reverse("review:selection_call", args=[liuzhou.code])).status_code == 403
+    lz_fin = make_user("lz_fin_bench", org=liuzhou.issuer, roles=(Role.FINANCE,))
+    client.force_login(lz_fin)
+    assert "暂无需要您查看或确认的评审结果" in client.get(reverse("review:selection")).content.decode()

@@ -253,6 +253,7 @@ ROLE_LINKS = {
         (gettext_lazy("形式审查"), "review:screening", None),
         (gettext_lazy("注册单位与单位属性"), "orgs:registrations", None),
         (gettext_lazy("评审专家库"), "review:experts", None),
+        (gettext_lazy("评审排名与立项建议"), "review:selection", None),
     ],
     Role.FUNDER_LEADER: [
         (gettext_lazy("申报通知管理"), "calls:manage", "/manage/calls/"),
@@ -260,9 +261,11 @@ ROLE_LINKS = {
         (gettext_lazy("形式审查"), "review:screening", None),
         (gettext_lazy("注册单位"), "orgs:registrations", None),
         (gettext_lazy("评审专家库"), "review:experts", None),
+        (gettext_lazy("评审排名与立项建议"), "review:selection", None),
     ],
     Role.FINANCE: [
         (gettext_lazy("经费管理"), "projects:finance", None),
+        (gettext_lazy("评审结果确认"), "review:selection", None),
     ],
     Role.EXPERT: [
         (gettext_lazy("评审任务"), "review:mine", None),

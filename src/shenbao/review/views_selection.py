@@ -33,9 +33,11 @@ def _call(code: str) -> Call:
 
 @login_required
 def index(request):
-    calls = selectors.calls_to_select(request.user)
-    if not calls:
+    from shenbao.orgs.models import Role
+
+    if not request.user.roles.filter(role__in=[Role.FUNDER_STAFF, Role.FUNDER_LEADER, Role.FINANCE]).exists():
         return _refused(request, _("只有主办方工作人员或负责确认的财务人员可以查看评审排名与立项建议"))
+    calls = selectors.calls_to_select(request.user)
     return render(request, "review/selection/index.html", {"calls": calls})
 
 
