@@ -406,3 +406,29 @@ def test_checks_of_a_whole_queue_run_as_a_background_job(client, call, staff, dj
         assert _checks(_row(a))["complete"]["status"] == "failed"
     page = client.get(reverse("review:screening_queue", args=[call.code])).content.decode()
     assert page.count('data-failed="complete"') == 3
+
+
+def test_changde_leader_returns_after_the_first_level_and_the_new_version_starts_over(client, changde, make_org,
+                                                                                      make_user):
+    # R-V3: at 领导审核 the leader may return for revision; the resubmitted version goes through 初审 again
+    _org, app = _changde_submitted(changde, make_org, make_user, "cdr")
+    dept = make_user("cdr_dept", org=changde.issuer, roles=(Role.FUNDER_STAFF,))
+    leader = make_user("cdr_leader", org=changde.issuer, roles=(Role.FUNDER_LEADER,))
+    row = screening.screening_of(user=dept, application=app)
+    screening.accept(user=dept, screening=row)
+    client.force_login(leader)
+    deadline = (timezone.now() + dt.timedelta(days=3)).isoformat()
+    r = client.post(f"/api/v1/review/screening/{changde.code}/{app.pk}/return",
+                    json.dumps({"reason": "请补充党员活动场所证明", "new_deadline": deadline}),
+                    content_type="application/json")
+    assert r.status_code == 200 and r.json()["state"] == "returned", r.content
+    app.refresh_from_db()
+    assert app.status == "returned" and app.return_reason == "请补充党员活动场所证明" and app.returned_by == leader
+    row = _row(app)
+    assert row.department_by == dept and row.decided_by == leader
+    clerk = app.applicant.users.get(username="cdr_clerk")
+    services.submit(user=clerk, application=app)
+    row = screening.screening_of(user=dept, application=app)
+    assert row.state == "pending" and row.department_by is None and row.snapshot.number == 2
+    assert screening.actions_for(dept, row)["accept"]  # the 初审 again
+    assert not screening.actions_for(leader, row)["accept"]

@@ -472,9 +472,13 @@ def for_applicant(application: Application) -> Screening | None:
     if not application.current_snapshot_id:
         return None
     try:
-        return application.screening  # selected with the application on its page: no query
+        row = application.screening  # selected with the application on its page: no query
     except Screening.DoesNotExist:
         return None
+    waiting = row.state in (Screening.State.PENDING, Screening.State.DEPARTMENT_PASSED)
+    if waiting and (application.status != "submitted" or row.snapshot_id != application.current_snapshot_id):
+        return None  # withdrawn or returned meanwhile: nothing is being screened now
+    return row
 
 
 def actions_for(user, screening: Screening) -> dict:

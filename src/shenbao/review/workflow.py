@@ -4,6 +4,8 @@ through its `Workflow.perform`.
 
 from __future__ import annotations
 
+from django.utils.translation import pgettext_lazy
+
 from shenbao.core.workflow import Transition, Workflow
 from shenbao.review import permissions as _p
 
@@ -24,30 +26,26 @@ from shenbao.review import permissions as _p
 #
 # A new submitted version (the clerk resubmits after a return, or withdrew and submitted again) is
 # screened again: returned / department_passed / accepted ──resubmitted──▶ pending (the platform does it).
-from django.utils.translation import pgettext_lazy
-
-from shenbao.core.workflow import Transition, Workflow
-from shenbao.review import permissions as p
 
 
 def _first_level(user, screening):
-    if p.two_levels(screening.application.call):
-        return p.can_decide_department(user, screening)
-    return p.can_decide_single(user, screening)
+    if _p.two_levels(screening.application.call):
+        return _p.can_decide_department(user, screening)
+    return _p.can_decide_single(user, screening)
 
 
 SCREENING = Workflow("screening", [
-    Transition("pending", "accept", p.can_decide_single, "accepted", pgettext_lazy("transition", "形式审查通过")),
-    Transition("pending", "pass_department", p.can_decide_department, "department_passed",
+    Transition("pending", "accept", _p.can_decide_single, "accepted", pgettext_lazy("transition", "形式审查通过")),
+    Transition("pending", "pass_department", _p.can_decide_department, "department_passed",
                pgettext_lazy("transition", "初审通过")),
-    Transition("department_passed", "accept", p.can_decide_leadership, "accepted", pgettext_lazy("transition", "审核通过")),
+    Transition("department_passed", "accept", _p.can_decide_leadership, "accepted", pgettext_lazy("transition", "审核通过")),
     Transition("pending", "return", _first_level, "returned", pgettext_lazy("transition", "退回修改")),
-    Transition("department_passed", "return", p.can_decide_leadership, "returned", pgettext_lazy("transition", "退回修改")),
+    Transition("department_passed", "return", _p.can_decide_leadership, "returned", pgettext_lazy("transition", "退回修改")),
     Transition("pending", "reject", _first_level, "rejected", pgettext_lazy("transition", "不予受理")),
-    Transition("department_passed", "reject", p.can_decide_leadership, "rejected", pgettext_lazy("transition", "不予受理")),
-    Transition("returned", "resubmitted", p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
-    Transition("department_passed", "resubmitted", p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
-    Transition("accepted", "resubmitted", p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
+    Transition("department_passed", "reject", _p.can_decide_leadership, "rejected", pgettext_lazy("transition", "不予受理")),
+    Transition("returned", "resubmitted", _p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
+    Transition("department_passed", "resubmitted", _p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
+    Transition("accepted", "resubmitted", _p.can_reopen, "pending", pgettext_lazy("transition", "重新提交，重新审查")),
 ], state_field="state")
 
 
