@@ -86,6 +86,22 @@ def test_count_bounds_of_every_quota_kind():
         _quota(kind="exactly", n=2, tolerance=1)
 
 
+def test_award_rules_of_each_funding_kind():
+    F = schema.Funding
+    fixed = selection.award_rule(F(kind="fixed", amount=20000), 50000)
+    assert (fixed.lo, fixed.hi, fixed.check(20000), bool(fixed.check(15000))) == (20000, 20000, None, True)
+    rng = selection.award_rule(F(kind="range", min=10000, max=20000), 15000)
+    assert (rng.lo, rng.hi) == (10000, 15000) and rng.check(20000) is None and rng.check(20001)
+    assert selection.award_rule(F(kind="range", min=10000, max=20000), 5000).hi == 10000
+    cap = selection.award_rule(F(kind="cap", max=40000), 45000)
+    assert (cap.lo, cap.hi) == (40000, 40000) and cap.check(1000) is None and cap.check(40001)
+    pool = selection.award_rule(F(kind="pool", total=300000), None)
+    assert pool.hi is None and pool.check(299999) is None
+    # 可单独或叠加申报 (广西 2023-5): the tracks' amounts add up
+    both = selection.combined_rule([fixed, selection.award_rule(F(kind="fixed", amount=10000), None)])
+    assert both.exact == 30000 and both.check(30000) is None and both.check(20000)
+
+
 # --- the optimiser against a brute force -----------------------------------------------------------------
 
 

@@ -85,6 +85,7 @@ class Row:
     needed: int
     values: list[Decimal] = field(default_factory=list)  # the sheets' totals used (normalised if asked)
     score: Decimal | None = None
+    track_codes: list[str] = field(default_factory=list)  # every ticked track (可叠加申报: several)
     rank: int | None = None          # within the project type
     track_rank: int | None = None    # within the track
 
@@ -129,14 +130,21 @@ def call_sheets(call) -> list[tuple[int, int, int, Decimal]]:
     return [(pk, expert, app, total) for pk, expert, app, total in rows]
 
 
-def track_code_of(app: Application) -> str | None:
+def track_codes_of(app: Application) -> list[str]:
+    """The tracks the submitted version ticks (several where the type allows 叠加申报), else the stored one."""
     from shenbao.applications import formdata
 
     values = (app.current_snapshot.values.get("values") or {}) if app.current_snapshot_id else {}
     try:
-        return formdata.track_code_from(app, values)
+        f = formdata.track_field(formdata.form_of(app))
     except Exception:  # a retired type without its form: the stored track
-        return app.track.code if app.track_id else None
+        f = None
+    v = values.get(f.key) if f is not None else None
+    if isinstance(v, str) and v:
+        return [v]
+    if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+        return list(dict.fromkeys(v))
+    return [app.track.code] if app.track_id else []
 
 
 def rank(call, project_type=None) -> dict[str, list[Row]]:
@@ -155,7 +163,9 @@ def rank(call, project_type=None) -> dict[str, list[Row]]:
     out: dict[str, list[Row]] = {}
     for app in candidates(call, project_type):
         vals = per_app.get(app.pk, [])
-        row = Row(application=app, track_code=track_code_of(app), sheets=len(vals), needed=needed, values=vals)
+        codes = track_codes_of(app)
+        row = Row(application=app, track_code=codes[0] if codes else None, sheets=len(vals), needed=needed,
+                  values=vals, track_codes=codes)
         if len(vals) >= needed and vals:
             row.score = aggregate(vals, review.aggregate)
         out.setdefault(app.project_type.code, []).append(row)

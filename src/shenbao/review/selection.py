@@ -172,6 +172,17 @@ def award_rule(funding: schema.Funding, asked: int | None, context: dict | None 
     return AwardRule(f.kind, hi, hi, basis, 1, f.max)
 
 
+def combined_rule(rules: list[AwardRule]) -> AwardRule:
+    """Several tracks ticked together (叠加申报): the amounts add up."""
+    def total(values):
+        return None if any(v is None for v in values) else sum(values)
+
+    exact = total([r.exact for r in rules])
+    return AwardRule("combined", total([r.lo for r in rules]), total([r.hi for r in rules]),
+                     " + ".join(r.basis for r in rules), sum(r.allowed_lo for r in rules),
+                     total([r.allowed_hi for r in rules]), exact=exact)
+
+
 # --- the optimiser --------------------------------------------------------------------------------------
 
 
@@ -352,16 +363,20 @@ def type_selection(call, project_type, rows=None) -> TypeSelection:
     entries: dict[int, Entry] = {}
     for row in rows:
         app = row.application
-        track = next((t for t in doc.tracks if t.code == row.track_code), None)
+        codes = row.track_codes or ([row.track_code] if row.track_code else [])
+        tracks = [t for t in doc.tracks if t.code in codes]
+        track = tracks[0] if tracks else None
         values = (app.current_snapshot.values.get("values") or {}) if app.current_snapshot_id else {}
-        funding = _effective_funding(doc, track)
-        ctx = tier_context(app, values, doc, track) if funding.kind == "tiered" else None
-        rule = award_rule(funding, app.amount_asked, ctx)
-        keys = ["type"]
-        if track is not None and f"track:{track.code}" in groups:
-            keys.append(f"track:{track.code}")
-        quota_group = (f"track:{track.code}" if track is not None and track.quota is not None else
-                       "type" if doc.quota is not None else keys[-1])
+        rules = []
+        # 可单独或叠加申报 (multiple_tracks): each ticked track's rule, the amounts added up
+        for t in tracks if len(tracks) > 1 else [track]:
+            funding = _effective_funding(doc, t)
+            ctx = tier_context(app, values, doc, t) if funding.kind == "tiered" else None
+            rules.append(award_rule(funding, app.amount_asked if len(tracks) <= 1 else None, ctx))
+        rule = rules[0] if len(rules) == 1 else combined_rule(rules)
+        keys = ["type", *(f"track:{t.code}" for t in tracks if f"track:{t.code}" in groups)]
+        with_quota = [t for t in tracks if t.quota is not None]
+        quota_group = (f"track:{with_quota[0].code}" if with_quota else "type" if doc.quota is not None else keys[-1])
         entries[app.pk] = Entry(row, rule, track, tuple(keys), quota_group)
     ts = TypeSelection(call, project_type, doc, groups, entries, [r.application.pk for r in rows])
     for key in groups:
