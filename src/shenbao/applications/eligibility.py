@@ -411,7 +411,7 @@ def _instant(at: dt.datetime | None) -> dt.datetime:
 def application_text(call: Call, project_type: ProjectType | str, values: dict[str, Any]) -> str:
     """The content of an application for R-E6: the answers to the form's long-text fields, in form order."""
     _row, ptype, _track = _resolve(call, project_type, None)
-    form = call.document.form_for(ptype)
+    form = call.document.application_form_for(ptype)
     if form is None or not isinstance(values, dict):
         return ""
     parts = []

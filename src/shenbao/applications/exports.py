@@ -37,7 +37,7 @@ def _columns_of(apps: list[Application]) -> list[tuple[str, str, str, str, dict]
     for app in apps:
         k = (app.call_id, app.project_type.code)
         if k not in forms:
-            forms[k] = app.call.document.form_for(app.project_type.document)
+            forms[k] = app.call.document.application_form_for(app.project_type.document)
     from shenbao.calls.schema import PART_LABELS
 
     for form in forms.values():

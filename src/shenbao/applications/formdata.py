@@ -9,7 +9,7 @@ from shenbao.calls import schema
 
 
 def form_of(application) -> schema.FormTemplate | None:
-    return application.call.document.form_for(application.project_type.document)
+    return application.call.document.application_form_for(application.project_type.document)
 
 
 def type_doc(application) -> schema.ProjectType:

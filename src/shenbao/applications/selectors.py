@@ -547,7 +547,7 @@ def display_values(snapshot: Snapshot) -> dict:
     if endorsement is None:
         return values
     app = snapshot.application
-    form = app.call.document.form_for(app.project_type.document)
+    form = app.call.document.application_form_for(app.project_type.document)
     for f in form.all_fields() if form else []:
         if f.kind == "opinion" and f.by in ENDORSER_OPINIONS:
             values[f.key] = {"text": endorsement.opinion, "signer": str(endorsement.reviewer or ""),

@@ -141,7 +141,7 @@ def create_draft(*, user, project_type, track=None, ip: str | None = None) -> Ap
 
     require(eligibility.start_verdict(org=org, call=call, project_type=project_type, track=track).decision())
     data: dict[str, Any] = {}
-    form = call.document.form_for(project_type.document)
+    form = call.document.application_form_for(project_type.document)
     tf = formdata.track_field(form)
     if track is not None and tf is not None:
         data[tf.key] = track.code if tf.kind == "choice_one" else [track.code]

@@ -50,7 +50,7 @@ def attachment(content: bytes, filename: str, content_type: str) -> HttpResponse
 def _application(request, pk: int) -> Application:
     app = get_object_or_404(Application.objects.select_related(
         "call", "call__issuer", "project_type", "track", "applicant", "applicant__category", "current_snapshot",
-        "endorser", "saved_by", "returned_by", "screening"), pk=pk)  # screening: review's 形式审查, shown
+        "endorser", "saved_by", "returned_by", "screening", "decision"), pk=pk)  # review's 形式审查 and result
     decision = permissions.can_view(request.user, app)
     if not decision:
         audit.refused(decision.reason, app)  # a refusal, shown as "not found" (R-S31)
@@ -72,11 +72,15 @@ def _local(value: str) -> dt.datetime | None:
 
 @login_required
 def mine(request):
-    apps = list(selectors.for_user(request.user))
+    apps = list(selectors.for_user(request.user).select_related("decision"))
     now = timezone.now()
+    from shenbao.review.notice import decisions_for_applicant  # pages compose: the review stage's result
+
+    decisions = decisions_for_applicant(apps)
     blocked = selectors.unsubmittable(apps, request.user, now)
     rows = [{"app": a, "next": selectors.next_step(a, request.user), "deadlines": selectors.deadlines(a, now),
-             "lead": a.applicant_id == request.user.organisation_id, "blocked": blocked.get(a.pk, [])}
+             "lead": a.applicant_id == request.user.organisation_id, "blocked": blocked.get(a.pk, []),
+             "decision": decisions.get(a.pk)}
             for a in apps]
     return render(request, "applications/mine.html", {
         "rows": rows,
@@ -110,7 +114,7 @@ def offers(request):
             "offer": offer,
             "tracks": offer.project_type.open_tracks,
             "existing": mine_by_type.get(offer.project_type.pk, []),
-            "has_form": doc.form_for(tdoc) is not None,
+            "has_form": doc.application_form_for(tdoc) is not None,
             "not_in_notice": bool(doc.form_for(tdoc) and doc.form_for(tdoc).not_in_notice),
             "results_form": doc.results_form_for(tdoc) if doc.form_for(tdoc) is None else None,
         })
@@ -146,7 +150,7 @@ def start(request, type_pk: int):
     return render(request, "applications/start.html", {
         "ptype": ptype, "call": ptype.call, "offer": offer,
         "o": {"offer": offer, "tracks": list(ptype.tracks.filter(retired=False)), "existing": [],
-              "has_form": ptype.call.document.form_for(ptype.document) is not None} if offer else None,
+              "has_form": ptype.call.document.application_form_for(ptype.document) is not None} if offer else None,
     })
 
 
@@ -228,6 +232,7 @@ def _detail_context(request, app: Application) -> dict:
         "route": None if snap else services.route_for(app),
         "default_revision_deadline": timezone.localtime(timezone.now() + dt.timedelta(days=7)).strftime("%Y-%m-%dT17:00"),
         "screening_result": _screening_result(app),
+        "decision": _decision(app),
     }
 
 
@@ -236,6 +241,13 @@ def _screening_result(app: Application):
     from shenbao.review import screening
 
     return screening.for_applicant(app)
+
+
+def _decision(app: Application) -> dict | None:
+    """The review stage's result as the unit may see it (pages compose: applications views read review)."""
+    from shenbao.review.notice import decision_for_applicant
+
+    return decision_for_applicant(app)
 
 
 def _posted_version(request) -> int:

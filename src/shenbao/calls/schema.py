@@ -1018,6 +1018,11 @@ class Call(Strict):
         code = ptype.post_funding.results_form if ptype.post_funding else None
         return next((f for f in self.forms if f.code == code), None) if code else None
 
+    def application_form_for(self, ptype: ProjectType) -> FormTemplate | None:
+        """The form an application of this type is filled in: the type's form, else a post-funded type's
+        results form (R-C6: the unit applies after the work, with its results; 广西 2026-7 附表7)."""
+        return self.form_for(ptype) or self.results_form_for(ptype)
+
     def form_of(self, type_code: str) -> FormTemplate | None:
         """The form of the project type with this code."""
         return self.form_for(self.project_type(type_code))

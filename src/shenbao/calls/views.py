@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from shenbao.calls import permissions, schema, selectors, services
+from shenbao.calls import page_hooks, permissions, schema, selectors, services
 from shenbao.calls.models import Call
 from shenbao.core import audit
 from shenbao.core.decisions import Decision, NotAllowed
@@ -86,6 +86,7 @@ def call_detail(request, code: str):
         "preview": call.status != Call.Status.PUBLISHED,
         "common": selectors.call_common(call),
         "annexes": getattr(document, "annexes", []),
+        "sections": page_hooks.sections(request, call),  # later stages' sections (the 公示)
     })
 
 

@@ -165,3 +165,24 @@ class TaskEffect(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Holiday(models.Model):
+    """A day of the official calendar (法定节假日安排) as the system administrator entered it: a holiday
+    (`is_workday` false) or a working day in lieu (调休上班, `is_workday` true). It completes the
+    chinese-calendar package for the years that package does not know yet and wins over it where both speak
+    (core/calendar.py). A year with at least one row is a year the platform knows."""
+
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("调休上班", default=False)
+    name = models.CharField("名称", max_length=50, blank=True)  # 国庆节, 春节…
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = verbose_name_plural = "节假日安排"
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '放假'} {self.name}"

@@ -20,6 +20,7 @@ urlpatterns = [
     path("units/<int:pk>/", views.unit, name="unit"),
     path("system/", views.system, name="system"),
     path("system/orgs/<int:pk>/", views.system_org, name="system_org"),
+    path("system/holidays/", views.system_holidays, name="system_holidays"),
     path("security/", views.security, name="security"),
     path("security/users/<int:pk>/", views.security_user, name="security_user"),
     path("admin-requests/", views.admin_requests, name="admin_requests"),

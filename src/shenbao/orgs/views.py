@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -529,6 +531,42 @@ def system(request):
         "attributes": AttributeDef.objects.all(), "system_settings": system_settings,
         "org_count": Organisation.objects.count(),
     })
+
+
+@login_required
+def system_holidays(request):
+    """节假日安排: the official holidays and working days in lieu the working-day calendar (core/calendar.py)
+    takes beyond what the chinese-calendar package knows; the system administrator enters later years."""
+    from shenbao.core import calendar
+    from shenbao.core.models import Holiday
+
+    decision = permissions.can_administer_system(request.user)
+    if not decision:
+        return denied(request, decision)
+    text, errors = "", []
+    if request.method == "POST":
+        if request.POST.get("action") == "remove":
+            try:
+                day = dt.date.fromisoformat(request.POST.get("date", ""))
+            except ValueError:
+                messages.error(request, _("日期格式不正确"))
+            else:
+                if calendar.remove_day(actor=request.user, date=day):
+                    messages.success(request, _("已删除 %(date)s 的安排") % {"date": day})
+            return redirect("orgs:system_holidays")
+        text = request.POST.get("days", "")[:20000]
+        days, errors = calendar.parse_days(text)
+        if not errors and not days:
+            errors = [_("请至少填写一行")]
+        if not errors:
+            n = calendar.set_days(actor=request.user, days=days)
+            messages.success(request, _("已保存 %(n)s 天的安排") % {"n": n})
+            return redirect("orgs:system_holidays")
+    first, last = calendar.library_years()
+    return render(request, "orgs/system_holidays.html", {
+        "rows": Holiday.objects.select_related("created_by").order_by("-date")[:500], "text": text,
+        "errors": errors, "first": first, "last": last, "known": calendar.known_years()[-5:],
+    }, status=400 if errors else 200)
 
 
 def _apply_errors(form, exc: ValidationError) -> None:

@@ -10,3 +10,8 @@ class ProjectsConfig(AppConfig):
         from shenbao.projects.record import ProjectsRecord
 
         record.register(ProjectsRecord())  # bars and past projects for eligibility (R-E5, R-E6, R-E10)
+
+        from shenbao.projects import services
+        from shenbao.review import award_hooks
+
+        award_hooks.register(services.create_from_award)  # the award list creates the projects

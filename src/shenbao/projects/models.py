@@ -40,6 +40,9 @@ class Project(models.Model):
     # the funder whose programme it is (the call's issuer); empty only for old records of unknown origin
     funder = models.ForeignKey("orgs.Organisation", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="funded_projects", verbose_name="主办方")
+    # the awarded application it was created from (the award list, review/notice.py); empty for old records
+    application = models.OneToOneField("applications.Application", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="project", verbose_name="申报")
     code = models.CharField("立项编号", max_length=60, blank=True)
     title = models.CharField("项目名称", max_length=300)
     # what the project does (项目内容 / 实施方案 summary): compared with new applications for R-E6

@@ -20,7 +20,7 @@ def _snapshot(project: Project) -> dict:
 def record_project(*, actor=None, applicant, title: str, year: int, programme: str = "", funder=None,
                    call=None, project_type=None, track=None, content: str = "", kind: str = "",
                    amount: int | None = None, status: str = Project.Status.ACTIVE, code: str = "",
-                   awarded_on: dt.date | None = None, status_reason: str = "") -> Project:
+                   awarded_on: dt.date | None = None, status_reason: str = "", application=None) -> Project:
     """An awarded project, from a call on the platform (`call`, `project_type`) or from earlier records
     (`programme`, `funder` and `year` given). The programme and the funder default to the call's."""
     if call is not None and not programme:
@@ -34,7 +34,7 @@ def record_project(*, actor=None, applicant, title: str, year: int, programme: s
     project = Project.objects.create(
         call=call, project_type=project_type, track=track, applicant=applicant, funder=funder, code=code,
         title=title, content=content, year=year, programme=programme, kind=kind or Project.Kind.STANDARD,
-        amount=amount, status=status, status_reason=status_reason, awarded_on=awarded_on,
+        amount=amount, status=status, status_reason=status_reason, awarded_on=awarded_on, application=application,
     )
     audit.record(actor=actor, action="project.record", obj=project,
                  after={"title": title, "year": year, "programme": programme, "status": status,
@@ -87,3 +87,25 @@ def bar_unit(*, actor=None, organisation, reason: str, starts_on: dt.date, ends_
                  after={"organisation": organisation.name, "reason": reason, "starts_on": starts_on,
                         "ends_on": ends_on, "funder": funder.name if funder else ""})
     return bar
+
+
+@transaction.atomic
+def create_from_award(*, actor=None, decision, awarded_on: dt.date) -> Project:
+    """The project of an awarded application (the award list, review/award_hooks.py): its call, type, track,
+    unit, funder, title, content (the submitted long texts), year, programme, kind (the type's: 后资助 for a
+    post-funded type, R-C6) and the awarded amount. Once per application: published again, it is returned."""
+    app = decision.application
+    existing = Project.objects.filter(application=app).first()
+    if existing is not None:
+        return existing
+    from shenbao.applications.eligibility import application_text
+
+    snap = app.current_snapshot
+    values = (snap.values or {}).get("values", {}) if snap is not None else app.data
+    project = record_project(
+        actor=actor, applicant=app.applicant, title=app.title or app.project_type.name, year=app.call.year,
+        call=app.call, project_type=app.project_type, track=app.track,
+        content=application_text(app.call, app.project_type, values), kind=app.project_type.kind,
+        amount=decision.amount, awarded_on=awarded_on, code=app.number, application=app,
+    )
+    return project

@@ -26,4 +26,5 @@ from shenbao.review import api_scoring  # noqa: E402, F401
 from shenbao.review import api_selection  # noqa: E402, F401
 
 # --- public notice and award ---
+from shenbao.review import api_notice  # noqa: E402, F401
 # isort: on

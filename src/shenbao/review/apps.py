@@ -11,3 +11,10 @@ class ReviewConfig(AppConfig):
 
         # --- daily tasks (`shenbao daily`) ---
         daily.register("review.scoring_reminders", scoring.send_scoring_reminders)
+
+        # --- public notice (公示) and award: the call page shows the call's 公示 ---
+        from shenbao.calls import page_hooks
+        from shenbao.review.views_notice import call_section
+
+        if call_section not in page_hooks.CALL_SECTIONS:
+            page_hooks.CALL_SECTIONS.append(call_section)

@@ -259,6 +259,9 @@ class PublicNotice(models.Model):
     text = models.TextField("公示说明", blank=True)
     starts_on = models.DateField("公示开始")
     ends_on = models.DateField("公示截止（含）")
+    # the period as the call set it when published (review.notice_period): N days, working or calendar
+    period_days = models.PositiveIntegerField("公示期天数", default=5)
+    working_days = models.BooleanField("按工作日计", default=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField()
     awarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -371,3 +371,43 @@ def sees_contacts(user, call) -> bool:
 
 
 # --- public notice (公示) and award ---
+
+
+def _funder_staff(user, call) -> bool:
+    return has_role_in(user, call.issuer_id, (Role.FUNDER_STAFF,))
+
+
+def can_publish_notice(user, call) -> Decision:
+    """Publish the proposed list as 公示: the funder's staff."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not _funder_staff(user, call):
+        return deny(_("只有%(unit)s的业务人员可以发布公示") % {"unit": call.issuer.name})
+    return ALLOW
+
+
+def can_view_objections(user, notice) -> Decision:
+    """Read the objections (with the objectors' contact details): the funder's staff and leaders."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not has_role_in(user, notice.call.issuer_id, (Role.FUNDER_STAFF, Role.FUNDER_LEADER)):
+        return deny(_("只有%(unit)s的业务人员可以查看异议") % {"unit": notice.call.issuer.name})
+    return ALLOW
+
+
+def can_handle_objection(user, objection) -> Decision:
+    """Record how an objection was handled: the funder's staff."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not _funder_staff(user, objection.notice.call):
+        return deny(_("只有%(unit)s的业务人员可以处理异议") % {"unit": objection.notice.call.issuer.name})
+    return ALLOW
+
+
+def can_publish_award(user, notice) -> Decision:
+    """Publish the award list after the 公示: the funder's staff."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not _funder_staff(user, notice.call):
+        return deny(_("只有%(unit)s的业务人员可以发布立项名单") % {"unit": notice.call.issuer.name})
+    return ALLOW

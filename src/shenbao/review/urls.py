@@ -83,3 +83,14 @@ urlpatterns += [
 ]
 
 # --- public notice (公示) and award ---
+from shenbao.review import views_notice  # noqa: E402
+
+urlpatterns += [
+    path("notices/", views_notice.public_list, name="notices"),
+    path("notices/<int:pk>/", views_notice.public_detail, name="notice_public"),
+    path("notices/<int:pk>/list.pdf", views_notice.export, {"fmt": "pdf"}, name="notice_pdf"),
+    path("notices/<int:pk>/list.docx", views_notice.export, {"fmt": "docx"}, name="notice_docx"),
+    path("notices/<int:pk>/award/", views_notice.award, name="notice_award"),
+    path("objections/<int:pk>/handle/", views_notice.handle, name="objection_handle"),
+    path("calls/<str:code>/notice/", views_notice.manage, name="notice_manage"),
+]

@@ -4,7 +4,7 @@ through its `Workflow.perform`.
 
 from __future__ import annotations
 
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from shenbao.core.workflow import Transition, Workflow
 from shenbao.review import permissions as _p
@@ -60,3 +60,14 @@ SCORE_SHEET = Workflow("score_sheet", [
 
 
 # --- public notice (公示) ---
+
+# 公示 → 已发布立项名单 (the period's end and the open objections are checked by review/notice.py)
+NOTICE = Workflow("notice", [
+    Transition("open", "award", _p.can_publish_award, "awarded", gettext_lazy("发布立项名单")),
+], state_field="state")
+
+# 异议 → 成立 / 不成立, with the handling text (review/notice.py `handle_objection`)
+OBJECTION = Workflow("objection", [
+    Transition("open", "uphold", _p.can_handle_objection, "upheld", gettext_lazy("异议成立")),
+    Transition("open", "dismiss", _p.can_handle_objection, "dismissed", gettext_lazy("异议不成立")),
+], state_field="state")
