@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from shenbao.core.workflow import Transition, Workflow
 from shenbao.review import permissions as _p
-from shenbao.review import permissions as p
 
 # --- screening (形式审查) ---
 # Screening.state, performed by review/screening.py. One level (most calls):
