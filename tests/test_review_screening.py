@@ -67,6 +67,9 @@ def test_return_resubmit_then_accept(client, call, staff, clerk_unit, submitted)
     row = _row(submitted)
     assert row.state == "pending" and row.snapshot_id == submitted.current_snapshot_id
     assert f'data-app="{submitted.pk}"' in page.content.decode()
+    # the funder's application page leads to its screening
+    page = client.get(reverse("applications:detail", args=[submitted.pk])).content.decode()
+    assert reverse("review:screening_detail", args=[call.code, submitted.pk]) in page
 
     # a return needs a reason and a deadline in the future: refused, nothing changed
     url = reverse("review:screening_act", args=[call.code, submitted.pk, "return"])
@@ -258,6 +261,7 @@ def test_batch_accept_and_reject_each_audited(client, call, staff):
     assert "请写明不予受理的理由" in r.content.decode() and _row(apps[0]).state == "pending"
     client.post(url, {"action": "accept", "ids": [a.pk for a in apps[:3]]})
     assert [_row(a).state for a in apps] == ["accepted", "accepted", "accepted", "pending"]
+    assert set(screening.accepted(call)) == set(apps[:3])  # what expert review takes on
     for a in apps[:3]:
         assert AuditEvent.objects.filter(action="screening.accept", object_id=str(_row(a).pk)).count() == 1
     # a row already accepted is refused with its reason, the others done

@@ -493,6 +493,13 @@ def actions_for(user, screening: Screening) -> dict:
                 (permissions.screening_levels(screening.application.call)[1] + _("通过")) if two else _("形式审查通过"))}
 
 
+def accepted(call: Call) -> QuerySet[Application]:
+    """The call's applications that passed screening on the version now submitted: what expert review
+    (assignment, scoring) and selection work on."""
+    return Application.objects.filter(call=call, status="submitted", screening__state=Screening.State.ACCEPTED,
+                                      screening__snapshot_id=F("current_snapshot_id"))
+
+
 def is_screener(user, call: Call) -> bool:
     return has_role_in(user, call.issuer_id, permissions.SCREENERS)
 
