@@ -422,5 +422,7 @@ def test_export_scores_per_expert_and_criterion(load_call, org_maker, expert_mak
     # the staff page lists both and links the export; an expert may not export
     page = client.get(reverse("review:scoring_call", args=[call.code])).content.decode()
     assert "甲专家" in page and "乙专家" in page and "导出评分（XLSX）" in page
+    listing = client.get(reverse("review:scoring_calls")).content.decode()
+    assert reverse("review:scoring_call", args=[call.code]) in listing
     client.force_login(e1.user)
     assert client.get(reverse("review:scoring_xlsx", args=[call.code, app.project_type.code])).status_code == 403

@@ -255,6 +255,7 @@ ROLE_LINKS = {
         (gettext_lazy("形式审查"), "review:screening", None),
         (gettext_lazy("注册单位与单位属性"), "orgs:registrations", None),
         (gettext_lazy("评审专家库"), "review:experts", None),
+        (gettext_lazy("专家评分"), "review:scoring_calls", None),
         (gettext_lazy("评审排名与立项建议"), "review:selection", None),
     ],
     Role.FUNDER_LEADER: [
@@ -263,6 +264,7 @@ ROLE_LINKS = {
         (gettext_lazy("形式审查"), "review:screening", None),
         (gettext_lazy("注册单位"), "orgs:registrations", None),
         (gettext_lazy("评审专家库"), "review:experts", None),
+        (gettext_lazy("专家评分"), "review:scoring_calls", None),
         (gettext_lazy("评审排名与立项建议"), "review:selection", None),
     ],
     Role.FINANCE: [
@@ -271,6 +273,7 @@ ROLE_LINKS = {
     ],
     Role.EXPERT: [
         (gettext_lazy("评审任务"), "review:mine", None),
+        (gettext_lazy("评分"), "review:scoring_bench", None),
     ],
     Role.SYSTEM_ADMIN: [
         (gettext_lazy("系统管理：单位与类别"), "orgs:system", None),

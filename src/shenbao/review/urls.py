@@ -61,6 +61,7 @@ urlpatterns += [
     path("scoring/<int:pk>/application/", views_scoring.application, name="scoring_application"),
     path("scoring/<int:pk>/application.pdf", views_scoring.application_pdf, name="scoring_application_pdf"),
     path("scoring/sheet/<int:sheet_id>/reopen/", views_scoring.reopen, name="scoring_reopen"),
+    path("scoring/calls/", views_scoring.calls, name="scoring_calls"),
     path("scoring/call/<str:code>/", views_scoring.call_scores, name="scoring_call"),
     path("scoring/call/<str:code>/<str:type_code>/scores.xlsx", views_scoring.scores_xlsx, name="scoring_xlsx"),
     path("scoring/call/<str:code>/expert/<int:expert_id>/sheets.pdf", views_scoring.expert_sheets_pdf,

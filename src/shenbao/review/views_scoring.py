@@ -143,6 +143,23 @@ def my_sheets_pdf(request):
 
 
 @login_required
+def calls(request):
+    """专家评分: the calls of the user's funder(s) that have experts assigned, with the sheets submitted."""
+    from django.db.models import Count, Q
+
+    from shenbao.orgs.models import Role
+
+    issuers = request.user.roles.filter(role__in=[Role.FUNDER_STAFF, Role.FUNDER_LEADER]) \
+        .values_list("organisation_id", flat=True)
+    rows = (Call.objects.filter(issuer_id__in=list(issuers), applications__assignments__removed_at__isnull=True)
+            .annotate(sheets=Count("applications__assignments", distinct=True),
+                      submitted=Count("applications__assignments__sheet", distinct=True,
+                                      filter=Q(applications__assignments__sheet__state="submitted")))
+            .order_by("-deadline", "pk"))
+    return render(request, "review/scoring/calls.html", {"rows": rows})
+
+
+@login_required
 def call_scores(request, code: str):
     """A call's score sheets by type, for its staff: states, totals, 退回重评, exports."""
     call = get_object_or_404(Call, code=code)
