@@ -211,8 +211,9 @@ def test_expert_sees_nothing_before_pledge_and_conflicts(load_call, org_maker, e
     expert = expert_maker(call, "new", ready=False)
     a = Assignment.objects.create(application=app, expert=expert)
     client.force_login(expert.user)
-    page = client.get(reverse("review:scoring_bench")).content.decode()
-    assert "请先阅读并接受保密承诺" in page and app.number not in page
+    assert client.get(reverse("review:mine"))["Location"] == reverse("review:pledge")  # the experts' gate first
+    r = client.get(reverse("review:scoring_score", args=[a.pk]))
+    assert r.status_code == 403 and "请先阅读并接受保密承诺" in r.content.decode() and app.number not in r.content.decode()
     assert client.get(reverse("review:scoring_application", args=[a.pk])).status_code == 403
     Expert.objects.filter(pk=expert.pk).update(pledge_accepted_at=timezone.now())
     r = client.get(reverse("review:scoring_application", args=[a.pk]))
@@ -349,7 +350,7 @@ def test_blind_review_hides_identity_in_the_page_and_the_pdf(load_call, org_make
     assert "组织专家深入企业开展技术服务" in page  # the project's content stays readable
     for s in secrets:
         assert s not in page, s
-    for url in (reverse("review:scoring_bench"), reverse("review:scoring_score", args=[a.pk])):
+    for url in (reverse("review:mine"), reverse("review:scoring_score", args=[a.pk])):
         html = client.get(url).content.decode()
         assert UNIT not in html and PERSON["name"] not in html
     r = client.get(reverse("review:scoring_application_pdf", args=[a.pk]))

@@ -53,7 +53,7 @@ def test_expert_scores_on_a_phone(phone, load_call, make_org, make_user, artifac
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r"/accounts/home/$"))
-    page.get_by_role("link", name="评分", exact=True).click()
+    page.get_by_role("link", name="评审任务", exact=True).click()
     card = page.locator(f'[data-assignment="{a.pk}"]')
     expect(card).to_contain_text("未开始")
     _fits(page)
@@ -87,5 +87,5 @@ def test_expert_scores_on_a_phone(phone, load_call, make_org, make_user, artifac
     page.screenshot(path=str(artifacts / "scoring-phone.png"), full_page=True)
     sheet = ScoreSheet.objects.get(assignment=a)
     assert sheet.state == "submitted" and str(sheet.total) == "86.50" and sheet.comment == COMMENT_30
-    page.goto(page.base + "/review/scoring/")
+    page.goto(page.base + "/review/mine/")
     expect(page.locator(f'[data-assignment="{a.pk}"]')).to_contain_text("已提交")

@@ -273,7 +273,6 @@ ROLE_LINKS = {
     ],
     Role.EXPERT: [
         (gettext_lazy("评审任务"), "review:mine", None),
-        (gettext_lazy("评分"), "review:scoring_bench", None),
     ],
     Role.SYSTEM_ADMIN: [
         (gettext_lazy("系统管理：单位与类别"), "orgs:system", None),

@@ -20,6 +20,7 @@ from shenbao.review import api_assignment  # noqa: E402, F401
 # isort: split
 
 # --- scoring ---
+# isort: split
 from shenbao.review import api_scoring  # noqa: E402, F401
 
 # --- selection and confirmation ---

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from shenbao.core.http import client_ip
 from shenbao.orgs.models import Organisation, Role
 from shenbao.orgs.views import denied
 from shenbao.review import conflicts, experts, permissions
-from shenbao.review.models import Assignment, ConflictOverride, Expert
+from shenbao.review.models import ConflictOverride, Expert
 
 
 class ExpertForm(forms.Form):
@@ -414,13 +414,6 @@ def declare(request):
     }, status=400 if unit_error else 200)
 
 
-def _sheet_url(assignment_pk: int) -> str:
-    try:
-        return reverse("review:sheet", args=[assignment_pk])
-    except NoReverseMatch:
-        return ""
-
-
 @login_required
 def mine(request):
     """The expert's bench: the applications assigned to them (live assignments), after the gate."""
@@ -433,11 +426,9 @@ def mine(request):
     decision = permissions.expert_gate(request.user)
     if not decision:
         return denied(request, decision)
-    assignments = list(Assignment.objects.filter(expert=e, removed_at__isnull=True)
-                       .select_related("application__call", "application__project_type", "sheet")
-                       .order_by("application__call_id", "application__number", "id"))
-    for a in assignments:
-        a.sheet_url = _sheet_url(a.pk)
-        sheet = getattr(a, "sheet", None) if hasattr(a, "sheet") else None
-        a.sheet_state = _(sheet.get_state_display()) if sheet else ""
-    return render(request, "review/experts/mine.html", {"expert": e, "assignments": assignments})
+    # each assignment as scoring sees it: sheet state, deadline, blind title
+    from shenbao.review import scoring
+
+    rows = scoring.bench(e)
+    counts = {"total": len(rows), "submitted": sum(1 for r in rows if r.state == "submitted")}
+    return render(request, "review/experts/mine.html", {"expert": e, "rows": rows, "counts": counts})

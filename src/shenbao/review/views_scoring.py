@@ -33,17 +33,9 @@ def _sheet(a: Assignment) -> ScoreSheet | None:
         return None
 
 
-@login_required
 def bench(request):
-    """评审任务: the expert's assigned applications with the state of each sheet."""
-    expert = permissions.expert_of(request.user)
-    ready = permissions.expert_gate(request.user)
-    if expert is None:
-        return refused(request, ready)
-    rows = scoring.bench(expert) if ready else []
-    counts = {"total": len(rows), "submitted": sum(1 for r in rows if r.state == "submitted")}
-    return render(request, "review/scoring/bench.html",
-                  {"expert": expert, "ready": ready, "rows": rows, "counts": counts})
+    """评审任务 is the experts' page (review:mine, views_experts.py), which lists the sheets of this area."""
+    return redirect("review:mine")
 
 
 def _criteria_rows(rubric, values: dict, errors: dict) -> list[dict]:
@@ -131,7 +123,7 @@ def my_sheets_pdf(request):
     """All of the expert's sheets in one PDF (to print and sign)."""
     expert = permissions.expert_of(request.user)
     ready = permissions.expert_gate(request.user)
-    if expert is None or not ready:
+    if not ready:
         return refused(request, ready)
     from shenbao.review.scoring_pdf import sheets_pdf
 
