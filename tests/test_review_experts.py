@@ -340,6 +340,8 @@ def test_expert_sees_only_what_is_assigned(client, call, people, expert_with_log
     client.force_login(user)
     page = client.get(reverse("review:mine")).content.decode()
     assert "分配给我的项目" in page and "别人的项目" not in page and "已撤回分配的项目" not in page
+    live = Assignment.objects.get(application=mine, removed_at__isnull=True)
+    assert f'href="{reverse("review:scoring_score", args=[live.pk])}"' in page  # the scoring area's page
     # the staff pages are not the expert's
     assert client.get(reverse("review:experts")).status_code == 403
     assert client.get(reverse("review:application_conflicts", args=[other.pk])).status_code == 403

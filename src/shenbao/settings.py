@@ -28,6 +28,8 @@ SHENBAO_SITE_URL       the platform's address, for links in mails (default http:
 SHENBAO_DJANGO_ADMIN   1 to open Django's admin at /django-admin/ (default: off, its URLs are 404)
 SHENBAO_SITE_NAME      the platform's name (default 科协项目申报平台); SHENBAO_HOME_LABEL / SHENBAO_HOME_HELP: the
                        registration field naming the approving body (default 属地科协（主管科协）) and its help
+SHENBAO_PUBLIC_MAIL_DOMAINS comma separated mail domains anyone can have (qq.com …): a shared one is no conflict of
+                       interest; replaces the default list of review/conflicts.py
 SHENBAO_SQLITE_STOCK   benchmarks only (bench/bench_rush.py): Django's stock SQLite options
 SHENBAO_BENCH_QUERY_HEADER benchmarks only (bench/bench_flow.py): SQL query count in a response header
 """
@@ -237,6 +239,9 @@ SHENBAO_LOGIN_IP_WINDOW = timedelta(minutes=int(os.environ.get("SHENBAO_LOGIN_IP
 # The administration network(s), CIDRs: the three administrators log in from there even while their user
 # name is locked by failures elsewhere (second factor still required).
 SHENBAO_ADMIN_NETWORKS = [n.strip() for n in os.environ.get("SHENBAO_ADMIN_NETWORKS", "").split(",") if n.strip()]
+# Conflicts of interest: the public mail domains (None: the default list in review/conflicts.py)
+SHENBAO_PUBLIC_MAIL_DOMAINS = ([d.strip().lower() for d in os.environ["SHENBAO_PUBLIC_MAIL_DOMAINS"].split(",")
+                                if d.strip()] if os.environ.get("SHENBAO_PUBLIC_MAIL_DOMAINS") else None)
 # Anonymous enumeration (R-S62..R-S64): (count, seconds) per client address for the registration form, per
 # user for looking up a participant unit by name or credit code (core/ratelimit.py, in the cache).
 SHENBAO_REGISTER_RATE = (20, 3600)

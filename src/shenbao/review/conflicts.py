@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shenbao.applications.models import Application, ApplicationParticipant
 from shenbao.calls.models import Call
@@ -241,40 +242,60 @@ def conflicts_between(applications, experts, *, call_document=None,
         if cause not in causes:
             causes.append(cause)
 
+    # a cause is the same for every pair it concerns: translated and built once (thousands of pairs share it)
+    made: dict[tuple, Cause] = {}
+    translated: dict[str, str] = {}
+
+    def cause(code: str, msg: str, **kw) -> Cause:
+        key = (code, msg, *kw.items())
+        c = made.get(key)
+        if c is None:
+            text = translated.get(msg)
+            if text is None:
+                text = translated[msg] = _(msg)
+            c = made[key] = Cause(code, text % kw)
+        return c
+
+    lead_role, joint_role = _("申报单位"), _("联合申报单位")
     for app in apps:
         units = [app.applicant_id, *[u for u in joint.get(app.pk, []) if u != app.applicant_id]]
         for i, uid in enumerate(units):
             unit = tree.units.get(uid)
             uname = tree.name(uid)
-            for e in by_org.get(uid, ()):
-                if i == 0:
-                    add(app.pk, e.pk, Cause(SAME_ORG, _("专家所在单位与申报单位相同（%(unit)s）") % {"unit": uname}))
-                else:
-                    add(app.pk, e.pk, Cause(JOINT_UNIT, _("专家所在单位是本项目的联合申报单位（%(unit)s）") % {
-                        "unit": uname}))
-            role = _("申报单位") if i == 0 else _("联合申报单位")
+            role = lead_role if i == 0 else joint_role
+            here = by_org.get(uid, ())
+            if here:
+                c = (cause(SAME_ORG, gettext_noop("专家所在单位与申报单位相同（%(unit)s）"), unit=uname) if i == 0 else
+                     cause(JOINT_UNIT, gettext_noop("专家所在单位是本项目的联合申报单位（%(unit)s）"), unit=uname))
+                for e in here:
+                    add(app.pk, e.pk, c)
             if unit and unit.parent_id:
-                for e in by_org.get(unit.parent_id, ()):
-                    add(app.pk, e.pk, Cause(PARENT_ORG, _("专家所在单位（%(expert)s）是%(role)s（%(unit)s）的上级单位") % {
-                        "expert": tree.name(unit.parent_id), "role": role, "unit": uname}))
+                above = by_org.get(unit.parent_id, ())
+                if above:
+                    c = cause(PARENT_ORG, gettext_noop("专家所在单位（%(expert)s）是%(role)s（%(unit)s）的上级单位"),
+                              expert=tree.name(unit.parent_id), role=role, unit=uname)
+                    for e in above:
+                        add(app.pk, e.pk, c)
             for e in by_parent.get(uid, ()):
-                add(app.pk, e.pk, Cause(CHILD_ORG, _("专家所在单位（%(expert)s）是%(role)s（%(unit)s）的下属单位") % {
-                    "expert": tree.name(expert_org[e.pk]), "role": role, "unit": uname}))
+                add(app.pk, e.pk, cause(CHILD_ORG, gettext_noop("专家所在单位（%(expert)s）是%(role)s（%(unit)s）的下属单位"),
+                                        expert=tree.name(expert_org[e.pk]), role=role, unit=uname))
             for d in sorted(unit_domains.get(uid, ())):
-                if is_public_domain(d, public):
+                sharing = by_domain.get(d, ())
+                if not sharing or is_public_domain(d, public):
                     continue
-                for e in by_domain.get(d, ()):
-                    add(app.pk, e.pk, Cause(EMAIL_DOMAIN, _("专家电子邮箱与%(role)s（%(unit)s）使用同一邮箱域名（%(domain)s）") % {
-                        "role": role, "unit": uname, "domain": d}))
+                c = cause(EMAIL_DOMAIN, gettext_noop("专家电子邮箱与%(role)s（%(unit)s）使用同一邮箱域名（%(domain)s）"),
+                          role=role, unit=uname, domain=d)
+                for e in sharing:
+                    add(app.pk, e.pk, c)
         if home_rule.get(app.call_id):
             home = tree.home(app.applicant_id)
             if home:
+                c = cause(SAME_HOME, gettext_noop("专家所在单位与申报单位同属一个属地科协（%(home)s）"), home=tree.name(home))
                 for e in by_home.get(home, ()):
-                    add(app.pk, e.pk, Cause(SAME_HOME, _("专家所在单位与申报单位同属一个属地科协（%(home)s）") % {
-                        "home": tree.name(home)}))
+                    add(app.pk, e.pk, c)
+                c = cause(SAME_HOME, gettext_noop("专家所在单位是申报单位的属地科协（%(home)s）"), home=tree.name(home))
                 for e in by_org.get(home, ()):
-                    add(app.pk, e.pk, Cause(SAME_HOME, _("专家所在单位是申报单位的属地科协（%(home)s）") % {
-                        "home": tree.name(home)}))
+                    add(app.pk, e.pk, c)
 
     # overrides: for one application, or for every application of a unit (lead or joint)
     app_units: dict[int, set[int]] = {a.pk: {a.applicant_id, *joint.get(a.pk, [])} for a in apps}
