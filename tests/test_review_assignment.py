@@ -378,3 +378,44 @@ def test_guangxi_call_with_the_default_load(load_call, make_org, make_user, djan
     _job, run = run_now(call, staff, django_capture_on_commit_callbacks)
     assert run.state == AssignmentRun.State.DONE, run.message
     assert len(live_pairs(call)) == 5 * k
+
+
+def test_openapi_lists_the_assignment_endpoints(client, db):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for p in ("/api/v1/review/assignment/calls/{code}/run", "/api/v1/review/assignment/calls/{code}",
+              "/api/v1/review/assignment/calls/{code}/runs", "/api/v1/review/assignment/assignments",
+              "/api/v1/review/assignment/assignments/{pk}/remove", "/api/v1/review/assignment/assignments/{pk}/swap"):
+        assert p in paths, p
+
+
+def test_random_pinned_conflicts_never_assigned_and_the_optimum_kept(scene, django_capture_on_commit_callbacks):
+    """Random conflicts pinned by staff (several draws): every run leaves them all out, gives each application
+    exactly k experts within the loads, and reaches the CP-SAT optimum of the same affinities."""
+    from shenbao.review import conflicts
+
+    call, staff, _orgs, apps, experts = scene
+    rng = np.random.default_rng(2026)
+    feasible = 0
+    for _draw in range(3):
+        pins = []
+        for app in apps:
+            for e in experts:
+                if rng.random() < 0.2:
+                    pins.append(conflicts.pin(actor=staff, expert=e, application=app, reason="随机回避"))
+        _job, run = run_now(call, staff, django_capture_on_commit_callbacks)
+        conflicted = set(conflicts_between(apps, experts))
+        if run.state == AssignmentRun.State.INFEASIBLE:
+            assert run.message and run.problem_applications  # said why, with the applications
+        else:
+            feasible += 1
+            pairs = live_pairs(call)
+            assert not pairs & conflicted
+            counts = np.bincount([a for a, _ in pairs], minlength=max(a.pk for a in apps) + 1)
+            assert all(counts[a.pk] == 3 for a in apps)
+            assert max(np.bincount([e for _, e in pairs])) <= 3
+            assert run.objective == pytest.approx(cp_sat_optimum(apps, experts, 3, 3, conflicted), abs=1e-6)
+        for p in pins:
+            conflicts.revoke(actor=staff, override=p)
+        Assignment.objects.filter(application__call=call, removed_at__isnull=True).update(
+            removed_at=timezone.now(), removed_reason=assignment.REPLACED_REASON)
+    assert feasible >= 1
