@@ -255,6 +255,11 @@ def test_batch_accept_and_reject_each_audited(client, call, staff):
     apps = _generate(call, 4)
     client.force_login(staff)
     client.get(reverse("review:screening_queue", args=[call.code]))
+    # the queue per type: the tab of one type lists its applications only
+    ptype = apps[1].project_type_id
+    page = client.get(reverse("review:screening_queue", args=[call.code]), {"type": ptype}).content.decode()
+    assert page.count('<tr data-app="') == sum(1 for a in apps if a.project_type_id == ptype) >= 1
+    assert f'data-app="{apps[1].pk}"' in page
     url = reverse("review:screening_batch", args=[call.code])
     # rejecting many needs one reason
     r = client.post(url, {"action": "reject", "ids": [apps[0].pk]}, follow=True)
