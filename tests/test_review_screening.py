@@ -441,3 +441,29 @@ def test_changde_leader_returns_after_the_first_level_and_the_new_version_starts
     assert row.state == "pending" and row.department_by is None and row.snapshot.number == 2
     assert screening.actions_for(dept, row)["accept"]  # the 初审 again
     assert not screening.actions_for(leader, row)["accept"]
+
+
+def test_stamp_check_where_the_call_asks_for_a_stamped_scan(load_call, make_org):
+    # 广西 2026 asks for the stamped scan online (submission.upload_stamped_scan): confirmed or not
+    from shenbao.applications.models import Scan
+
+    guangxi = load_call("guangxi2026")
+    assert guangxi.document.submission.upload_stamped_scan
+    org = make_org("广西盖章学会", "province_society", parent=guangxi.issuer)
+    now = timezone.now()
+    app = Application.objects.create(call=guangxi, project_type=guangxi.types.order_by("order").first(), applicant=org,
+                                     title="盖章检查", status="submitted", number="GX-1", submitted_at=now)
+    snap = Snapshot.objects.create(application=app, number=1, draft_version=1, fingerprint="d" * 64, submitted_at=now,
+                                   values={"title": "盖章检查", "values": {}})
+    Application.objects.filter(pk=app.pk).update(current_snapshot=snap)
+    app = Application.objects.select_related("call", "project_type", "applicant", "current_snapshot").get(pk=app.pk)
+
+    def stamp():
+        return {c["key"]: c for c in screening.run_checks(app)}["stamp"]
+
+    assert stamp()["status"] == "failed" and "尚未上传第 1 版的盖章扫描件" in stamp()["text"]
+    scan = Scan.objects.create(application=app, snapshot=snap, file="scans/x.pdf", content_type="application/pdf",
+                               size=1, sha256="0" * 64, state="matched", verified=True)
+    assert stamp()["status"] == "failed" and "盖章未确认" in stamp()["text"]
+    Scan.objects.filter(pk=scan.pk).update(state="confirmed")
+    assert stamp()["status"] == "passed" and "已核验" in stamp()["text"]
