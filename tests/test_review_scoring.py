@@ -427,3 +427,28 @@ def test_export_scores_per_expert_and_criterion(load_call, org_maker, expert_mak
     assert reverse("review:scoring_call", args=[call.code]) in listing
     client.force_login(e1.user)
     assert client.get(reverse("review:scoring_xlsx", args=[call.code, app.project_type.code])).status_code == 403
+
+
+def test_the_bench_reads_a_fixed_number_of_queries(load_call, org_maker, expert_maker, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call = variant("liuzhou2026", "bench", blind=True)
+    expert = expert_maker(call, "busy")
+    client.force_login(expert.user)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("review:mine")).status_code == 200
+        return len(ctx.captured_queries)
+
+    for i in range(2):
+        Assignment.objects.create(application=submitted(call, org_maker(call, f"柳州市工作量学会{i}"), n=i + 1),
+                                  expert=expert)
+    few = count()
+    for i in range(2, 8):
+        Assignment.objects.create(application=submitted(call, org_maker(call, f"柳州市工作量学会{i}"), n=i + 1),
+                                  expert=expert)
+    page = client.get(reverse("review:mine")).content.decode()
+    assert page.count("data-assignment=") == 8 and "柳州市工作量学会" not in page  # blind: no unit names
+    assert count() == few

@@ -223,7 +223,7 @@ class BenchRow:
 def live_assignments(expert: Expert):
     return (Assignment.objects.filter(expert=expert, removed_at__isnull=True)
             .select_related("application__call", "application__project_type", "application__current_snapshot",
-                            "sheet")
+                            "application__applicant", "sheet")
             .order_by("application__call_id", "application__project_type__order", "application__number",
                       "application_id"))
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from shenbao.applications.views import attachment, refused
 from shenbao.calls.models import Call
+from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed
 from shenbao.core.http import client_ip
 from shenbao.review import permissions, scoring
@@ -91,6 +92,7 @@ def score(request, pk: int):
         try:
             result = service(user=request.user, assignment=a, values=values, comment=comment, ip=client_ip(request))
         except NotAllowed as e:
+            audit.refused(e.reason)
             messages.error(request, e.reason)
             result = None
             status = 403
@@ -213,5 +215,6 @@ def reopen(request, sheet_id: int):
         scoring.reopen(user=request.user, sheet=sheet, reason=request.POST.get("reason", ""), ip=client_ip(request))
         messages.success(request, _("已退回专家重评"))
     except NotAllowed as e:
+        audit.refused(e.reason)
         messages.error(request, e.reason)
     return redirect("review:scoring_call", call.code)
