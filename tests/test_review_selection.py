@@ -398,6 +398,8 @@ def test_amounts_breaking_the_rules_are_refused_with_the_reason(proposed, staff)
         selection.set_amount(user=staff, decision=d, amount=5000)
     with pytest.raises(NotAllowed, match="整数"):
         selection.set_amount(user=staff, decision=d, amount="一万")
+    with pytest.raises(NotAllowed, match="1元至100,000,000元"):
+        selection.move(user=staff, decision=_decision(proposed[2]), selected=True, reason="x", amount=10**20)
     assert _decision(proposed[0]).amount == 20000  # nothing changed
     selection.set_amount(user=staff, decision=d, amount=16000, reason="按预算核减")
     assert _decision(proposed[0]).amount == 16000
@@ -594,3 +596,12 @@ def test_work_bench_links_selection_and_finance_sees_only_calls_to_confirm(clien
     lz_fin = make_user("lz_fin_bench", org=liuzhou.issuer, roles=(Role.FINANCE,))
     client.force_login(lz_fin)
     assert "暂无需要您查看或确认的评审结果" in client.get(reverse("review:selection")).content.decode()
+
+
+@pytest.mark.django_db
+def test_openapi_lists_the_selection_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for p in ("/api/v1/review/selection/{code}", "/api/v1/review/selection/{code}/types/{type_code}/proposal",
+              "/api/v1/review/decisions/{pk}/amount", "/api/v1/review/decisions/{pk}/move",
+              "/api/v1/review/selection/{code}/confirmations", "/api/v1/review/confirmations/{pk}/revoke"):
+        assert p in paths, p

@@ -47,6 +47,7 @@ from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed, require
 
 SCALE = 1000  # scores have 3 decimals: integers for CP-SAT
+MAX_AMOUNT = 100_000_000  # one award of at most 1亿元: a typo of many zeros is refused, not stored
 ABOUT_DEFAULT = Decimal("0.2")
 _NOTE_CAP = re.compile(r"(?:≤|<=|不超过|不多于|最多)\s*(\d+)")
 
@@ -554,6 +555,8 @@ def check_change(ts: TypeSelection, decisions: dict[int, object], app_id: int, s
     if e is None:
         return _("此申报不在本项目类型的评审范围内")
     if state == "proposed":
+        if amount is not None and not 0 < amount <= MAX_AMOUNT:
+            return _("资助金额须在1元至%(max)s之间") % {"max": yuan(MAX_AMOUNT)}
         if not e.row.complete:
             return _("此申报评分未完成（已提交%(s)s份评分表，需%(n)s份），不能入选") % {"s": e.row.sheets, "n": e.row.needed}
         if amount is None:
