@@ -419,3 +419,28 @@ def test_random_pinned_conflicts_never_assigned_and_the_optimum_kept(scene, djan
         Assignment.objects.filter(application__call=call, removed_at__isnull=True).update(
             removed_at=timezone.now(), removed_reason=assignment.REPLACED_REASON)
     assert feasible >= 1
+
+
+def test_a_run_takes_a_fixed_number_of_queries(scene, make_org):
+    """Twice the applications, the same number of queries (the conflicts and texts are read in bulk)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call, staff, _orgs, _apps, _experts = scene
+
+    def count() -> int:
+        run = AssignmentRun.objects.create(call=call, started_by=staff)
+        Assignment.objects.filter(application__call=call).update(removed_at=timezone.now(),
+                                                                 removed_reason=assignment.REPLACED_REASON)
+        with CaptureQueriesContext(connection) as q:
+            assignment.execute(run)
+        assert AssignmentRun.objects.get(pk=run.pk).state == AssignmentRun.State.DONE
+        return len(q.captured_queries)
+
+    small = count()
+    more = [make_org(f"扩充学会{i}", "city_society", parent=call.issuer, region="柳州市") for i in range(6)]
+    for i, org in enumerate(more):
+        submitted(call, org, *SUBJECTS[i], n=20 + i)
+    Expert.objects.bulk_create([Expert(funder=call.issuer, name=f"补充专家{j}", organisation_name="某大学",
+                                       keywords=["科普"]) for j in range(6)])
+    assert count() == small

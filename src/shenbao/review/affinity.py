@@ -49,7 +49,16 @@ _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 
 
 def _cache_dir() -> str:
+    """The data directory's cache/ (Django's DATA_DIR when configured, else $SHENBAO_DATA_DIR), else a
+    temporary directory."""
     base = os.environ.get("SHENBAO_DATA_DIR")
+    try:
+        from django.conf import settings
+
+        if settings.configured and getattr(settings, "DATA_DIR", None):
+            base = str(settings.DATA_DIR)
+    except ImportError:  # used without Django (the benchmark)
+        pass
     path = os.path.join(base, "cache") if base else os.path.join(tempfile.gettempdir(), "shenbao-jieba")
     os.makedirs(path, exist_ok=True)
     return path

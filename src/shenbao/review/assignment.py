@@ -214,10 +214,14 @@ def execute(run: AssignmentRun, *, progress=lambda step, message: None) -> Assig
     """Compute and save one run (the job's body; callable directly). Returns the run, updated."""
     call, ptype = run.call, run.project_type
     progress(0, _("正在读取申报与专家"))
-    apps = list(eligible_applications(call, ptype).select_related("applicant__parent", "current_snapshot",
-                                                                  "project_type"))
+    apps = list(eligible_applications(call, ptype).select_related("applicant__parent", "current_snapshot"))
+    types = {t.pk: t for t in call.types.all()}
+    for t in types.values():
+        t.call = call
     for a in apps:
-        a.call = call  # one call row (and its document) for all, not one per application
+        # one call row (and its document) for all, not a query and a parse per application
+        a.call = call
+        a.project_type = types[a.project_type_id]
     experts = list(expert_pool(call).select_related("organisation__parent"))
     cfg = settings_for(call, n_experts=len(experts))
     P, R = len(apps), len(experts)
