@@ -362,6 +362,12 @@ def test_conflict_pages_show_causes_and_pin_and_lift_with_a_reason(client, call,
     assert f'data-expert="{li.pk}"' not in page
     page = client.get(reverse("review:expert_conflicts", args=[zhang.pk])).content.decode()
     assert f'data-app="{app.pk}"' in page
+    # from the pool page, by the application number
+    assert 'id="app-conflicts-lookup"' in client.get(reverse("review:experts")).content.decode()
+    r = client.get(reverse("review:application_conflicts_lookup"), {"number": "2026-1-0009"})
+    assert r["Location"] == reverse("review:application_conflicts", args=[app.pk])
+    r = client.get(reverse("review:application_conflicts_lookup"), {"number": "2026-9-9999"}, follow=True)
+    assert "未找到该申报项目" in r.content.decode()
 
     # a pin by the application number, without a reason: refused, nothing recorded
     r = client.post(reverse("review:override_add"), {"expert": li.pk, "number": "2026-1-0009", "kind": "pinned",

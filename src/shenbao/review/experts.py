@@ -397,15 +397,14 @@ def import_xlsx(*, actor, funder: Organisation, content: bytes, ip: str | None =
         for e in existing:
             if e.email:
                 by_email.setdefault(e.email.lower(), []).append(e)
+        new: list[Expert] = []
         for _number, values in cleaned:
             expert = by_phone.get(values["phone"]) if values["phone"] else None
             if expert is None and not values["phone"] and len(by_email.get(values["email"], [])) == 1:
                 expert = by_email[values["email"]][0]
             org = orgs.get(values["organisation_name"])
             if expert is None:
-                expert = Expert.objects.create(funder=funder, organisation=org, **values)
-                by_phone[expert.phone] = expert
-                result.created += 1
+                new.append(Expert(funder=funder, organisation=org, **values))
                 continue
             before = _snapshot(expert)
             for k, v in values.items():
@@ -419,6 +418,8 @@ def import_xlsx(*, actor, funder: Organisation, content: bytes, ip: str | None =
                 continue
             expert.save()
             result.updated += 1
+        Expert.objects.bulk_create(new, batch_size=500)
+        result.created = len(new)
         audit.record(actor=actor, action="review.expert.import", obj=funder, ip=ip,
                      after={"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
                             "rows": len(cleaned)},

@@ -19,6 +19,7 @@ urlpatterns += [
     path("experts/<int:pk>/active/", views_experts.expert_active, name="expert_active"),
     path("experts/<int:pk>/login/", views_experts.expert_login, name="expert_login"),
     path("experts/<int:pk>/conflicts/", views_experts.expert_conflicts, name="expert_conflicts"),
+    path("conflicts/application/", views_experts.application_conflicts_lookup, name="application_conflicts_lookup"),
     path("conflicts/application/<int:pk>/", views_experts.application_conflicts, name="application_conflicts"),
     path("conflicts/override/", views_experts.override_add, name="override_add"),
     path("conflicts/override/<int:pk>/revoke/", views_experts.override_revoke, name="override_revoke"),

@@ -272,6 +272,21 @@ def expert_conflicts(request, pk: int):
 
 
 @login_required
+def application_conflicts_lookup(request):
+    """The pool page's 按申报编号查看回避: the application of the funder's calls with this number."""
+    funder = _funder(request)
+    decision = permissions.can_view_experts(request.user, funder)
+    if not decision:
+        return denied(request, decision)
+    number = (request.GET.get("number") or "").strip()[:40]
+    app = Application.objects.filter(call__issuer=funder, number=number).first() if number else None
+    if app is None:
+        messages.error(request, _("未找到该申报项目：请填写本单位通知下的申报编号"))
+        return redirect(f"{reverse('review:experts')}?funder={funder.pk}")
+    return redirect("review:application_conflicts", app.pk)
+
+
+@login_required
 def application_conflicts(request, pk: int):
     """One application against the funder's pool: the conflicted experts with their causes; pin or lift."""
     app = get_object_or_404(Application.objects.select_related("applicant", "call", "project_type"), pk=pk)
