@@ -275,6 +275,8 @@ class Material(Strict):
     max_count: int | None = Field(default=None, ge=1)
     min_count: int | None = Field(default=None, ge=1)  # 相片（3-5张）: at least this many
     kinds: list[MaterialKind] = []
+    # the counts hold for each event (每项活动相片3-5张), not for the project as a whole
+    per_event: bool = False
     note: str = ""
     # only projects of these tracks (申报类型 codes) owe it (“经费用于…的，需提交…”); empty: every project
     tracks: list[Key] = []
@@ -337,6 +339,8 @@ class Filing(Strict):
     applies_to: Text
     authorities: list[Text]
     approval: bool = False
+    # what is filed: each event (default), each international event only, or once for the project
+    scope: Literal["event", "international_event", "project"] = "event"
     note: str = ""
 
 

@@ -240,10 +240,12 @@ ROLE_LINKS = {
         (gettext_lazy("申报通知"), "calls:portal", "/"),
         (gettext_lazy("可申报项目"), "applications:offers", None),
         (gettext_lazy("我的申报"), "applications:mine", None),
+        (gettext_lazy("我的项目"), "projects:mine", None),
     ],
     Role.UNIT_HEAD: [
         (gettext_lazy("申报通知"), "calls:portal", "/"),
         (gettext_lazy("本单位申报"), "applications:mine", None),
+        (gettext_lazy("我的项目"), "projects:mine", None),
     ],
     Role.HOME_REVIEWER: [
         (gettext_lazy("注册单位审核"), "orgs:registrations", None),

@@ -11,6 +11,7 @@ router = Router(tags=["projects"], auth=django_auth)
 # --- change requests ---
 
 # --- activities ---
+from shenbao.projects import api_activities  # noqa: E402, F401
 
 # --- acceptance ---
 

@@ -15,3 +15,9 @@ class ProjectsConfig(AppConfig):
         from shenbao.review import award_hooks
 
         award_hooks.register(services.create_from_award)  # the award list creates the projects
+
+        # --- daily tasks (`shenbao daily`) ---
+        from shenbao.core import daily
+        from shenbao.projects import activities
+
+        daily.register("projects.deliverable_reminders", activities.send_deliverable_reminders)

@@ -113,6 +113,187 @@ class Bar(models.Model):
 
 
 # --- activities (events), sign-in, photos, news ---
+# (projects/activities.py: registration with the naming and country checks of R-C4 and the filings of R-P6;
+# the public sign-in page by QR; photos within the limits of R-P7; news items of R-P9; deliverables of R-C8)
+
+
+class Event(models.Model):
+    """项目活动: an event a project holds (a lecture, a forum, an 专家助企赋能 visit). `task` is the index of
+    the task it fulfils among the project's tasks (type's, then track's; -1: none named), whose naming rule
+    its title must meet (R-C4). Its sign-in page is public at /projects/signin/<signin_token>/."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", "已登记"
+        CANCELLED = "cancelled", "已取消"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="events", verbose_name="项目")
+    title = models.CharField("活动名称", max_length=200)
+    task = models.IntegerField("对应任务", default=-1)
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
+    place = models.CharField("活动地点", max_length=200)
+    expected_participants = models.PositiveIntegerField("预计参加人数")
+    # [{"name": …, "organisation": …, "topic": …}]
+    speakers = models.JSONField("主讲专家及报告主题", default=list, blank=True)
+    international = models.BooleanField("国际性会议", default=False)
+    # the countries and regions of foreign participants, as entered (香港/澳门/台湾 count as China)
+    countries = models.JSONField("境外参会者所属国家（地区）", default=list, blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.REGISTERED)
+    signin_token = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                   name="event_ends_after_start"),
+        ]
+        verbose_name = verbose_name_plural = "项目活动"
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.starts_on}）"
+
+
+class Filing(models.Model):
+    """A filing (备案/报批) of R-P6 recorded as done: with which authority, when, under which reference.
+    `event` empty: a filing of the project as a whole (scope `project`). `key` is the filing's index in the
+    type's `post_award.filings`."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="filings", verbose_name="项目")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.PROTECT, related_name="filings",
+                              verbose_name="活动")
+    key = models.PositiveIntegerField("备案事项序号")
+    applies_to = models.CharField("备案事项", max_length=300)
+    authority = models.CharField("备案机关", max_length=100)
+    approval = models.BooleanField("须报批", default=False)
+    filed_on = models.DateField("备案日期")
+    reference = models.CharField("文号或回执编号", max_length=100, blank=True)
+    note = models.CharField("备注", max_length=300, blank=True)
+    recorded_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["filed_on", "id"]
+        verbose_name = verbose_name_plural = "活动备案"
+
+    def __str__(self) -> str:
+        return f"{self.authority}：{self.applies_to}（{self.filed_on}）"
+
+
+class SignIn(models.Model):
+    """One participant's sign-in (签到) on the event's public page; one per phone number."""
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="signins", verbose_name="活动")
+    name = models.CharField("姓名", max_length=50)
+    organisation = models.CharField("工作单位", max_length=100)
+    phone = models.CharField("手机号码", max_length=30)
+    country = models.CharField("国家（地区）", max_length=50, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField("签到时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["event", "phone"], name="signin_one_per_phone")]
+        verbose_name = verbose_name_plural = "签到"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.organisation}）"
+
+
+class StoredFile(models.Model):
+    """What every uploaded file of this stage carries: kept by content hash (documents/attachments.py)."""
+
+    file = models.FileField(max_length=300)
+    original_name = models.CharField(max_length=200, blank=True)
+    file_type = models.CharField(max_length=10)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class EventPhoto(StoredFile):
+    """活动相片 of a kind (全景, 领导发言近景 …: the call's photo material kinds). Withdrawn, not deleted."""
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="photos", verbose_name="活动")
+    kind = models.CharField("相片类别", max_length=50)
+    caption = models.CharField("说明", max_length=200, blank=True)
+    withdrawn = models.BooleanField("已撤下", default=False)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = verbose_name_plural = "活动相片"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original_name}"
+
+
+class NewsItem(models.Model):
+    """新闻稿 sent to the funder's site or public account (R-P9), with its link and a screenshot."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="news", verbose_name="项目")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.PROTECT, related_name="news",
+                              verbose_name="活动")
+    title = models.CharField("标题", max_length=200)
+    outlet = models.CharField("刊登平台", max_length=100)
+    url = models.URLField("链接", max_length=500)
+    published_on = models.DateField("刊登日期")
+    screenshot = models.FileField("截图", max_length=300, blank=True)
+    screenshot_sha256 = models.CharField(max_length=64, blank=True)
+    screenshot_type = models.CharField(max_length=10, blank=True)
+    created_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["published_on", "id"]
+        verbose_name = verbose_name_plural = "新闻报道"
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.outlet}）"
+
+
+class DeliverableRecord(models.Model):
+    """An intermediate deliverable of the type (R-C8) with its own due date, copied from the call when the
+    project's deliverables are first read; the unit marks it delivered with a file. Delivered late, or not
+    by the due date, it counts as not completed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待交付"
+        DELIVERED = "delivered", "已交付"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="deliverables",
+                                verbose_name="项目")
+    key = models.PositiveIntegerField("序号")  # the index in the type's `deliverables`
+    name = models.CharField("名称", max_length=200)
+    due = models.DateField("截止日期")
+    hard = models.BooleanField("不能延期", default=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PENDING)
+    delivered_on = models.DateField("交付日期", null=True, blank=True)
+    seconds = models.PositiveIntegerField("时长（秒）", null=True, blank=True)
+    link = models.URLField("链接", max_length=500, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+    file = models.FileField(max_length=300, blank=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    file_type = models.CharField(max_length=10, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    delivered_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["due", "key"]
+        constraints = [models.UniqueConstraint(fields=["project", "key"], name="deliverable_once_per_project")]
+        verbose_name = verbose_name_plural = "阶段性成果"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.due}）"
+
 
 
 # --- deliverables, spot checks, acceptance, deferral, closure ---

@@ -1,7 +1,7 @@
 """Pages after the award, under /projects/. Each sub-stage has its own views module (`views_<area>.py`);
 add its paths in its block below."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 app_name = "projects"
 urlpatterns: list = []
@@ -11,6 +11,27 @@ urlpatterns: list = []
 # --- change requests ---
 
 # --- activities, sign-in, photos, news ---
+from shenbao.projects import views_activities as va  # noqa: E402
+
+urlpatterns += [
+    path("mine/", va.mine, name="mine"),
+    path("<int:pk>/", va.detail, name="detail"),
+    path("<int:pk>/events/new/", va.event_new, name="event_new"),
+    path("<int:pk>/filings/", va.filing_record, name="filing_record"),
+    path("<int:pk>/news/", va.news_add, name="news_add"),
+    path("events/<int:pk>/", va.event, name="event"),
+    path("events/<int:pk>/qr.png", va.event_qr, name="event_qr"),
+    path("events/<int:pk>/cancel/", va.event_cancel, name="event_cancel"),
+    path("events/<int:pk>/signins.xlsx", va.signins_xlsx, name="signins_xlsx"),
+    path("events/<int:pk>/photos/", va.photo_upload, name="photo_upload"),
+    path("photos/<int:pk>/", va.photo_file, name="photo_file"),
+    path("photos/<int:pk>/withdraw/", va.photo_withdraw, name="photo_withdraw"),
+    path("news/<int:pk>/screenshot/", va.news_screenshot, name="news_screenshot"),
+    path("deliverables/<int:pk>/deliver/", va.deliver, name="deliver"),
+    path("deliverables/<int:pk>/file/", va.deliverable_file, name="deliverable_file"),
+    path("signin/<str:token>/", va.signin, name="signin"),
+    path("signin/<str:token>/done/", va.signin_done, name="signin_done"),
+]
 
 # --- deliverables, spot checks, acceptance, closure ---
 
