@@ -51,8 +51,9 @@ def variant(name: str, suffix: str, **review) -> object:
                                    filename=f"{suffix}.yaml", publish=True).call
 
 
-def submitted(call, org, type_code: str = "2026-1", n: int = 1) -> Application:
-    """A submitted application of `type_code` with the form filled by the sample filler (frozen version)."""
+def submitted(call, org, type_code: str = "2026-1", n: int = 1, *, with_file: bool = False) -> Application:
+    """A submitted application of `type_code` with the form filled by the sample filler (frozen version);
+    `with_file`: an uploaded attachment the version names under `plan_file`."""
     ptype = call.types.get(code=type_code)
     form = call.document.form_for(ptype.document)
     track = ptype.document.tracks[0].code if ptype.document.tracks else None
@@ -63,6 +64,15 @@ def submitted(call, org, type_code: str = "2026-1", n: int = 1) -> Application:
     number = f"{call.year}-{type_code[-1]}-{n:04d}"
     app = Application.objects.create(call=call, project_type=ptype, applicant=org, title=title, number=number,
                                      status="submitted", submitted_at=now, data=values)
+    if with_file:
+        from django.core.files.base import ContentFile
+
+        from shenbao.applications.models import Attachment
+
+        row = Attachment(application=app, field_key="plan", original_name="方案.pdf", kind="pdf",
+                         content_type="application/pdf", size=4, sha256="a" * 64)
+        row.file.save("x.pdf", ContentFile(b"%PDF"), save=True)
+        values = {**values, "plan_file": {"document_id": row.pk, "name": "方案.pdf", "sha256": "a" * 64}}
     snap = Snapshot.objects.create(application=app, number=1, draft_version=1, fingerprint=f"{app.pk:064x}",
                                    submitted_at=now, values={"values": values, "title": title,
                                                              "application_number": number, "participants": []})
@@ -452,3 +462,30 @@ def test_the_bench_reads_a_fixed_number_of_queries(load_call, org_maker, expert_
     page = client.get(reverse("review:mine")).content.decode()
     assert page.count("data-assignment=") == 8 and "柳州市工作量学会" not in page  # blind: no unit names
     assert count() == few
+
+
+def test_attachments_of_the_version_for_its_expert_but_not_in_blind_review(load_call, expert_maker, client,
+                                                                           org_maker):
+    from shenbao.applications.models import Attachment
+
+    call = load_call("liuzhou2026")
+    app = submitted(call, org_maker(call), with_file=True)
+    row = Attachment.objects.get(application=app)
+    expert = expert_maker(call, "reader")
+    a = Assignment.objects.create(application=app, expert=expert)
+    loose = Attachment.objects.create(application=app, field_key="plan", file=row.file.name, kind="pdf",
+                                      content_type="application/pdf", size=4, sha256="b" * 64)
+    client.force_login(expert.user)
+    r = client.get(reverse("review:scoring_attachment", args=[a.pk, row.pk]))
+    assert r.status_code == 200 and b"".join(r.streaming_content) == b"%PDF"
+    # a file the submitted version does not name is not handed out
+    assert client.get(reverse("review:scoring_attachment", args=[a.pk, loose.pk])).status_code == 404
+    client.force_login(expert_maker(call, "nosy").user)
+    assert client.get(reverse("review:scoring_attachment", args=[a.pk, row.pk])).status_code == 403
+    blind_call = variant("liuzhou2026", "blindfiles", blind=True)
+    b_app = submitted(blind_call, org_maker(blind_call, "柳州市盲审附件学会"), with_file=True)
+    b_row = Attachment.objects.get(application=b_app)
+    b = Assignment.objects.create(application=b_app, expert=expert_maker(blind_call, "blindfiles"))
+    client.force_login(b.expert.user)
+    r = client.get(reverse("review:scoring_attachment", args=[b.pk, b_row.pk]))
+    assert r.status_code == 403 and "盲审" in r.content.decode()

@@ -289,6 +289,28 @@ def expert_values(application: Application) -> dict:
     return values
 
 
+def frozen_attachment_ids(application: Application) -> set[int]:
+    """The ids of the attachments the submitted version names (an expert may download only these)."""
+    ids: set[int] = set()
+
+    def walk(v):
+        if isinstance(v, dict):
+            if "document_id" in v:
+                try:
+                    ids.add(int(v["document_id"]))
+                except (TypeError, ValueError):
+                    pass
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    snap = application.current_snapshot
+    walk((snap.values or {}).get("values") if snap else None)
+    return ids
+
+
 def expert_pdf(application: Application) -> bytes:
     """The application's form as PDF for its expert (redacted in blind review; no QR code: it is not the
     stamped original)."""

@@ -60,6 +60,8 @@ urlpatterns += [
     path("scoring/sheets.pdf", views_scoring.my_sheets_pdf, name="scoring_my_pdf"),
     path("scoring/<int:pk>/", views_scoring.score, name="scoring_score"),
     path("scoring/<int:pk>/application/", views_scoring.application, name="scoring_application"),
+    path("scoring/<int:pk>/attachment/<int:document_id>/", views_scoring.attachment_file,
+         name="scoring_attachment"),
     path("scoring/<int:pk>/application.pdf", views_scoring.application_pdf, name="scoring_application_pdf"),
     path("scoring/sheet/<int:sheet_id>/reopen/", views_scoring.reopen, name="scoring_reopen"),
     path("scoring/calls/", views_scoring.calls, name="scoring_calls"),

@@ -51,13 +51,51 @@ def application(request, pk: int):
     decision = permissions.can_read_assigned(request.user, a)
     if not decision:
         return refused(request, decision)
+    from django.urls import reverse
+
     from shenbao.applications import formdata
+    from shenbao.forms.rendering import render_form
 
     app = a.application
-    form_html = formdata.render(app, values=scoring.expert_values(app), editable=False)
+    form = formdata.form_of(app)
+    blind = scoring.blind(app)
+
+    def attachment_url(value: dict) -> str:  # blind review: attachments are listed, not handed out
+        try:
+            return "" if blind else reverse("review:scoring_attachment", args=[a.pk, int(value["document_id"])])
+        except (KeyError, TypeError, ValueError):
+            return ""
+
+    form_html = render_form(form=form, values=scoring.expert_values(app), errors={}, call_doc=app.call.document,
+                            type_doc=formdata.type_doc(app), editable=False,
+                            attachment_url=attachment_url) if form is not None else ""
     return render(request, "review/scoring/application.html",
                   {"a": a, "app": app, "title": scoring.shown_title(app), "blind": scoring.blind(app),
                    "form_html": form_html, "sheet": _sheet(a)})
+
+
+@login_required
+def attachment_file(request, pk: int, document_id: int):
+    """An attachment of the submitted version, for its expert (not in blind review: a file's content cannot
+    be redacted)."""
+    from django.http import FileResponse, Http404
+
+    from shenbao.applications.models import Attachment
+
+    a = _assignment(pk)
+    decision = permissions.can_read_assigned(request.user, a)
+    if not decision:
+        return refused(request, decision)
+    app = a.application
+    if scoring.blind(app):
+        return refused(request, _("盲审：附件可能含申报单位信息，不提供下载，请阅读申报书正文"))
+    if document_id not in scoring.frozen_attachment_ids(app):
+        raise Http404(_("没有这个文件"))
+    row = get_object_or_404(Attachment, pk=document_id, application=app)
+    response = FileResponse(row.file.open("rb"), content_type=row.content_type, as_attachment=True,
+                            filename=row.original_name or f"{row.sha256[:12]}.{row.kind}")
+    response.audit_object = app  # the download is audited (core/audit_middleware.py)
+    return response
 
 
 @login_required
