@@ -489,3 +489,48 @@ def test_attachments_of_the_version_for_its_expert_but_not_in_blind_review(load_
     client.force_login(b.expert.user)
     r = client.get(reverse("review:scoring_attachment", args=[b.pk, b_row.pk]))
     assert r.status_code == 403 and "盲审" in r.content.decode()
+
+
+def test_redaction_follows_the_form_template_data():
+    """Blind review decides what to hide from the form's fields, never from a call's code: person, phone,
+    mobile and e-mail kinds and columns, fields and columns that say `identity: true`, opinion signers; the
+    applicant's name and every hidden value wherever else they appear, phones and e-mails in free text."""
+    from shenbao.calls.schema import FormTemplate
+    from shenbao.forms.redaction import HIDDEN, MARK, redact
+
+    form = FormTemplate.model_validate({"code": "T", "title": "测试表", "sections": [{"title": "一", "fields": [
+        {"key": "name", "label": "项目名称", "kind": "text", "title": True},
+        {"key": "unit", "label": "申报单位", "kind": "text"},
+        {"key": "support", "label": "支撑单位", "kind": "text", "identity": True},
+        {"key": "lead", "label": "负责人", "kind": "person", "parts": ["name", "mobile", "email"]},
+        {"key": "tel", "label": "办公电话", "kind": "phone"},
+        {"key": "budget", "label": "经费", "kind": "money"},
+        {"key": "team", "label": "成员", "kind": "table", "columns": [
+            {"key": "who", "label": "姓名", "identity": True}, {"key": "role", "label": "分工"},
+            {"key": "cell", "label": "手机", "kind": "mobile"}]},
+        {"key": "plan", "label": "实施方案", "kind": "long_text"},
+        {"key": "ok", "label": "单位意见", "kind": "opinion", "by": "applicant", "signer": "负责人签名"},
+    ]}]})
+    values = {
+        "name": "智慧农业科普行", "unit": "柳州市盲审学会", "support": "广西某大学", "tel": "0772-1234567",
+        "lead": {"name": "李明", "mobile": "13912345678", "email": "liming@example.cn"}, "budget": 30000,
+        "team": [{"who": "王芳", "role": "由李明统筹，王芳执行", "cell": "13700001111"}],
+        "plan": "柳州市盲审学会联合广西某大学，由李明牵头，联系电话13912345678，邮箱liming@example.cn，另联系0771-7654321。",
+        "ok": {"text": "同意。柳州市盲审学会", "signer": "赵六", "date": "2026-03-01"},
+    }
+    out = redact(form, values, names=["柳州市盲审学会"])
+    assert out["name"] == "智慧农业科普行" and out["budget"] == 30000  # content stays
+    assert out["unit"] == MARK and out["support"] == HIDDEN and out["tel"] == HIDDEN
+    assert out["lead"] == {"name": HIDDEN, "mobile": HIDDEN, "email": HIDDEN}
+    assert out["team"] == [{"who": HIDDEN, "role": f"由{MARK}统筹，{MARK}执行", "cell": HIDDEN}]
+    assert out["ok"] == {"text": f"同意。{MARK}", "signer": HIDDEN, "date": "2026-03-01"}
+    text = out["plan"]
+    for secret in ("柳州市盲审学会", "广西某大学", "李明", "13912345678", "liming@example.cn", "0771-7654321"):
+        assert secret not in text, secret
+    assert text.startswith(MARK) and "牵头" in text
+    # the same values without the identity flags: the supporting unit and the team names stay
+    plain = FormTemplate.model_validate(
+        form.model_dump(mode="json") | {"sections": [{"title": "一", "fields": [
+            {**f.model_dump(mode="json", exclude_defaults=True), "identity": False} if f.key == "support" else
+            f.model_dump(mode="json", exclude_defaults=True) for f in form.sections[0].fields]}]})
+    assert redact(plain, values, names=[])["support"] == "广西某大学"
