@@ -13,7 +13,7 @@ from shenbao.applications.models import Application, ApplicationParticipant
 from shenbao.calls import services as call_services
 from shenbao.core.decisions import NotAllowed
 from shenbao.core.models import AuditEvent
-from shenbao.orgs.models import Role
+from shenbao.orgs.models import Organisation, Role
 from shenbao.review import conflicts
 from shenbao.review.conflicts import conflict_causes, conflicts_between
 from shenbao.review.models import ConflictOverride, Expert
@@ -90,8 +90,26 @@ def test_parent_and_child_units_in_the_tree(call, tree, college):
     assert "下属单位" in conflict_causes(by_uni, at_college)[0].text
     assert _codes(conflict_causes(by_college, at_uni)) == [conflicts.PARENT_ORG]
     assert "上级单位" in conflict_causes(by_college, at_uni)[0].text
-    # a grandparent is not a parent: the college's expert is not conflicted with 柳州市科协's other units
+    # the college's expert is not conflicted with 柳州市科协's other units (siblings of its university)
     assert conflict_causes(_app(call, tree["soc_b"]), at_college) == []
+
+
+def test_grandparent_units_up_to_the_first_association(call, tree, college, make_org):
+    """A lab under the college under the university: the university is above the lab too; the chain stops at
+    the first association (柳州市科协), so the province above it is no parent."""
+    lab = make_org("广西科技大学智能制造实验室", "other_unit", parent=college)
+    at_lab = _expert(call, "李实验", lab)
+    at_uni = _expert(call, "钱七", tree["uni"])
+    at_issuer = _expert(call, "郑一", tree["issuer"])
+    by_uni, by_lab = _app(call, tree["uni"]), _app(call, lab)
+    assert _codes(conflict_causes(by_uni, at_lab)) == [conflicts.CHILD_ORG]
+    assert _codes(conflict_causes(by_lab, at_uni)) == [conflicts.PARENT_ORG]
+    assert "广西科技大学智能制造实验室" in conflict_causes(by_lab, at_uni)[0].text
+    assert _codes(conflict_causes(by_lab, at_issuer)) == [conflicts.PARENT_ORG]  # the first association above
+    province = make_org("广西壮族自治区科学技术协会", "province_association")
+    Organisation.objects.filter(pk=tree["issuer"].pk).update(parent=province)
+    at_province = _expert(call, "王省", province)  # above the first association: no parent
+    assert conflict_causes(by_lab, at_province) == [] and conflict_causes(by_uni, at_province) == []
 
 
 def test_joint_unit_of_the_application(call, tree):

@@ -3,7 +3,8 @@ experts record.
 
 Computed (never stored; recomputed from the organisation tree, the applications and the call):
 - the expert's unit is the lead applicant unit, or a joint unit (参与单位, not removed) of the application;
-- the expert's unit is the parent or a child of one of those units in the organisation tree;
+- the expert's unit is above or below one of those units in the organisation tree (parent, grandparent …
+  through units that are not associations, up to the first association: `_Tree.above`);
 - the expert's unit and the applicant share a home association (属地科协), where the call's
   `review.same_home_association_conflict` says so (the home association as `applications.routing` finds it:
   the nearest association above the unit that is not a university association), or the expert's unit is
@@ -143,6 +144,20 @@ class _Tree:
             node = self.units.get(node.parent_id) if node.parent_id else None
         return None
 
+    def above(self, org_id: int | None) -> list[int]:
+        """The units above this one that count as its parents for conflicts: up the tree through units that
+        are not associations, up to and including the first association (a 科协 stops the chain: everything
+        sits under one, and a shared home association is the call's own rule)."""
+        out: list[int] = []
+        unit = self.units.get(org_id) if org_id else None
+        node = self.units.get(unit.parent_id) if unit and unit.parent_id else None
+        while node is not None and node.id not in out:
+            out.append(node.id)
+            if node.is_association:
+                break
+            node = self.units.get(node.parent_id) if node.parent_id else None
+        return out
+
     def name(self, org_id: int | None) -> str:
         unit = self.units.get(org_id) if org_id else None
         return unit.name if unit else ""
@@ -225,9 +240,8 @@ def conflicts_between(applications, experts, *, call_document=None,
         expert_org[e.pk] = org_id
         if org_id:
             by_org[org_id].append(e)
-            unit = tree.units.get(org_id)
-            if unit and unit.parent_id:
-                by_parent[unit.parent_id].append(e)
+            for above in tree.above(org_id):
+                by_parent[above].append(e)
             home = tree.home(org_id)
             if home:
                 by_home[home].append(e)
@@ -260,7 +274,6 @@ def conflicts_between(applications, experts, *, call_document=None,
     for app in apps:
         units = [app.applicant_id, *[u for u in joint.get(app.pk, []) if u != app.applicant_id]]
         for i, uid in enumerate(units):
-            unit = tree.units.get(uid)
             uname = tree.name(uid)
             role = lead_role if i == 0 else joint_role
             here = by_org.get(uid, ())
@@ -269,11 +282,11 @@ def conflicts_between(applications, experts, *, call_document=None,
                      cause(JOINT_UNIT, gettext_noop("专家所在单位是本项目的联合申报单位（%(unit)s）"), unit=uname))
                 for e in here:
                     add(app.pk, e.pk, c)
-            if unit and unit.parent_id:
-                above = by_org.get(unit.parent_id, ())
+            for parent_id in tree.above(uid):
+                above = by_org.get(parent_id, ())
                 if above:
                     c = cause(PARENT_ORG, gettext_noop("专家所在单位（%(expert)s）是%(role)s（%(unit)s）的上级单位"),
-                              expert=tree.name(unit.parent_id), role=role, unit=uname)
+                              expert=tree.name(parent_id), role=role, unit=uname)
                     for e in above:
                         add(app.pk, e.pk, c)
             for e in by_parent.get(uid, ()):
