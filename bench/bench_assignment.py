@@ -112,6 +112,19 @@ def _parse_decimal(buf: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.where(neg, -val, val)
 
 
+def unique_ids(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(a, return_inverse=True) for a bytes array, sorting integers instead of strings when the
+    ids fit in 8 bytes (big-endian: the integer order is the bytes' order)."""
+    width = a.dtype.itemsize
+    if width > 8 or not len(a):
+        return np.unique(a, return_inverse=True)
+    mat = np.zeros((len(a), 8), dtype=np.uint8)
+    mat[:, :width] = a.view(np.uint8).reshape(len(a), width)
+    keys = mat.view(">u8").ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return a[first], inverse
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--instance", required=True)
@@ -129,8 +142,8 @@ def main() -> int:
     t_read = time.perf_counter()
 
     # ids → indices (the instance's ids are any strings; np.unique gives a stable order)
-    papers, pidx = np.unique(sp, return_inverse=True)
-    reviewers, ridx = np.unique(sr, return_inverse=True)
+    papers, pidx = unique_ids(sp)
+    reviewers, ridx = unique_ids(sr)
     if len(papers) > P or len(reviewers) > R:
         print(f"warning: {len(papers)} papers / {len(reviewers)} reviewers in scores.csv, instance says {P} / {R}")
     P, R = max(P, len(papers)), max(R, len(reviewers))

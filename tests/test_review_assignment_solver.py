@@ -138,6 +138,10 @@ def test_tiny_instances_match_brute_force(pb):
 @given(instances(max_apps=10, max_experts=8))
 def test_small_instances_match_cp_sat(pb):
     res = solve(pb)
+    # the simple bound: each application's k best allowed affinities
+    W = allowed_matrix(pb)
+    naive = sum(sum(sorted((v for v in row if not np.isnan(v)), reverse=True)[:pb.k]) for row in W)
+    assert res.topk_bound == pytest.approx(naive, abs=1e-9)
     ref = cp_sat(pb)
     if ref is None:
         assert not res.feasible and res.infeasible.message
@@ -250,3 +254,24 @@ def test_affinity_prefers_the_matching_expert_and_weights_keywords():
     pairs = top.as_dict()
     assert (1, 10) not in pairs and sum(1 for a, _ in pairs if a == 1) == 2
     assert sum(1 for a, _ in pairs if a == 2) == 2 and (2, 11) in pairs
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_apps=8, max_experts=7), st.integers(0, 2**31 - 1))
+def test_pair_order_and_duplicates_do_not_matter(pb, seed):
+    """Pairs listed in any order, some twice with a lower affinity: the same optimum and bound."""
+    rng = np.random.default_rng(seed)
+    dup = rng.random(len(pb.pair_app)) < 0.3
+    pa = np.r_[pb.pair_app, pb.pair_app[dup]]
+    pe = np.r_[pb.pair_expert, pb.pair_expert[dup]]
+    w = np.r_[pb.affinity, pb.affinity[dup] - 0.1]
+    perm = rng.permutation(len(pa))
+    shuffled = Problem(n_apps=pb.n_apps, n_experts=pb.n_experts, pair_app=pa[perm], pair_expert=pe[perm],
+                       affinity=w[perm], k=pb.k, max_load=pb.max_load, min_load=pb.min_load,
+                       forbidden_app=pb.forbidden_app, forbidden_expert=pb.forbidden_expert)
+    a, b = solve(pb), solve(shuffled)
+    assert a.feasible == b.feasible
+    assert a.topk_bound == pytest.approx(b.topk_bound, abs=1e-9)
+    if a.feasible:
+        assert a.objective == pytest.approx(b.objective, abs=1e-9)
+        check_valid(pb, b)
