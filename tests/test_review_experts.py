@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from shenbao.applications.models import Application
 from shenbao.core.models import AuditEvent
-from shenbao.orgs.models import Role, RoleAssignment, User
+from shenbao.orgs.models import Organisation, Role, RoleAssignment, User
 from shenbao.review import conflicts, experts, permissions
 from shenbao.review.models import Assignment, ConflictOverride, Expert
 
@@ -432,3 +432,17 @@ def test_api_list_create_update_import_and_conflicts(client, call, people):
                                                        "kind": "pinned", "reason": "x"},
                           content_type="application/json")):
         assert r.status_code == 403 and r.json()["detail"]
+
+
+def test_demo_pool_and_expert_login(catalogue):
+    """`shenbao demo` gives 柳州市科协 a pool whose first expert is the `expert` login, at the gate's first step."""
+    from shenbao.demo import data as demo
+
+    demo.ensure_demo_data()
+    assert demo.ensure_demo_experts() == demo.ensure_demo_experts()  # idempotent
+    funder = Organisation.objects.get(name="柳州市科学技术协会")
+    assert Expert.objects.filter(funder=funder).count() == len(demo.DEMO_EXPERTS)
+    user = User.objects.get(username="expert")
+    assert user.expert.funder == funder
+    d = permissions.expert_gate(user)
+    assert not d and d.reason == "请先阅读并接受保密承诺"

@@ -260,3 +260,44 @@ def ensure_sample_applications() -> list[str]:
         services.submit(user=uni_clerk, application=app)
         made.append(f"{app.title}（待属地科协推荐，home 可见）")
     return made
+
+
+# --- the expert pool of 柳州市科协 ---------------------------------------------------------------------
+
+# name, employer, title, fields, keywords, region, phone, e-mail; the first is the `expert` login's
+DEMO_EXPERTS = [
+    ("演示专家", "柳州工学院", "教授", ["机械工程", "智能制造"], ["工业机器人", "数控技术", "汽车零部件"], "广西柳州",
+     "13800000101", "expert@demo.example.cn"),
+    ("韦建华", "广西科技大学", "教授", ["车辆工程"], ["新能源汽车", "动力电池"], "广西柳州", "13800000102",
+     "weijh@demo-gxust.example.cn"),
+    ("蒙丽", "柳州市机械工程学会", "高级工程师", ["机械设计"], ["学会服务", "科技咨询"], "广西柳州", "13800000103",
+     "mengli@demo.example.cn"),
+    ("覃志强", "广西大学", "研究员", ["农业工程"], ["农机装备", "甘蔗机械化"], "广西南宁", "13800000104",
+     "qinzq@demo-gxu.example.cn"),
+    ("黄晓", "湖南大学", "副教授", ["材料科学"], ["轻量化材料", "增材制造"], "湖南长沙", "13800000105",
+     "huangx@demo-hnu.example.cn"),
+]
+
+
+def ensure_demo_experts() -> list[str]:
+    """柳州市科协's expert pool: five experts, the first one the `expert` login (the expert role in the
+    funder), who still has to accept the pledge and declare conflicts. Idempotent."""
+    from shenbao.review.experts import match_organisation
+    from shenbao.review.models import Expert
+
+    funder = Organisation.objects.filter(name="柳州市科学技术协会").first()
+    login = User.objects.filter(username="expert", is_demo=True).first()
+    if funder is None:
+        return []
+    out = []
+    with transaction.atomic():
+        for i, (name, org, title, fields, keywords, region, phone, email) in enumerate(DEMO_EXPERTS):
+            expert, _created = Expert.objects.get_or_create(funder=funder, phone=phone, defaults={
+                "name": name, "organisation_name": org, "organisation": match_organisation(org), "title": title,
+                "fields": fields, "keywords": keywords, "region": region, "email": email})
+            if i == 0 and login is not None and expert.user_id is None and not hasattr(login, "expert"):
+                expert.user = login
+                expert.save(update_fields=["user"])
+                RoleAssignment.objects.get_or_create(user=login, role=Role.EXPERT, organisation=funder)
+            out.append(name)
+    return out

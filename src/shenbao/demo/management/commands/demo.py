@@ -38,6 +38,7 @@ class Command(BaseCommand):
         logins = demo.ensure_demo_data()
         practice = demo.ensure_practice_calls()
         samples = demo.ensure_sample_applications()
+        pool = demo.ensure_demo_experts()
         url = f"http://{addrport}/"
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"申报平台 Shenbao: {url}"))
@@ -45,6 +46,8 @@ class Command(BaseCommand):
         self.stdout.write(f"演练通知（截止时间在30天后，可走完申报流程）：{', '.join(practice)}")
         for line in samples:
             self.stdout.write(f"示例申报：{line}")
+        if pool:
+            self.stdout.write(f"柳州市科协评审专家库：{'、'.join(pool)}（expert 登录后先接受保密承诺并完成回避申报）")
         self.stdout.write("演示账户（用户名 / 密码 / 角色）：")
         for username, password, role in logins:
             self.stdout.write(f"  {username:<16} {password:<16} {role}")
