@@ -139,6 +139,7 @@ def cp_sat_optimum(apps, experts, k, max_load, excluded, regions=None) -> float:
 
 
 def test_run_assigns_k_each_within_loads_without_conflicts_at_the_optimum(scene, django_capture_on_commit_callbacks):
+    # R-V1: the funder's staff run the expert review's assignment
     call, staff, _orgs, apps, experts = scene
     conflicted = conflicts_between(apps, experts)
     assert (apps[0].pk, experts[0].pk) in conflicted  # the same unit
@@ -241,6 +242,7 @@ def test_screening_decides_which_applications(scene, django_capture_on_commit_ca
 
 
 def test_only_the_issuers_staff_runs(scene, make_user, make_org):
+    # R-V1: the funder runs the expert review; an applicant's clerk may not
     call, _staff, orgs, _apps, _experts = scene
     clerk = make_user("clerk_asg", org=orgs[0], roles=(Role.APPLICANT_CLERK,))
     with pytest.raises(NotAllowed, match="只有主办方业务人员可以进行评审分配"):
@@ -320,6 +322,8 @@ def test_removing_a_scored_assignment_is_refused(scene):
 def test_pages_run_show_and_refuse_a_conflicted_add(scene, client, make_user, django_capture_on_commit_callbacks):
     call, staff, orgs, apps, experts = scene
     client.force_login(staff)
+    desk = client.get(reverse("applications:received") + f"?call={call.code}").content.decode()
+    assert reverse("review:assignment", args=[call.code]) in desk  # the desk links to the call's assignment
     page = client.get(reverse("review:assignment", args=[call.code]))
     assert page.status_code == 200 and "自动分配（全部类型）" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
