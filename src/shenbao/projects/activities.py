@@ -175,6 +175,12 @@ class FilingDue:
     def verb(self) -> str:
         return _("报批") if self.approval else _("备案")
 
+    @property
+    def state_label(self) -> str:
+        if self.done is not None:
+            return _("已报批") if self.approval else _("已备案")
+        return _("待报批") if self.approval else _("待备案")
+
 
 def filings_for(project: Project, event: Event | None) -> list[FilingDue]:
     """R-P6: the filings owed, each authority apart, with the record of each done. For an event: those of
