@@ -448,3 +448,14 @@ def test_a_run_takes_a_fixed_number_of_queries(scene, make_org):
     Expert.objects.bulk_create([Expert(funder=call.issuer, name=f"补充专家{j}", organisation_name="某大学",
                                        keywords=["科普"]) for j in range(6)])
     assert count() == small
+
+
+def test_adjustments_wait_for_a_running_assignment(scene, db_queue):
+    call, staff, _orgs, apps, experts = scene
+    row = assignment.add(actor=staff, application=apps[1], expert=experts[1])
+    assignment.start_run(actor=staff, call=call)  # queued, not run (database queue, no worker)
+    with pytest.raises(NotAllowed, match="自动分配正在进行"):
+        assignment.add(actor=staff, application=apps[2], expert=experts[2])
+    with pytest.raises(NotAllowed, match="自动分配正在进行"):
+        assignment.remove(actor=staff, assignment=row, reason="调整")
+    assert Assignment.objects.filter(removed_at__isnull=True).count() == 1

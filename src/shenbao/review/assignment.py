@@ -356,8 +356,16 @@ def _pair_affinity(application, expert) -> float:
     return float(c.score[0]) if len(c.score) else 0.0
 
 
+def _no_run_going(call: Call) -> None:
+    """Adjustments wait for a running automatic assignment of the call (it would replace them)."""
+    going = AssignmentRun.objects.filter(call=call, state=AssignmentRun.State.RUNNING).select_related("job").first()
+    if going is not None and going.job is not None and not going.job.finished:
+        raise NotAllowed(_("本通知的自动分配正在进行，请完成后再调整"))
+
+
 def _check_add(application, expert, *, ignoring: Assignment | None = None) -> None:
     call = application.call
+    _no_run_going(call)
     if expert.funder_id != call.issuer_id:
         raise NotAllowed(_("该专家不在本通知主办方的专家库中"))
     if not expert.active:
@@ -415,6 +423,7 @@ def remove(*, actor, assignment: Assignment, reason: str, ip: str | None = None)
             return row
         if ScoreSheet.objects.filter(assignment=row, state=ScoreSheet.State.SUBMITTED).exists():
             raise NotAllowed(_("该专家已提交评分表，不能移除"))
+        _no_run_going(assignment.application.call)
         row.removed_at, row.removed_by, row.removed_reason = timezone.now(), actor, text
         row.save(update_fields=["removed_at", "removed_by", "removed_reason"])
         audit.record(actor=actor, action="assignment.remove", obj=row, ip=ip, note=text,
