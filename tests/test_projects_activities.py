@@ -94,8 +94,16 @@ def test_naming_rule_of_guangxi_2026_1(load_call, unit_of):
     assert any("八桂科技讲坛" in w and "不能通过项目验收" in w for w in warnings), warnings
     assert activities.naming_problems(project, ev.title, task)
     assert "project.event_registered" in [e.action for e in history(ev)]
+    # renamed after the warning, the naming rule is met (audited)
+    ev, warnings = activities.rename_event(user=clerk, event=ev, title="“八桂科技讲坛”" + ev.title, task=task)
+    assert not any("八桂科技讲坛" in w for w in warnings) and "project.event_renamed" in [e.action for e in history(ev)]
+    # the same event registered twice (a double submit) is one event
+    with pytest.raises(activities.EventInvalid, match="已登记"):
+        _event(clerk, project, title=ev.title, task=task)
+    assert Event.objects.filter(project=project).count() == 1
     # the same event named as the notice demands passes
-    ok, warnings = _event(clerk, project, title="“八桂科技讲坛”人工智能与产业发展学术报告会", task=task)
+    ok, warnings = _event(clerk, project, title="“八桂科技讲坛”人工智能与产业发展学术报告会", task=task,
+                          day=TODAY() + dt.timedelta(days=1))
     assert not any("八桂科技讲坛" in w for w in warnings), warnings
     assert activities.naming_problems(project, ok.title, task) == []
     # no task named: a title with neither 八桂科技讲坛 nor 专家助企赋能 counts for none of the named tasks
@@ -132,7 +140,7 @@ def test_international_event_from_two_countries_fails(load_call, unit_of):
     assert activities.country_problems(project, international=True, countries=["越南", "香港"])
     assert activities.country_problems(project, international=True, countries=["Vietnam", "Hong Kong", "中国"])
     # three countries pass
-    _ev, warnings = _event(clerk, project, title="中国—东盟科技合作论坛", international=True,
+    _ev, warnings = _event(clerk, project, title="中国—东盟科技合作论坛（第二届）", international=True,
                            countries=["越南", "泰国"])
     assert not any("现为" in w for w in warnings), warnings
     # a national event is not asked

@@ -9,7 +9,7 @@ functions.
     country_problems(project, …)                   R-C4: an international event from too few countries
     filings_for(project, event) -> [FilingDue]     R-P6: what is filed with whom before the event, and done
     event_warnings(event) -> [str]                 all of the above, as shown at registration
-    register_event / cancel_event / record_filing
+    register_event / rename_event / cancel_event / record_filing
     signin_open(event) / sign_in / signin_xlsx     the public sign-in page and its sheet (phones masked)
     photo_rules(project) / upload_photo / withdraw_photo
     add_news
@@ -287,6 +287,10 @@ def register_event(*, user, project: Project, title: str, starts_on: dt.date, en
     if errors:
         raise EventInvalid(errors)
     countries = _clean_countries(countries) if international else []
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    if Event.objects.filter(project=project, title=title.strip(), starts_on=starts_on,
+                            status=Event.Status.REGISTERED).exists():  # a double submit registers one event
+        raise EventInvalid({"title": _("该活动（同名、同一天）已登记")})
     event = Event.objects.create(
         project=project, title=title.strip(), task=task, starts_on=starts_on, ends_on=ends_on or starts_on,
         place=place.strip()[:200], expected_participants=expected_participants,
@@ -297,6 +301,28 @@ def register_event(*, user, project: Project, title: str, starts_on: dt.date, en
                  after={"project": project.pk, "title": event.title, "starts_on": starts_on, "ends_on": event.ends_on,
                         "international": event.international, "countries": countries, "task": task,
                         "warnings": warnings})
+    return event, warnings
+
+
+@transaction.atomic
+def rename_event(*, user, event: Event, title: str, task: int = -1, ip: str | None = None) -> tuple[Event, list[str]]:
+    """改名 (or name the task it fulfils) after a naming warning; the new warnings are returned."""
+    require(permissions.can_manage_activities(user, event.project))
+    event = Event.objects.select_for_update().select_related("project").get(pk=event.pk)
+    task = -1 if task is None else int(task)
+    title = (title or "").strip()
+    errors = _check_event_fields(event.project, title=title, starts_on=event.starts_on, ends_on=event.ends_on,
+                                 place=event.place, expected_participants=event.expected_participants, task=task)
+    if errors:
+        raise EventInvalid(errors)
+    if event.status != Event.Status.REGISTERED:
+        raise Refused(_("该活动已取消，不能修改"))
+    before = {"title": event.title, "task": event.task}
+    event.title, event.task = title, task
+    event.save(update_fields=["title", "task", "updated_at"])
+    warnings = event_warnings(event)
+    audit.record(actor=user, action="project.event_renamed", obj=event, ip=ip, before=before,
+                 after={"title": title, "task": task, "warnings": warnings})
     return event, warnings
 
 

@@ -21,6 +21,7 @@ urlpatterns += [
     path("<int:pk>/news/", va.news_add, name="news_add"),
     path("events/<int:pk>/", va.event, name="event"),
     path("events/<int:pk>/qr.png", va.event_qr, name="event_qr"),
+    path("events/<int:pk>/rename/", va.event_rename, name="event_rename"),
     path("events/<int:pk>/cancel/", va.event_cancel, name="event_cancel"),
     path("events/<int:pk>/signins.xlsx", va.signins_xlsx, name="signins_xlsx"),
     path("events/<int:pk>/photos/", va.photo_upload, name="photo_upload"),

@@ -173,7 +173,7 @@ def event(request, pk: int):
         "signin_open": activities.signin_open(ev), "counts": activities.signin_counts(ev),
         "signins": activities.signin_rows(ev, masked=masked), "masked": masked,
         "photos": photos, "photo_status": activities.photo_status(project, ev),
-        "task": dict(activities.task_choices(project)).get(ev.task, ""),
+        "task": dict(activities.task_choices(project)).get(ev.task, ""), "tasks": activities.task_choices(project),
         "news": list(ev.news.all()), "outlets": activities.news_outlets(project), "today": activities._today(),
     })
 
@@ -187,6 +187,29 @@ def event_qr(request, pk: int):
     buf = io.BytesIO()
     segno.make(signin_url(request, ev), error="m").save(buf, kind="png", scale=10, border=4)
     return attachment(buf.getvalue(), f"签到二维码-{ev.pk}.png", "image/png")
+
+
+@login_required
+@require_POST
+def event_rename(request, pk: int):
+    """Rename an event (or name its task) after a naming warning (R-C4)."""
+    ev = _event(request, pk)
+    task = _int(request.POST.get("task"))
+    try:
+        _ev, warnings = activities.rename_event(user=request.user, event=ev, title=request.POST.get("title", ""),
+                                                task=-1 if task is None else task, ip=client_ip(request))
+    except activities.EventInvalid as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    except activities.Refused as exc:
+        messages.error(request, exc.message)
+    except NotAllowed as exc:
+        messages.error(request, exc.reason)
+    else:
+        messages.success(request, _("活动名称已修改"))
+        for w in warnings:
+            messages.warning(request, w)
+    return redirect("projects:event", ev.pk)
 
 
 @login_required
