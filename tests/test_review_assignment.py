@@ -333,6 +333,9 @@ def test_pages_run_show_and_refuse_a_conflicted_add(scene, client, make_user, dj
     html = client.get(reverse("review:assignment", args=[call.code])).content.decode()
     run = AssignmentRun.objects.get()
     assert "总匹配度" in html and f"{run.objective:.4f}" in html
+    for e in experts:  # each expert's load, as saved
+        n = Assignment.objects.filter(expert=e, removed_at__isnull=True).count()
+        assert f'<span class="chip" data-expert="{e.pk}">{e.name} {n}</span>' in html
     detail = client.get(reverse("review:assignment_application", args=[apps[0].pk])).content.decode()
     assert "专家所在单位与申报单位相同" in detail  # the cause shown beside the expert
     r = client.post(reverse("review:assignment_add", args=[apps[0].pk]), {"expert": experts[0].pk}, follow=True)

@@ -488,6 +488,8 @@ def overview(call: Call, project_type=None) -> dict:
                           "conflicted": any(r.conflict_causes for r in by_app[a.pk])} for a in apps],
         "settings": cfg,
         "loads": loads,
+        "expert_loads": sorted(({"expert": e, "load": loads.get(e.pk, 0)} for e in expert_pool(call)),
+                               key=lambda x: (-x["load"], x["expert"].name, x["expert"].pk)),
         "runs": list(runs[:10]),
         "latest": runs.first(),
         "conflicted_live": sum(1 for r in rows if r.conflict_causes),
