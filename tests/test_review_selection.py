@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from shenbao.applications.models import Application, Snapshot
 from shenbao.calls import schema
 from shenbao.core.decisions import NotAllowed
-from shenbao.core.models import AuditEvent
+from shenbao.core.models import AuditEvent, Job
 from shenbao.orgs.models import Category, Organisation, Role
 from shenbao.review import ranking, selection, selectors
 from shenbao.review.models import Assignment, Decision, Expert, ScoreSheet
@@ -515,7 +515,7 @@ def test_confirmation_refused_while_decisions_break_the_rules(proposed, liuzhou,
 
 
 @pytest.mark.django_db
-def test_pages_propose_move_and_confirm(client, liuzhou, staff, make_user):
+def test_pages_propose_move_and_confirm(client, liuzhou, staff, make_user, django_capture_on_commit_callbacks):
     apps = [_app(liuzhou, "2026-1", asked=20000) for _ in range(3)]
     for app, s in zip(apps, (90, 85, 85), strict=True):
         _score(app, [s] * 3)
@@ -523,9 +523,13 @@ def test_pages_propose_move_and_confirm(client, liuzhou, staff, make_user):
     r = client.get(reverse("review:selection_call", args=[liuzhou.code]))
     assert r.status_code == 200 and "主办方尚未确认评审结果" in r.content.decode()
     url = reverse("review:selection_type", args=[liuzhou.code, "2026-1"])
-    r = client.post(reverse("review:selection_propose", args=[liuzhou.code, "2026-1"]), follow=True)
-    page = r.content.decode()
-    assert "已生成立项建议：拟立项2个" in page and "并列" in page and 'data-tie="1"' in page
+    with django_capture_on_commit_callbacks(execute=True):  # a background job (the immediate backend here)
+        r = client.post(reverse("review:selection_propose", args=[liuzhou.code, "2026-1"]))
+    job = Job.objects.get()
+    assert r.url == job.get_absolute_url() and job.state == "done" and job.result_url == url
+    assert job.message.startswith("拟立项2个，总分175") and "并列" in job.message and job.done == job.total == 3
+    page = client.get(url).content.decode()
+    assert "并列" in page and 'data-tie="1"' in page
     out = next(d for d in Decision.objects.filter(application__in=apps) if d.state == "not_selected")
     r = client.post(reverse("review:decision_move", args=[out.pk]), {"selected": "1", "reason": "专家组建议"}, follow=True)
     assert "不能再增加" in r.content.decode()
@@ -562,13 +566,15 @@ def test_xlsx_masks_phones_unless_the_role_needs_them(client, proposed, liuzhou,
 
 
 @pytest.mark.django_db
-def test_api_selection_proposal_and_refusals(client, liuzhou, staff, make_user):
+def test_api_selection_proposal_and_refusals(client, liuzhou, staff, make_user, django_capture_on_commit_callbacks):
     apps = [_app(liuzhou, "2026-1", asked=20000) for _ in range(3)]
     for app, s in zip(apps, (90, 85, 70), strict=True):
         _score(app, [s] * 3)
     client.force_login(staff)
-    r = client.post(f"/api/v1/review/selection/{liuzhou.code}/types/2026-1/proposal")
-    assert r.status_code == 200 and r.json()["selected"] == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"/api/v1/review/selection/{liuzhou.code}/types/2026-1/proposal")
+    assert r.status_code == 202
+    assert client.get(r.json()["url"]).json()["state"] == "done"
     body = client.get(f"/api/v1/review/selection/{liuzhou.code}").json()
     t = next(t for t in body["types"] if t["type_code"] == "2026-1")
     assert [row["state"] for row in t["rows"]] == ["proposed", "proposed", "not_selected"]

@@ -32,8 +32,9 @@ def test_staff_propose_adjust_and_confirm(page, load_call, make_user, artifacts)
     page.get_by_role("link", name=call.title).click()
     page.locator("[data-type='2026-1'] a").click()
     page.locator("#propose").click()
-    page.wait_for_load_state()
-    assert "已生成立项建议：拟立项2个" in page.inner_text("main")
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))  # a background job with its progress bar
+    page.get_by_role("link", name="查看立项建议").click()
+    page.wait_for_url(re.compile(r"/types/2026-1/$"))
     assert page.locator("tr[data-tie='1']").count() == 2
     unscored = page.locator(f"tr[data-app='{apps[3].pk}']")
     assert "评分不足" in unscored.inner_text() and unscored.get_by_role("button", name="调入").count() == 0

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Schema
+from ninja.responses import Status
 
 from shenbao.calls.models import Call
 from shenbao.core.decisions import require
@@ -68,14 +69,9 @@ class SelectionOut(Schema):
     missing: list[str] = Field(description="公示前尚缺的确认；为空即已确认")
 
 
-class ProposalOut(Schema):
-    type_code: str
-    selected: int
-    total_score: Decimal
-    shortfall: int
-    optimal: bool
-    incomplete: int
-    ties: list[int]
+class JobOut(Schema):
+    job: int
+    url: str
 
 
 class AmountIn(Schema):
@@ -147,13 +143,13 @@ def selection_of(request, code: str):
                         missing=selectors.confirmation_missing(call))
 
 
-@router.post("/selection/{code}/types/{type_code}/proposal", response=ProposalOut, summary="生成立项建议（CP-SAT）")
+@router.post("/selection/{code}/types/{type_code}/proposal", response={202: JobOut},
+             summary="生成立项建议（CP-SAT，后台任务；进度与结果见 /api/v1/jobs/{id}）")
 def propose(request, code: str, type_code: str):
     call = _call(request.user, code)
     ptype = get_object_or_404(call.types, code=type_code)
-    r = selection.propose(user=request.user, call=call, project_type=ptype)
-    return ProposalOut(type_code=ptype.code, selected=r.selected, total_score=r.total_score, shortfall=r.shortfall,
-                       optimal=r.optimal, incomplete=r.incomplete, ties=r.ties)
+    job = selection.start_proposal(user=request.user, call=call, project_type=ptype)
+    return Status(202, JobOut(job=job.pk, url=f"/api/v1/jobs/{job.pk}"))
 
 
 @router.get("/selection/{code}/types/{type_code}/xlsx", summary="排名与立项建议（XLSX）")

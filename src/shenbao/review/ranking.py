@@ -111,13 +111,21 @@ def competition_ranks(scores: Sequence[Decimal]) -> list[int]:
 
 def candidates(call, project_type=None):
     """The applications that take part in the ranking: submitted to the funder (a current version), not
-    rejected nor returned at screening."""
+    rejected nor returned at screening. Each row's call (and its type's) is `call` itself: a call's stored
+    document is large, and decoding it once per row cost seconds for hundreds of rows."""
     qs = (Application.objects.filter(call=call, status=Application.Status.SUBMITTED, current_snapshot__isnull=False)
           .exclude(screening__state__in=["rejected", "returned"])
-          .select_related("call", "call__issuer", "project_type", "track", "applicant", "current_snapshot"))
+          .select_related("project_type", "track", "applicant", "current_snapshot"))
     if project_type is not None:
         qs = qs.filter(project_type=project_type)
-    return qs.order_by("project_type__order", "submitted_at", "id")
+    out = list(qs.order_by("project_type__order", "submitted_at", "id"))
+    types = {}
+    for app in out:
+        app.call = call
+        pt = types.setdefault(app.project_type_id, app.project_type)
+        pt.call = call
+        app.project_type = pt
+    return out
 
 
 def call_sheets(call) -> list[tuple[int, int, int, Decimal]]:
@@ -130,16 +138,23 @@ def call_sheets(call) -> list[tuple[int, int, int, Decimal]]:
     return [(pk, expert, app, total) for pk, expert, app, total in rows]
 
 
-def track_codes_of(app: Application) -> list[str]:
-    """The tracks the submitted version ticks (several where the type allows 叠加申报), else the stored one."""
+def track_field_key(call, type_code: str) -> str | None:
+    """The key of the type's 申报类型 field (options from the tracks), if its form asks for one."""
     from shenbao.applications import formdata
 
-    values = (app.current_snapshot.values.get("values") or {}) if app.current_snapshot_id else {}
+    doc = call.document
     try:
-        f = formdata.track_field(formdata.form_of(app))
-    except Exception:  # a retired type without its form: the stored track
-        f = None
-    v = values.get(f.key) if f is not None else None
+        f = formdata.track_field(doc.form_for(doc.project_type(type_code)))
+    except Exception:  # a retired type without its form
+        return None
+    return f.key if f is not None else None
+
+
+def track_codes_of(app: Application, key: str | None) -> list[str]:
+    """The tracks the submitted version ticks in field `key` (several where the type allows 叠加申报), else
+    the stored one."""
+    values = (app.current_snapshot.values.get("values") or {}) if app.current_snapshot_id else {}
+    v = values.get(key) if key else None
     if isinstance(v, str) and v:
         return [v]
     if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
@@ -161,9 +176,13 @@ def rank(call, project_type=None) -> dict[str, list[Row]]:
     for pk, _expert, app_id, _total in sheets:
         per_app[app_id].append(totals[pk])
     out: dict[str, list[Row]] = {}
+    keys: dict[str, str | None] = {}
     for app in candidates(call, project_type):
         vals = per_app.get(app.pk, [])
-        codes = track_codes_of(app)
+        code = app.project_type.code
+        if code not in keys:
+            keys[code] = track_field_key(call, code)
+        codes = track_codes_of(app, keys[code])
         row = Row(application=app, track_code=codes[0] if codes else None, sheets=len(vals), needed=needed,
                   values=vals, track_codes=codes)
         if len(vals) >= needed and vals:

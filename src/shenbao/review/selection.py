@@ -41,9 +41,10 @@ from itertools import combinations
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from shenbao.calls import schema
-from shenbao.core import audit
+from shenbao.core import audit, jobs
 from shenbao.core.decisions import NotAllowed, require
 
 SCALE = 1000  # scores have 3 decimals: integers for CP-SAT
@@ -490,25 +491,78 @@ class Proposal:
     ties: list[int]
 
 
-def propose(*, user, call, project_type) -> Proposal:
-    """Compute the type's proposal and store a Decision for each of its applications (replacing earlier
-    proposals and staff moves, which the audit log keeps)."""
+def _may_propose(user, call, project_type) -> None:
     from shenbao.review import permissions
-    from shenbao.review.models import Decision
 
     require(permissions.can_select(user, call))
     if project_type.call_id != call.pk:
         raise NotAllowed(_("项目类型不属于此通知"))
+    reason = _locked(call)
+    if reason:
+        raise NotAllowed(reason)
+
+
+def start_proposal(*, user, call, project_type):
+    """The proposal as a background job (core.jobs) with progress: a type may have hundreds of applications,
+    each written with its audit event. Refusals come at once; the job page links back to the ranking."""
+    _may_propose(user, call, project_type)
+    label = _("生成立项建议：%(call)s（%(type)s）") % {"call": call.title[:60], "type": project_type.code}
+    job = jobs.start(proposal_job, user=user, label=label, user_id=user.pk, call_id=call.pk,
+                     type_id=project_type.pk)
+    audit.record(actor=user, action="review.selection.start", obj=call, after={"type": project_type.code, "job": job.pk})
+    return job
+
+
+@task()
+@jobs.tracked
+def proposal_job(job, *, user_id: int, call_id: int, type_id: int) -> dict:
+    from django.urls import reverse
+
+    from shenbao.calls.models import Call
+    from shenbao.orgs.models import User
+
+    call = Call.objects.select_related("issuer").get(pk=call_id)
+    ptype = call.types.get(pk=type_id)
+    user = User.objects.get(pk=user_id)
+    try:
+        r = propose(user=user, call=call, project_type=ptype,
+                    progress=lambda done, total, msg: jobs.report(job, done, total, msg))
+    except NotAllowed as exc:
+        raise jobs.JobError(exc.reason) from None
+    text = _("拟立项%(n)s个，总分%(score)s") % {"n": r.selected, "score": r.total_score}
+    if r.shortfall:
+        text += _("；资金或合格申报不足，比计划少%(n)s个") % {"n": r.shortfall}
+    if r.incomplete:
+        text += _("；%(n)s份申报评分未完成，未参与排名") % {"n": r.incomplete}
+    if r.ties:
+        text += _("；有%(n)s份申报与入选最低分并列，请核对") % {"n": len(r.ties)}
+    jobs.finish(job, url=reverse("review:selection_type", args=[call.code, ptype.code]), name=_("查看立项建议"),
+                message=text)
+    return {"selected": r.selected, "total_score": str(r.total_score), "shortfall": r.shortfall}
+
+
+def propose(*, user, call, project_type, progress=None) -> Proposal:
+    """Compute the type's proposal and store a Decision for each of its applications (replacing earlier
+    proposals and staff moves, which the audit log keeps). `progress(done, total, message)` is told how far
+    it got (a job's bar)."""
+    from shenbao.review.models import Decision
+
+    _may_propose(user, call, project_type)
     with transaction.atomic():
         reason = _locked(call)
         if reason:
             raise NotAllowed(reason)
+        if progress:
+            progress(0, None, _("正在计算排名与最优组合"))
         ts = type_selection(call, project_type)
         sol, out = compute(ts)
         now = timezone.now()
         existing = {d.application_id: d for d in
                     Decision.objects.select_for_update().filter(application__project_type=project_type)}
-        for a, (state, amount, text, tie) in out.items():
+        total = len(out)
+        for i, (a, (state, amount, text, tie)) in enumerate(out.items(), start=1):
+            if progress and (i % 50 == 0 or i == total):
+                progress(i, total, _("已写入 %(i)s / %(n)s 份立项决定") % {"i": i, "n": total})
             e = ts.entries[a]
             d = existing.pop(a, None)
             before = _decision_facts(d) if d else None

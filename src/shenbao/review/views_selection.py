@@ -87,19 +87,11 @@ def propose(request, code: str, type_code: str):
     call = _call(code)
     ptype = get_object_or_404(call.types, code=type_code)
     try:
-        result = selection.propose(user=request.user, call=call, project_type=ptype)
+        job = selection.start_proposal(user=request.user, call=call, project_type=ptype)
     except NotAllowed as exc:
         _say_refused(request, exc.reason)
-    else:
-        text = _("已生成立项建议：拟立项%(n)s个，总分%(score)s") % {"n": result.selected, "score": result.total_score}
-        if result.shortfall:
-            text += _("；资金或合格申报不足，比计划少%(n)s个") % {"n": result.shortfall}
-        if result.incomplete:
-            text += _("；%(n)s份申报评分未完成，未参与排名") % {"n": result.incomplete}
-        if result.ties:
-            text += _("；有%(n)s份申报与入选最低分并列，请核对") % {"n": len(result.ties)}
-        messages.success(request, text)
-    return redirect("review:selection_type", call.code, ptype.code)
+        return redirect("review:selection_type", call.code, ptype.code)
+    return redirect(job.get_absolute_url())
 
 
 def _decision(pk: int) -> Decision:
