@@ -112,6 +112,8 @@ class _Tree:
 
     def __init__(self) -> None:
         self.units: dict[int, _Unit] = {}
+        self._home: dict[int | None, int | None] = {}
+        self._above: dict[int | None, list[int]] = {}
         cats = {c["id"]: c for c in Category.objects.values("id", "code", "parent_id")}
         self._university: dict[int, bool] = {}
         for cid in cats:
@@ -132,6 +134,11 @@ class _Tree:
             todo = {u.parent_id for u in self.units.values() if u.parent_id and u.parent_id not in self.units}
 
     def home(self, org_id: int | None) -> int | None:
+        if org_id not in self._home:
+            self._home[org_id] = self._find_home(org_id)
+        return self._home[org_id]
+
+    def _find_home(self, org_id: int | None) -> int | None:
         """The home association: the nearest association above the unit that is not a university
         association (as `applications.routing` finds it for `by: home_association`)."""
         unit = self.units.get(org_id) if org_id else None
@@ -145,6 +152,11 @@ class _Tree:
         return None
 
     def above(self, org_id: int | None) -> list[int]:
+        if org_id not in self._above:
+            self._above[org_id] = self._find_above(org_id)
+        return self._above[org_id]
+
+    def _find_above(self, org_id: int | None) -> list[int]:
         """The units above this one that count as its parents for conflicts: up the tree through units that
         are not associations, up to and including the first association (a 科协 stops the chain: everything
         sits under one, and a shared home association is the call's own rule)."""
@@ -239,22 +251,30 @@ def conflicts_between(applications, experts, *, call_document=None,
         org_id = e.organisation_id or names_to_unit.get(_norm_name(e.organisation_name))
         expert_org[e.pk] = org_id
         if org_id:
-            by_org[org_id].append(e)
+            by_org[org_id].append(e.pk)
             for above in tree.above(org_id):
-                by_parent[above].append(e)
+                by_parent[above].append(e.pk)
             home = tree.home(org_id)
             if home:
-                by_home[home].append(e)
+                by_home[home].append(e.pk)
         d = mail_domain(e.email)
         if d and not is_public_domain(d, public):
-            by_domain[d].append(e)
+            by_domain[d].append(e.pk)
 
-    out: dict[tuple[int, int], list[Cause]] = defaultdict(list)
+    out: dict[tuple[int, int], list[Cause]] = {}
 
     def add(app_id: int, expert_id: int, cause: Cause) -> None:
-        causes = out[(app_id, expert_id)]
-        if cause not in causes:
-            causes.append(cause)
+        add_many(app_id, (expert_id,), cause)
+
+    def add_many(app_id: int, expert_ids, cause: Cause) -> None:
+        get = out.get
+        for expert_id in expert_ids:
+            key = (app_id, expert_id)
+            causes = get(key)
+            if causes is None:
+                out[key] = [cause]
+            elif cause not in causes:
+                causes.append(cause)
 
     # a cause is the same for every pair it concerns: translated and built once (thousands of pairs share it)
     made: dict[tuple, Cause] = {}
@@ -280,35 +300,30 @@ def conflicts_between(applications, experts, *, call_document=None,
             if here:
                 c = (cause(SAME_ORG, gettext_noop("专家所在单位与申报单位相同（%(unit)s）"), unit=uname) if i == 0 else
                      cause(JOINT_UNIT, gettext_noop("专家所在单位是本项目的联合申报单位（%(unit)s）"), unit=uname))
-                for e in here:
-                    add(app.pk, e.pk, c)
+                add_many(app.pk, here, c)
             for parent_id in tree.above(uid):
                 above = by_org.get(parent_id, ())
                 if above:
                     c = cause(PARENT_ORG, gettext_noop("专家所在单位（%(expert)s）是%(role)s（%(unit)s）的上级单位"),
                               expert=tree.name(parent_id), role=role, unit=uname)
-                    for e in above:
-                        add(app.pk, e.pk, c)
-            for e in by_parent.get(uid, ()):
-                add(app.pk, e.pk, cause(CHILD_ORG, gettext_noop("专家所在单位（%(expert)s）是%(role)s（%(unit)s）的下属单位"),
-                                        expert=tree.name(expert_org[e.pk]), role=role, unit=uname))
+                    add_many(app.pk, above, c)
+            for eid in by_parent.get(uid, ()):
+                add(app.pk, eid, cause(CHILD_ORG, gettext_noop("专家所在单位（%(expert)s）是%(role)s（%(unit)s）的下属单位"),
+                                       expert=tree.name(expert_org[eid]), role=role, unit=uname))
             for d in sorted(unit_domains.get(uid, ())):
                 sharing = by_domain.get(d, ())
                 if not sharing or is_public_domain(d, public):
                     continue
                 c = cause(EMAIL_DOMAIN, gettext_noop("专家电子邮箱与%(role)s（%(unit)s）使用同一邮箱域名（%(domain)s）"),
                           role=role, unit=uname, domain=d)
-                for e in sharing:
-                    add(app.pk, e.pk, c)
+                add_many(app.pk, sharing, c)
         if home_rule.get(app.call_id):
             home = tree.home(app.applicant_id)
             if home:
                 c = cause(SAME_HOME, gettext_noop("专家所在单位与申报单位同属一个属地科协（%(home)s）"), home=tree.name(home))
-                for e in by_home.get(home, ()):
-                    add(app.pk, e.pk, c)
+                add_many(app.pk, by_home.get(home, ()), c)
                 c = cause(SAME_HOME, gettext_noop("专家所在单位是申报单位的属地科协（%(home)s）"), home=tree.name(home))
-                for e in by_org.get(home, ()):
-                    add(app.pk, e.pk, c)
+                add_many(app.pk, by_org.get(home, ()), c)
 
     # overrides: for one application, or for every application of a unit (lead or joint)
     app_units: dict[int, set[int]] = {a.pk: {a.applicant_id, *joint.get(a.pk, [])} for a in apps}
