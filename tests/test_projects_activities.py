@@ -516,3 +516,36 @@ def test_api_events_filings_and_deliverables(client, load_call, unit_of):
     r = client.post(f"/api/v1/projects/{project.pk}/events", {"title": "x", "starts_on": TODAY().isoformat(),
                     "place": "南宁", "expected_participants": 5}, content_type="application/json")
     assert r.status_code == 403 and "只有项目承担单位" in r.json()["detail"]
+
+
+def test_event_evidence_for_acceptance_and_page_queries(client, load_call, unit_of, django_assert_max_num_queries):
+    # R-P7, R-C4: what each event proves (held, sign-ins, countries from the sheet, naming, photos, news)
+    call = load_call("guangxi2026")
+    org, clerk, _h, _s = unit_of(call)
+    project = _project(call, org, "2026-3", "international")
+    ev, _w = _event(clerk, project, title="中国—东盟论坛", international=True, countries=["越南", "泰国"])
+    later, _w = _event(clerk, project, title="跨区域论坛", day=TODAY() + dt.timedelta(days=30))
+    for name, phone, country in [("A", "+84912345678", "越南"), ("B", "+85291234567", "香港"), ("C", "13807711234", "中国")]:
+        activities.sign_in(event=ev, name=name, organisation="某大学", phone=phone, country=country)
+    for i in range(3):
+        activities.upload_photo(user=clerk, event=ev, kind="全景", upload=_png(f"{i}.png", color=(i, 2, 3)))
+    rows = {r["event"].pk: r for r in activities.event_evidence(project)}
+    assert rows[ev.pk]["held"] and not rows[later.pk]["held"]
+    assert rows[ev.pk]["participants"] == 3
+    # registered with three countries, the sheet shows two (Hong Kong is China): the sheet decides
+    assert rows[ev.pk]["countries_incl_china"] == 2 and rows[ev.pk]["countries_ok"] is False
+    assert rows[ev.pk]["photos"] == {"全景": 3} and rows[ev.pk]["filings_pending"]
+    # the pages read in a fixed number of queries, whatever the sheet's and photos' sizes
+    for i in range(20):
+        activities.sign_in(event=ev, name=f"P{i}", organisation="某大学", phone=f"+6681234{i:04d}", country="泰国")
+    client.force_login(clerk)
+    with django_assert_max_num_queries(16):
+        assert client.get(reverse("projects:detail", args=[project.pk])).status_code == 200
+    with django_assert_max_num_queries(18):
+        assert client.get(reverse("projects:event", args=[ev.pk])).status_code == 200
+    client.logout()
+    with django_assert_max_num_queries(16):
+        r = client.post(reverse("projects:signin", args=[ev.signin_token]),
+                        {"name": "D", "organisation": "某大学", "phone": "+84987654321", "country": "越南"})
+    assert r.status_code == 302
+    assert activities.event_evidence(project)[0]["countries_incl_china"] == 3

@@ -11,6 +11,7 @@ functions.
     event_warnings(event) -> [str]                 all of the above, as shown at registration
     register_event / rename_event / cancel_event / record_filing
     signin_open(event) / sign_in / signin_xlsx     the public sign-in page and its sheet (phones masked)
+    event_evidence(project)                        what each event proves, for acceptance
     photo_rules(project) / upload_photo / withdraw_photo
     add_news
     deliverables(project) / deliver / send_deliverable_reminders (daily)
@@ -480,6 +481,37 @@ def signin_xlsx(event: Event, *, masked: bool) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# --- what acceptance reads ---------------------------------------------------------------------------------
+
+
+def event_evidence(project: Project, today: dt.date | None = None) -> list[dict]:
+    """For acceptance (R-P7, R-C4): each registered event with what it proves — held or not, the task it
+    fulfils, its sign-in counts, whether its title meets the naming rule and, if international, the
+    countries; its photos, news and the filings not recorded. The acceptance stage checks these against the
+    type's minimums."""
+    today = today or _today()
+    out = []
+    events = (project.events.filter(status=Event.Status.REGISTERED).order_by("starts_on", "id")
+              .prefetch_related("filings", "signins", "news"))
+    photos: dict[int, dict[str, int]] = {}
+    for event_id, kind in EventPhoto.objects.filter(event__project=project, withdrawn=False).values_list(
+            "event_id", "kind"):
+        photos.setdefault(event_id, {}).setdefault(kind, 0)
+        photos[event_id][kind] += 1
+    for e in events:
+        countries = [s.country for s in e.signins.all()]
+        out.append({
+            "event": e, "held": e.starts_on <= today, "task": e.task, "participants": len(countries),
+            "countries_incl_china": count_countries(countries) if e.international else 1,
+            "naming_ok": not naming_problems(project, e.title, e.task),
+            "countries_ok": not country_problems(project, international=e.international,
+                                                 countries=countries or e.countries, task=e.task),
+            "photos": photos.get(e.pk, {}), "news": len(e.news.all()),
+            "filings_pending": [f"{f.authority}：{f.applies_to}" for f in filings_for(project, e) if f.done is None],
+        })
+    return out
 
 
 # --- photos (R-P7) ---------------------------------------------------------------------------------------
