@@ -611,3 +611,16 @@ def test_openapi_lists_the_selection_endpoints(client):
               "/api/v1/review/decisions/{pk}/amount", "/api/v1/review/decisions/{pk}/move",
               "/api/v1/review/selection/{code}/confirmations", "/api/v1/review/confirmations/{pk}/revoke"):
         assert p in paths, p
+
+
+@pytest.mark.django_db
+def test_once_screening_began_only_accepted_applications_are_ranked(liuzhou):
+    from shenbao.review.models import Screening
+
+    a, b = (_app(liuzhou, "2026-1", asked=20000) for _ in range(2))
+    _score(a, [80, 80, 80])
+    _score(b, [90, 90, 90])
+    assert {r.application.pk for r in ranking.rank(liuzhou)["2026-1"]} == {a.pk, b.pk}
+    Screening.objects.create(application=a, state=Screening.State.ACCEPTED)
+    Screening.objects.create(application=b, state=Screening.State.PENDING)
+    assert [r.application.pk for r in ranking.rank(liuzhou)["2026-1"]] == [a.pk]

@@ -110,12 +110,16 @@ def competition_ranks(scores: Sequence[Decimal]) -> list[int]:
 
 
 def candidates(call, project_type=None):
-    """The applications that take part in the ranking: submitted to the funder (a current version), not
-    rejected nor returned at screening. Each row's call (and its type's) is `call` itself: a call's stored
+    """The applications that take part in the ranking: submitted to the funder (a current version); once
+    the call's screening has begun, only those it accepted (形式审查通过). Each row's call (and its type's) is `call` itself: a call's stored
     document is large, and decoding it once per row cost seconds for hundreds of rows."""
+    from shenbao.review.models import Screening
+
     qs = (Application.objects.filter(call=call, status=Application.Status.SUBMITTED, current_snapshot__isnull=False)
-          .exclude(screening__state__in=["rejected", "returned"])
           .select_related("project_type", "track", "applicant", "current_snapshot"))
+    # as assignment.eligible_applications: once the call's screening has begun, only what it accepted
+    if Screening.objects.filter(application__call=call).exists():
+        qs = qs.filter(screening__state=Screening.State.ACCEPTED)
     if project_type is not None:
         qs = qs.filter(project_type=project_type)
     out = list(qs.order_by("project_type__order", "submitted_at", "id"))
