@@ -249,7 +249,9 @@ def publish_award(*, actor, notice: PublicNotice, ip: str | None = None, on: dt.
         if reason:
             raise NotAllowed(reason)
         awarded_on = on or today()
-        rows = list(proposed(notice.call).select_for_update(of=("self",)))
+        # the application's call (with its issuer, the project's funder) and snapshot joined: the hooks read them
+        rows = list(proposed(notice.call).select_related("application__call__issuer", "application__current_snapshot")
+                    .select_for_update(of=("self",)))
         for d in rows:
             d.state, d.decided_by = Decision.State.AWARDED, actor
             d.save(update_fields=["state", "decided_by", "updated_at"])
