@@ -175,9 +175,12 @@ def assign_job(job, *, run_id: int) -> dict | None:
     if outcome.state != AssignmentRun.State.DONE:
         jobs.finish(job, url=url, name=_("查看分配页面"))
         raise jobs.JobError(outcome.message)
-    jobs.finish(job, url=url, name=_("查看分配结果"), message=_(
-        "已分配 %(n)d 人次；总匹配度 %(obj).4f，上界 %(bound).4f（最优）") % {
-        "n": outcome.assigned, "obj": outcome.objective or 0, "bound": outcome.bound or 0})
+    values = {"n": outcome.assigned, "obj": outcome.objective or 0, "bound": outcome.bound or 0}
+    if (outcome.gap or 0) <= 1e-9:
+        text = _("已分配 %(n)d 人次；总匹配度 %(obj).4f，上界 %(bound).4f（最优）") % values
+    else:  # affinities rounded for the flow: the optimum lies within the gap
+        text = _("已分配 %(n)d 人次；总匹配度 %(obj).4f，上界 %(bound).4f（与最优解之差不超过两者之差）") % values
+    jobs.finish(job, url=url, name=_("查看分配结果"), message=text)
     return {"run": run.pk, "objective": outcome.objective, "bound": outcome.bound}
 
 
