@@ -333,7 +333,7 @@ def test_pages_run_show_and_refuse_a_conflicted_add(scene, client, make_user, dj
     html = client.get(reverse("review:assignment", args=[call.code])).content.decode()
     run = AssignmentRun.objects.get()
     assert "总匹配度" in html and f"{run.objective:.4f}" in html
-    assert run.gap == 0 and "最优解" in html  # 6-decimal affinities: the flow optimum is exact
+    assert run.gap <= 1e-9 and "最优解" in html  # 6-decimal affinities: the flow optimum is exact
     for e in experts:  # each expert's load, as saved
         n = Assignment.objects.filter(expert=e, removed_at__isnull=True).count()
         assert f'<span class="chip" data-expert="{e.pk}">{e.name} {n}</span>' in html
