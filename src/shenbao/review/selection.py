@@ -659,10 +659,15 @@ def _change(*, user, decision, state: str, amount: int | None, reason: str, acti
         locked = _locked(call)
         if locked:
             raise NotAllowed(locked)
-        d = Decision.objects.select_for_update().select_related("application").get(pk=decision.pk)
-        ptype = d.application.project_type
+        ptype = decision.application.project_type
+        # every decision of the type locked: two people moving two applications in at once cannot both
+        # pass the quota or the pool
+        decisions = {x.application_id: x for x in
+                     Decision.objects.select_for_update().filter(application__project_type=ptype)}
+        d = next((x for x in decisions.values() if x.pk == decision.pk), None)
+        if d is None:
+            raise NotAllowed(_("此申报不在本项目类型的评审范围内"))
         ts = type_selection(call, ptype)
-        decisions = {x.application_id: x for x in Decision.objects.filter(application__project_type=ptype)}
         problem = check_change(ts, decisions, d.application_id, state, amount)
         if problem:
             raise NotAllowed(problem)
