@@ -132,9 +132,9 @@ def event_new(request, pk: int):
         except NotAllowed as exc:
             return refused(request, exc.reason)
         else:
-            messages.success(request, _("活动已登记"))
-            for w in warnings:
-                messages.warning(request, w)
+            # the warnings (R-C4, R-P6) are shown in the event page's 提醒 card
+            messages.success(request, _("活动已登记") if not warnings else
+                             _("活动已登记，请查看下方提醒（%(n)s 项）") % {"n": len(warnings)})
             return redirect("projects:event", event.pk)
     # what the rules are, shown beside the form
     naming = [(i, t.naming) for i, t in enumerate(activities.tasks(project)) if t.naming]
@@ -196,7 +196,7 @@ def event_rename(request, pk: int):
     ev = _event(request, pk)
     task = _int(request.POST.get("task"))
     try:
-        _ev, warnings = activities.rename_event(user=request.user, event=ev, title=request.POST.get("title", ""),
+        activities.rename_event(user=request.user, event=ev, title=request.POST.get("title", ""),
                                                 task=-1 if task is None else task, ip=client_ip(request))
     except activities.EventInvalid as exc:
         for message in exc.errors.values():
@@ -207,8 +207,6 @@ def event_rename(request, pk: int):
         messages.error(request, exc.reason)
     else:
         messages.success(request, _("活动名称已修改"))
-        for w in warnings:
-            messages.warning(request, w)
     return redirect("projects:event", ev.pk)
 
 
