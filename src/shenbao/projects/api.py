@@ -14,6 +14,8 @@ router = Router(tags=["projects"], auth=django_auth)
 from shenbao.projects import api_activities  # noqa: E402, F401
 
 # --- acceptance ---
+# isort: split
+from shenbao.projects import api_acceptance  # noqa: E402, F401
 
 # --- volunteers ---
 

@@ -297,6 +297,159 @@ class DeliverableRecord(models.Model):
 
 
 # --- deliverables, spot checks, acceptance, deferral, closure ---
+# (projects/acceptance.py: spot checks with recovery (R-P5); acceptance against the type's materials and
+# minimums with the evidence collected (R-P7), its deadline on the official calendar and the funder's result;
+# deferral on request (R-P8, barring new applications by R-E5 while pending); the closed project's dossier)
+
+
+class SpotCheck(models.Model):
+    """抽查 (R-P5): a sample of a call's ongoing projects drawn by the funder's staff, at random (the seed
+    and the population recorded, so the draw can be repeated) or chosen (targeted, with the reason)."""
+
+    class Mode(models.TextChoices):
+        RANDOM = "random", "随机抽取"
+        TARGETED = "targeted", "定向抽查"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "进行中"
+        CLOSED = "closed", "已结束"
+
+    call = models.ForeignKey("calls.Call", on_delete=models.PROTECT, related_name="spot_checks",
+                             verbose_name="申报通知")
+    mode = models.CharField("抽取方式", max_length=20, choices=Mode.choices)
+    seed = models.CharField("随机种子", max_length=64, blank=True)
+    size = models.PositiveIntegerField("抽取数量")
+    # the ids of the projects the sample was drawn from, in the order the draw used (by id)
+    population = models.JSONField("抽取范围", default=list)
+    reason = models.TextField("抽查说明", blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.OPEN)
+    drawn_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    drawn_at = models.DateTimeField("抽取时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["-drawn_at", "-id"]
+        verbose_name = verbose_name_plural = "项目抽查"
+
+    def __str__(self) -> str:
+        return f"{self.call} {self.get_mode_display()} {self.size}项"
+
+
+class SpotCheckItem(models.Model):
+    """One sampled project: the findings and the consequence; a recovery of funds carries its amount and
+    reason (and the recovery row of the money ledger when the contracts stage keeps one)."""
+
+    class Consequence(models.TextChoices):
+        NONE = "none", "未发现问题"
+        RECTIFY = "rectify", "限期整改"
+        RECOVERY = "recovery", "追回经费"
+        TERMINATE = "terminate", "终止项目"
+
+    spot_check = models.ForeignKey(SpotCheck, on_delete=models.PROTECT, related_name="items",
+                                   verbose_name="抽查")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="spot_checks",
+                                verbose_name="项目")
+    findings = models.TextField("检查发现", blank=True)
+    consequence = models.CharField("处理结果", max_length=20, choices=Consequence.choices, blank=True)
+    rectify_by = models.DateField("整改期限", null=True, blank=True)
+    recovery_amount = models.PositiveIntegerField("追回金额（元）", null=True, blank=True)
+    recovery_reason = models.TextField("追回原因", blank=True)
+    # the recovery row of the money ledger (contracts' Payment of kind recovery), when one was made
+    recovery_payment_id = models.PositiveIntegerField(null=True, blank=True)
+    recorded_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField("记录时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["spot_check", "project_id"]
+        constraints = [models.UniqueConstraint(fields=["spot_check", "project"], name="spotcheck_project_once")]
+        verbose_name = verbose_name_plural = "抽查项目"
+
+    def __str__(self) -> str:
+        return f"{self.project}：{self.get_consequence_display() or '待检查'}"
+
+
+class Acceptance(models.Model):
+    """验收 (R-P7): one per project. The unit fills it (declared measures, summary, materials) and submits it;
+    the funder decides: passed, rectify by a date (the unit submits again), or failed. `snapshot` freezes the
+    checklist, the minimums and the evidence as they were at the last submission."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "填写中"
+        SUBMITTED = "submitted", "已提交待验收"
+        RECTIFY = "rectify", "限期整改"
+        PASSED = "passed", "验收通过"
+        FAILED = "failed", "验收不通过"
+
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="acceptance",
+                                   verbose_name="项目")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    summary = models.TextField("项目完成情况总结", blank=True)
+    # what the unit reports for the measures the platform cannot count itself (student_teams: 22, …)
+    declared = models.JSONField("单位填报的任务完成数", default=dict, blank=True)
+    snapshot = models.JSONField("提交时的核验结果", default=dict, blank=True)
+    due_on = models.DateField("提交截止日期", null=True, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    submitted_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    submissions = models.PositiveIntegerField("提交次数", default=0)
+    late = models.BooleanField("逾期提交", default=False)
+    result_note = models.TextField("验收意见", blank=True)
+    rectify_by = models.DateField("整改期限", null=True, blank=True)
+    decided_at = models.DateTimeField("验收时间", null=True, blank=True)
+    decided_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "项目验收"
+
+    def __str__(self) -> str:
+        return f"{self.project.title} {self.get_status_display()}"
+
+
+class AcceptanceFile(StoredFile):
+    """A file the unit uploads for one acceptance material (`code`: the call's material code). Withdrawn,
+    never deleted."""
+
+    acceptance = models.ForeignKey(Acceptance, on_delete=models.PROTECT, related_name="files",
+                                   verbose_name="验收")
+    code = models.CharField("验收材料", max_length=60)
+    withdrawn = models.BooleanField("已撤下", default=False)
+
+    class Meta:
+        ordering = ["code", "uploaded_at", "id"]
+        verbose_name = verbose_name_plural = "验收材料文件"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.original_name}"
+
+
+class Deferral(models.Model):
+    """延期验收 on request (R-P8): approved, the project is `deferred` until `until` and the unit may not
+    apply again to the programme (R-E5) until its acceptance is done (the deferral is then cleared)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "待审批"
+        APPROVED = "approved", "已批准延期"
+        REFUSED = "refused", "不予批准"
+        WITHDRAWN = "withdrawn", "已撤回"
+        CLEARED = "cleared", "已完成验收"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="deferrals", verbose_name="项目")
+    until = models.DateField("申请延期至")
+    reason = models.TextField("延期理由")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = verbose_name_plural = "延期验收申请"
+
+    def __str__(self) -> str:
+        return f"{self.project.title} 延期至{self.until}（{self.get_status_display()}）"
+
 
 
 # --- volunteer service (R-P10) ---

@@ -61,6 +61,97 @@ def can_see_signin_phones(user, project) -> Decision:
 
 
 # --- deliverables, spot checks, acceptance, closure ---
+# The unit's clerks and head prepare and submit the acceptance and ask for a deferral; the funder's staff and
+# leaders decide both, draw spot checks and record their findings; whoever sees the project builds its dossier
+# once it is closed; the funder's people read the closed-project report.
+
+DECIDERS = {"funder_staff", "funder_leader"}
+OPEN_STATUSES = ("active", "deferred")
+
+
+def _decider_of(user, org_id) -> bool:
+    return bool(_roles_at(user, org_id) & DECIDERS)
+
+
+def can_prepare_acceptance(user, project, acceptance=None) -> Decision:
+    """Fill in, upload materials for and submit the acceptance: the unit, while the project is under way
+    and the acceptance is not with the funder or decided."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not _roles_at(user, project.applicant_id) & UNIT_ROLES:
+        return deny(_("只有项目承担单位（%(unit)s）的经办人或负责人可以提交验收材料") % {"unit": project.applicant.name})
+    if project.status not in OPEN_STATUSES:
+        return deny(_("项目已%(status)s，不能再提交验收材料") % {"status": project.get_status_display()})
+    if acceptance is not None and acceptance.status not in ("draft", "rectify"):
+        return deny(_("验收%(status)s，不能修改") % {"status": acceptance.get_status_display()})
+    return ALLOW
+
+
+def can_submit_acceptance(user, acceptance) -> Decision:
+    return can_prepare_acceptance(user, acceptance.project, acceptance)
+
+
+def can_decide_acceptance(user, acceptance) -> Decision:
+    if not _decider_of(user, acceptance.project.funder_id):
+        return deny(_("只有主办方（%(funder)s）的业务人员或领导可以作出验收结论")
+                    % {"funder": acceptance.project.funder or "—"})
+    return ALLOW
+
+
+def can_request_deferral(user, project) -> Decision:
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not _roles_at(user, project.applicant_id) & UNIT_ROLES:
+        return deny(_("只有项目承担单位的经办人或负责人可以申请延期验收"))
+    if project.status != "active":
+        return deny(_("项目%(status)s，不能申请延期验收") % {"status": project.get_status_display()})
+    acc = getattr(project, "acceptance", None) if hasattr(project, "acceptance") else None
+    if acc is not None and acc.status in ("submitted", "passed", "failed"):
+        return deny(_("验收%(status)s，不能再申请延期") % {"status": acc.get_status_display()})
+    if project.deferrals.filter(status="requested").exists():
+        return deny(_("已有一份延期申请待审批"))
+    return ALLOW
+
+
+def can_decide_deferral(user, deferral) -> Decision:
+    if not _decider_of(user, deferral.project.funder_id):
+        return deny(_("只有主办方的业务人员或领导可以审批延期验收申请"))
+    return ALLOW
+
+
+def can_withdraw_deferral(user, deferral) -> Decision:
+    if not _roles_at(user, deferral.project.applicant_id) & UNIT_ROLES:
+        return deny(_("只有项目承担单位可以撤回延期申请"))
+    return ALLOW
+
+
+def can_clear_deferral(user, deferral) -> Decision:
+    """A deferral is cleared by the acceptance being decided (passed), by whoever decided it."""
+    return can_decide_deferral(user, deferral)
+
+
+def can_spot_check(user, call) -> Decision:
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not _decider_of(user, call.issuer_id):
+        return deny(_("只有主办方（%(funder)s）的业务人员或领导可以抽查项目") % {"funder": call.issuer.name})
+    return ALLOW
+
+
+def can_build_dossier(user, project) -> Decision:
+    decision = can_view_project(user, project)
+    if not decision:
+        return decision
+    if project.status not in ("completed", "unfinished", "terminated"):
+        return deny(_("项目尚未结题（%(status)s），结题后才能下载项目档案") % {"status": project.get_status_display()})
+    return ALLOW
+
+
+def can_view_closed_report(user, funder) -> Decision:
+    if funder is None or not _roles_at(user, funder.pk) & FUNDER_ROLES:
+        return deny(_("只有主办方的人员可以查看结题项目报表"))
+    return ALLOW
+
 
 
 # --- volunteers ---

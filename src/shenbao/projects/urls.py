@@ -35,6 +35,24 @@ urlpatterns += [
 ]
 
 # --- deliverables, spot checks, acceptance, closure ---
+from shenbao.projects import views_acceptance as vx  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/acceptance/", vx.acceptance, name="acceptance"),
+    path("<int:pk>/acceptance/upload/", vx.acceptance_upload, name="acceptance_upload"),
+    path("<int:pk>/acceptance/submit/", vx.acceptance_submit, name="acceptance_submit"),
+    path("<int:pk>/acceptance/decide/", vx.acceptance_decide, name="acceptance_decide"),
+    path("<int:pk>/acceptance/form.<str:fmt>", vx.acceptance_form, name="acceptance_form"),
+    path("<int:pk>/deferral/", vx.deferral_request, name="deferral_request"),
+    path("<int:pk>/dossier/", vx.dossier, name="dossier"),
+    path("acceptance-files/<int:pk>/", vx.acceptance_file, name="acceptance_file"),
+    path("acceptance-files/<int:pk>/withdraw/", vx.acceptance_file_withdraw, name="acceptance_file_withdraw"),
+    path("deferrals/<int:pk>/", vx.deferral_decide, name="deferral_decide"),
+    path("spot-checks/", vx.spot_checks, name="spot_checks"),
+    path("spot-checks/<int:pk>/", vx.spot_check, name="spot_check"),
+    path("spot-check-items/<int:pk>/", vx.spot_check_finding, name="spot_check_finding"),
+    path("closed/", vx.closed_report, name="closed_report"),
+]
 
 # --- volunteers ---
 

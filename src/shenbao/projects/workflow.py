@@ -36,6 +36,27 @@ DELIVERABLE = Workflow("project_deliverable", [
 
 
 # --- acceptance and deferral ---
+# Acceptance (R-P7): draft ──submit──▶ submitted ──pass──▶ passed (the project is completed)
+#                                      submitted ──rectify──▶ rectify (by a date) ──submit──▶ submitted
+#                                      submitted ──fail──▶ failed (the project is left unfinished, R-E5)
+# Deferral (R-P8): requested ──approve──▶ approved (project deferred) ──clear──▶ cleared (acceptance passed)
+#                  requested ──refuse──▶ refused; requested ──withdraw──▶ withdrawn
+
+ACCEPTANCE = Workflow("project_acceptance", [
+    Transition("draft", "submit", _p.can_submit_acceptance, "submitted", "提交验收"),
+    Transition("rectify", "submit", _p.can_submit_acceptance, "submitted", "提交整改后的验收材料"),
+    Transition("submitted", "pass", _p.can_decide_acceptance, "passed", "验收通过"),
+    Transition("submitted", "rectify", _p.can_decide_acceptance, "rectify", "限期整改"),
+    Transition("submitted", "fail", _p.can_decide_acceptance, "failed", "验收不通过"),
+])
+
+DEFERRAL = Workflow("project_deferral", [
+    Transition("requested", "approve", _p.can_decide_deferral, "approved", "批准延期"),
+    Transition("requested", "refuse", _p.can_decide_deferral, "refused", "不予批准"),
+    Transition("requested", "withdraw", _p.can_withdraw_deferral, "withdrawn", "撤回"),
+    Transition("approved", "clear", _p.can_clear_deferral, "cleared", "完成验收"),
+])
+
 
 
 # --- volunteers ---
