@@ -241,11 +241,13 @@ ROLE_LINKS = {
         (gettext_lazy("可申报项目"), "applications:offers", None),
         (gettext_lazy("我的申报"), "applications:mine", None),
         (gettext_lazy("我的项目"), "projects:mine", None),
+        (gettext_lazy("志愿服务"), "projects:volunteers", None),
     ],
     Role.UNIT_HEAD: [
         (gettext_lazy("申报通知"), "calls:portal", "/"),
         (gettext_lazy("本单位申报"), "applications:mine", None),
         (gettext_lazy("我的项目"), "projects:mine", None),
+        (gettext_lazy("志愿服务"), "projects:volunteers", None),
     ],
     Role.HOME_REVIEWER: [
         (gettext_lazy("注册单位审核"), "orgs:registrations", None),
@@ -259,6 +261,7 @@ ROLE_LINKS = {
         (gettext_lazy("评审专家库"), "review:experts", None),
         (gettext_lazy("专家评分"), "review:scoring_calls", None),
         (gettext_lazy("评审排名与立项建议"), "review:selection", None),
+        (gettext_lazy("统计报表"), "projects:reports", None),
     ],
     Role.FUNDER_LEADER: [
         (gettext_lazy("申报通知管理"), "calls:manage", "/manage/calls/"),
@@ -268,10 +271,12 @@ ROLE_LINKS = {
         (gettext_lazy("评审专家库"), "review:experts", None),
         (gettext_lazy("专家评分"), "review:scoring_calls", None),
         (gettext_lazy("评审排名与立项建议"), "review:selection", None),
+        (gettext_lazy("统计报表"), "projects:reports", None),
     ],
     Role.FINANCE: [
         (gettext_lazy("经费管理"), "projects:finance", None),
         (gettext_lazy("评审结果确认"), "review:selection", None),
+        (gettext_lazy("统计报表"), "projects:reports", None),
     ],
     Role.EXPERT: [
         (gettext_lazy("评审任务"), "review:mine", None),

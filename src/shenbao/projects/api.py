@@ -6,6 +6,8 @@ from ninja.security import django_auth
 
 router = Router(tags=["projects"], auth=django_auth)
 
+# each module registers its endpoints on `router` when imported (isort off: one block per area)
+# isort: off
 # --- contract and money ---
 
 # --- change requests ---
@@ -18,5 +20,8 @@ from shenbao.projects import api_activities  # noqa: E402, F401
 from shenbao.projects import api_acceptance  # noqa: E402, F401
 
 # --- volunteers ---
+from shenbao.projects import api_volunteers  # noqa: E402, F401
 
 # --- reports ---
+from shenbao.projects import api_reports  # noqa: E402, F401
+# isort: on

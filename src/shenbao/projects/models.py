@@ -453,3 +453,132 @@ class Deferral(models.Model):
 
 
 # --- volunteer service (R-P10) ---
+# (projects/volunteers.py: a unit's team with its leader, volunteers who join it on the leader's approval,
+# activities published at least a day ahead (附件4 of 常德 2022), sign-ups the leader approves, service hours)
+
+
+class VolunteerTeam(models.Model):
+    """科技志愿者服务队伍: a unit's team, registered by its clerk or head, with a leader (队伍负责人, a user of
+    the unit) who approves who joins and who serves. `project` is the project whose task asks for the team
+    (常德 2022 2-6: 市级学会10人以上、高校科协50人以上). Volunteers join through /projects/volunteers/join/<join_token>/."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "在册"
+        DISSOLVED = "dissolved", "已撤销"
+
+    organisation = models.ForeignKey("orgs.Organisation", on_delete=models.PROTECT, related_name="volunteer_teams",
+                                     verbose_name="所属单位")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="volunteer_teams", verbose_name="项目")
+    name = models.CharField("队伍名称", max_length=100)
+    leader = models.ForeignKey("orgs.User", on_delete=models.PROTECT, related_name="volunteer_teams_led",
+                               verbose_name="队伍负责人")
+    leader_phone = models.CharField("负责人手机号码", max_length=30)
+    description = models.TextField("队伍简介", blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    join_token = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="volunteer_team_name_once")]
+        verbose_name = verbose_name_plural = "志愿者服务队伍"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Volunteer(models.Model):
+    """科技志愿者: a person who registered on the team's join page (no account: a personal link, `token`, is
+    their page) and waits for the leader's approval. One per phone in a team."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审核"
+        APPROVED = "approved", "已加入"
+        REJECTED = "rejected", "未通过"
+        LEFT = "left", "已退出"
+
+    team = models.ForeignKey(VolunteerTeam, on_delete=models.PROTECT, related_name="volunteers",
+                             verbose_name="队伍")
+    name = models.CharField("姓名", max_length=50)
+    phone = models.CharField("手机号码", max_length=30)
+    workplace = models.CharField("工作单位", max_length=100, blank=True)
+    speciality = models.CharField("专业特长", max_length=200, blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PENDING)
+    token = models.CharField(max_length=64, unique=True)
+    decided_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    note = models.CharField("审核意见", max_length=300, blank=True)
+    created_at = models.DateTimeField("注册时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["team_id", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["team", "phone"], name="volunteer_one_per_phone")]
+        verbose_name = verbose_name_plural = "科技志愿者"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.team}）"
+
+
+class VolunteerActivity(models.Model):
+    """志愿服务活动, published by the team's leader at least a day before it starts (附件4; the call's
+    `publish_days_ahead` minimum when a task sets one); volunteers of the team sign up while it is open."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published", "报名中"
+        CANCELLED = "cancelled", "已取消"
+
+    team = models.ForeignKey(VolunteerTeam, on_delete=models.PROTECT, related_name="activities",
+                             verbose_name="队伍")
+    title = models.CharField("活动名称", max_length=200)
+    place = models.CharField("活动地点", max_length=200)
+    starts_at = models.DateTimeField("开始时间")
+    ends_at = models.DateTimeField("结束时间")
+    positions = models.PositiveIntegerField("招募人数")
+    description = models.TextField("活动内容", blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PUBLISHED)
+    published_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField("发布时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="volunteer_activity_ends_after_start"),
+        ]
+        verbose_name = verbose_name_plural = "志愿服务活动"
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.starts_at:%Y-%m-%d}）"
+
+
+class VolunteerSignup(models.Model):
+    """A volunteer's sign-up (报名) for an activity, approved or refused by the leader; after the activity the
+    leader records the service hours (服务时长) of each approved volunteer."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审核"
+        APPROVED = "approved", "已通过"
+        REJECTED = "rejected", "未通过"
+
+    activity = models.ForeignKey(VolunteerActivity, on_delete=models.PROTECT, related_name="signups",
+                                 verbose_name="活动")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="signups",
+                                  verbose_name="志愿者")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    note = models.CharField("审核意见", max_length=300, blank=True)
+    hours = models.DecimalField("服务时长（小时）", max_digits=5, decimal_places=1, null=True, blank=True)
+    hours_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    hours_at = models.DateTimeField("时长记录时间", null=True, blank=True)
+    created_at = models.DateTimeField("报名时间", auto_now_add=True)
+
+    class Meta:
+        ordering = ["activity_id", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["activity", "volunteer"], name="volunteer_signup_once")]
+        verbose_name = verbose_name_plural = "志愿服务报名"
+
+    def __str__(self) -> str:
+        return f"{self.volunteer.name} → {self.activity.title}"

@@ -155,3 +155,51 @@ def can_view_closed_report(user, funder) -> Decision:
 
 
 # --- volunteers ---
+# A unit's clerks and head register its volunteer teams and read them; the team's leader (队伍负责人) approves
+# who joins, publishes activities and approves sign-ups, and alone reads volunteers' full phones (he calls them);
+# the funder's staff read the teams of the projects it funds, phones masked.
+
+def can_register_team(user, organisation) -> Decision:
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not _roles_at(user, getattr(organisation, "pk", None)) & UNIT_ROLES:
+        return deny(_("只有本单位的经办人或负责人可以登记志愿者服务队伍"))
+    return ALLOW
+
+
+def can_view_team(user, team) -> Decision:
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if user.pk == team.leader_id or _roles_at(user, team.organisation_id) & UNIT_ROLES:
+        return ALLOW
+    if team.project_id and _roles_at(user, team.project.funder_id) & FUNDER_ROLES:
+        return ALLOW
+    return deny(_("只有队伍所属单位和项目主办方可以查看该志愿者服务队伍"))
+
+
+def can_lead_team(user, team) -> Decision:
+    """Approve volunteers and sign-ups, publish and cancel activities, record service hours."""
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if user.pk != team.leader_id:
+        return deny(_("只有队伍负责人（%(name)s）可以办理") % {"name": str(team.leader)})
+    if team.status != "active":
+        return deny(_("队伍已撤销"))
+    return ALLOW
+
+
+def can_see_volunteer_phones(user, team) -> Decision:
+    if getattr(user, "pk", None) is not None and user.pk == team.leader_id:
+        return ALLOW
+    return deny(_("手机号码已隐去中间四位"))
+
+
+# --- reports ---
+# The funder's dashboard of a call: its staff, leaders and finance; no one else (not even another funder).
+
+def can_view_reports(user, call) -> Decision:
+    if not getattr(user, "is_authenticated", False):
+        return deny(_("请先登录"))
+    if not _roles_at(user, call.issuer_id) & FUNDER_ROLES:
+        return deny(_("只有本通知的主办方（%(funder)s）可以查看统计报表") % {"funder": call.issuer.name})
+    return ALLOW

@@ -55,5 +55,30 @@ urlpatterns += [
 ]
 
 # --- volunteers ---
+from shenbao.projects import views_volunteers as vv  # noqa: E402
+
+urlpatterns += [
+    path("volunteers/", vv.teams, name="volunteers"),
+    path("volunteers/teams/new/", vv.team_new, name="volunteer_team_new"),
+    path("volunteers/teams/<int:pk>/", vv.team, name="volunteer_team"),
+    path("volunteers/teams/<int:pk>/qr.png", vv.team_qr, name="volunteer_team_qr"),
+    path("volunteers/teams/<int:pk>/roster.xlsx", vv.roster_xlsx, name="volunteer_roster_xlsx"),
+    path("volunteers/teams/<int:pk>/activities/new/", vv.activity_new, name="volunteer_activity_new"),
+    path("volunteers/members/<int:pk>/decide/", vv.volunteer_decide, name="volunteer_decide"),
+    path("volunteers/activities/<int:pk>/", vv.activity, name="volunteer_activity"),
+    path("volunteers/activities/<int:pk>/cancel/", vv.activity_cancel, name="volunteer_activity_cancel"),
+    path("volunteers/signups/<int:pk>/decide/", vv.signup_decide, name="volunteer_signup_decide"),
+    path("volunteers/signups/<int:pk>/hours/", vv.signup_hours, name="volunteer_signup_hours"),
+    path("volunteers/join/<str:token>/", vv.join, name="volunteer_join"),
+    path("volunteers/me/<str:token>/", vv.me, name="volunteer_me"),
+]
 
 # --- reports ---
+from shenbao.projects import views_reports as vr  # noqa: E402
+
+urlpatterns += [
+    path("reports/", vr.calls, name="reports"),
+    path("reports/calls/<int:pk>/", vr.dashboard, name="report"),
+    path("reports/calls/<int:pk>/charts/<slug:name>.svg", vr.chart_svg, name="report_chart"),
+    path("reports/calls/<int:pk>/report.xlsx", vr.report_xlsx, name="report_xlsx"),
+]

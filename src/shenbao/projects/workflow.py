@@ -60,3 +60,34 @@ DEFERRAL = Workflow("project_deferral", [
 
 
 # --- volunteers ---
+# A volunteer: pending ──approve──▶ approved ──remove──▶ left; pending ──reject──▶ rejected (the leader).
+# An activity: published ──cancel──▶ cancelled (kept with its sign-ups).
+# A sign-up: pending ──approve──▶ approved; pending ──reject──▶ rejected (the leader).
+
+
+def _lead_volunteer(user, volunteer):
+    return _p.can_lead_team(user, volunteer.team)
+
+
+def _lead_activity(user, activity):
+    return _p.can_lead_team(user, activity.team)
+
+
+def _lead_signup(user, signup):
+    return _p.can_lead_team(user, signup.activity.team)
+
+
+VOLUNTEER = Workflow("volunteer", [
+    Transition("pending", "approve", _lead_volunteer, "approved", "同意加入"),
+    Transition("pending", "reject", _lead_volunteer, "rejected", "不同意"),
+    Transition("approved", "remove", _lead_volunteer, "left", "移出队伍"),
+])
+
+VOLUNTEER_ACTIVITY = Workflow("volunteer_activity", [
+    Transition("published", "cancel", _lead_activity, "cancelled", "取消活动"),
+])
+
+VOLUNTEER_SIGNUP = Workflow("volunteer_signup", [
+    Transition("pending", "approve", _lead_signup, "approved", "审核通过"),
+    Transition("pending", "reject", _lead_signup, "rejected", "不通过"),
+])
