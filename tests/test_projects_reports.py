@@ -71,7 +71,7 @@ def world(load_call, make_org, make_user):
     e1 = event(clerk_a, p1, today)
     e2 = event(clerk_a, p2, today)
     event(clerk_a, p1, today + dt.timedelta(days=20))  # planned, not held
-    cancelled = event(clerk_a, p2, today)
+    cancelled = event(clerk_a, p2, today, title="八桂科技讲坛取消的活动")
     activities.sign_in(event=cancelled, name="早到者", organisation="广西大学", phone="13600000001")
     activities.cancel_event(user=clerk_a, event=cancelled, reason="场地变更")  # neither held nor counted
     for i in range(3):
