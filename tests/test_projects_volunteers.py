@@ -286,3 +286,45 @@ def test_api_leader_decisions_and_strangers(setup, client, make_org, make_user):
     assert client.get(reverse("projects:volunteer_team", args=[s["team"].pk])).status_code == 404
     assert client.get(f"/api/v1/projects/volunteers/teams/{s['team'].pk}").status_code == 403
     assert client.get("/api/v1/projects/volunteers/teams").json() == []
+
+
+def test_pages_from_the_work_bench(setup, client, make_org, make_user):
+    """The unit's work bench links to 志愿服务; a team registered from the page; its pages render for the
+    leader with the join link, the pending volunteers and the activity's sign-ups; the funder reads them."""
+    s = setup
+    client.force_login(s["head"])
+    home = client.get(reverse("orgs:home")).content.decode()
+    assert reverse("projects:volunteers") in home
+    r = client.get(reverse("projects:volunteer_team_new"))
+    assert r.status_code == 200 and s["leader"].username in r.content.decode()
+    r = client.post(reverse("projects:volunteer_team_new"), {
+        "organisation": s["org"].pk, "name": "第二支队伍", "leader": s["leader"].pk, "leader_phone": "1360000",
+        "project": s["project"].pk})
+    assert r.status_code == 400 and "11位手机号码" in r.content.decode()
+    r = client.post(reverse("projects:volunteer_team_new"), {
+        "organisation": s["org"].pk, "name": "第二支队伍", "leader": s["leader"].pk, "leader_phone": "13600006666",
+        "project": s["project"].pk})
+    assert r.status_code == 302
+    team2 = s["org"].volunteer_teams.get(name="第二支队伍")
+    assert team2.leader == s["leader"] and team2.project == s["project"]
+    listing = client.get(reverse("projects:volunteers")).content.decode()
+    assert "第二支队伍" in listing and s["team"].name in listing
+    # the head is not the leader: no publishing
+    assert client.get(reverse("projects:volunteer_activity_new", args=[s["team"].pk])).status_code == 403
+
+    _join(s["team"], "待审核者", PHONES[2])
+    v1, = _admitted(s, 1)
+    act = _publish(s)
+    volunteers.sign_up(volunteer=v1, activity=act)
+    client.force_login(s["leader"])
+    page = client.get(reverse("projects:volunteer_team", args=[s["team"].pk])).content.decode()
+    assert s["team"].join_token in page and "待审核者" in page and "项目任务要求不少于 10 人" in page
+    assert client.get(reverse("projects:volunteer_team_qr", args=[s["team"].pk]))["Content-Type"] == "image/png"
+    page = client.get(reverse("projects:volunteer_activity", args=[act.pk])).content.decode()
+    assert v1.name in page and PHONES[0] in page and "审核通过" in page
+    client.force_login(s["staff"])
+    page = client.get(reverse("projects:volunteer_activity", args=[act.pk])).content.decode()
+    assert v1.name in page and PHONES[0] not in page and "审核通过" not in page
+    # the volunteer's own page lists the open activity as signed up
+    page = client.get(reverse("projects:volunteer_me", args=[v1.token])).content.decode()
+    assert act.title in page and "已报名" in page and "138****1111" in page
