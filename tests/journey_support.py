@@ -17,7 +17,9 @@ PASSWORD = "Shenbao#2026"
 def reopen(call: Call, *, days: int = 30) -> Call:
     """The five notices' deadlines are in the past: tests run as if the call were open, by moving the
     deadline (the row's instant, which every rule reads) `days` ahead."""
-    Call.objects.filter(pk=call.pk).update(deadline=timezone.now() + dt.timedelta(days=days), opens_at=None)
+    at = timezone.now() + dt.timedelta(days=days)
+    Call.objects.filter(pk=call.pk).update(deadline=at, opens_at=None)
+    call.types.filter(own_deadline__isnull=False).update(own_deadline=at)  # a post-funded type's results day
     return Call.objects.get(pk=call.pk)
 
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -463,10 +463,10 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
         if at >= revision_deadline:
             reasons.append(Reason("deadline", _("退回修改后的提交已于%(at)s截止") % {"at": local_text(revision_deadline)},
                                   {"deadline": revision_deadline, "revision": True}))
-    elif at >= call.deadline:
-        message = _("申报已于%(at)s截止") % {"at": local_text(call.deadline)}
+    elif at >= (deadline := _row.own_deadline or call.deadline):
+        message = _("申报已于%(at)s截止") % {"at": local_text(deadline)}
         reasons.append(Reason("deadline", message,
-                              {"deadline": call.deadline, "placeholder": doc.deadline_placeholder}))
+                              {"deadline": deadline, "placeholder": doc.deadline_placeholder}))
 
     if org.status != Organisation.Status.ACTIVE:
         reasons.append(Reason("unit_status", _("贵单位注册信息尚未审核通过，审核通过后方可申报"),
@@ -527,7 +527,9 @@ def eligible_offers(*, org: Organisation, at: dt.datetime | None = None,
     `only_eligible` keeps the offers whose verdict is ok."""
     at = _instant(at)
     facts = _Facts(org, at)
-    calls = (Call.objects.filter(status=Call.Status.PUBLISHED, deadline__gt=at)
+    # a call whose deadline passed still offers a type with its own later deadline (post-funded results)
+    open_ids = ProjectType.objects.filter(own_deadline__gt=at, retired=False).values("call_id")
+    calls = (Call.objects.filter(Q(deadline__gt=at) | Q(pk__in=open_ids), status=Call.Status.PUBLISHED)
              .select_related("issuer").order_by("deadline", "id"))
     rows = (ProjectType.objects.filter(call__in=calls, retired=False).order_by("order", "id")
             .prefetch_related(Prefetch("tracks", queryset=Track.objects.filter(retired=False).order_by("order", "id"),
@@ -538,6 +540,8 @@ def eligible_offers(*, org: Organisation, at: dt.datetime | None = None,
     offers: list[Offer] = []
     for call in calls:
         for row in by_call.get(call.pk, []):
+            if (row.own_deadline or call.deadline) <= at:
+                continue  # this type is closed (the call stays open for a type with its own deadline)
             row.call = call  # the row's call is this one: no query per type for its document
             verdict = check(org=org, call=call, project_type=row, at=at, _facts=facts)
             if verdict.ok or not only_eligible:

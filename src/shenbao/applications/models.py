@@ -72,8 +72,9 @@ class Application(models.Model):
 
     @property
     def deadline(self):
-        """The deadline that applies now: a return for revision's new deadline, else the call's."""
-        return self.revision_deadline or self.call.deadline
+        """The deadline that applies now: a return for revision's new deadline, else the type's (the call's
+        unless the type has its own, as a post-funded type's results day)."""
+        return self.revision_deadline or self.project_type.own_deadline or self.call.deadline
 
 
 class ApplicationParticipant(models.Model):

@@ -385,7 +385,8 @@ class Deadline:
 
 def deadlines(application: Application, now: dt.datetime | None = None) -> list[Deadline]:
     now = now or timezone.now()
-    out = [Deadline(_("申报截止"), application.call.deadline, now >= application.call.deadline,
+    deadline = application.project_type.own_deadline or application.call.deadline
+    out = [Deadline(_("申报截止"), deadline, now >= deadline,
                     placeholder=application.call.document.deadline_placeholder)]
     if application.revision_deadline:
         out.append(Deadline(_("修改后提交截止"), application.revision_deadline, now >= application.revision_deadline))

@@ -135,8 +135,8 @@ def create_draft(*, user, project_type, track=None, ip: str | None = None) -> Ap
         raise NotAllowed(_("该项目类型已取消"))
     if track is not None and track.project_type_id != project_type.pk:
         raise NotAllowed(_("申报类型不属于该项目类型"))
-    if timezone.now() >= call.deadline:
-        raise NotAllowed(_("申报已于%(deadline)s截止") % {"deadline": f"{timezone.localtime(call.deadline):%Y-%m-%d %H:%M}"})
+    if timezone.now() >= (deadline := project_type.own_deadline or call.deadline):
+        raise NotAllowed(_("申报已于%(deadline)s截止") % {"deadline": f"{timezone.localtime(deadline):%Y-%m-%d %H:%M}"})
     from shenbao.applications import eligibility
 
     require(eligibility.start_verdict(org=org, call=call, project_type=project_type, track=track).decision())

@@ -86,6 +86,8 @@ class ProjectType(models.Model):
     cap = models.PositiveIntegerField("单项经费上限（元）", null=True, blank=True)
     form_code = models.CharField(max_length=40, blank=True)
     retired = models.BooleanField(default=False)  # removed from the file but kept for its applications
+    # the type's own submission deadline when it is not the call's (a post-funded type's results day)
+    own_deadline = models.DateTimeField("本类型申报截止时间", null=True, blank=True)
 
     class Meta:
         ordering = ["call", "order", "id"]
@@ -98,6 +100,12 @@ class ProjectType(models.Model):
     @cached_property
     def document(self):
         return self.call.document.project_type(self.code)
+
+    @property
+    def deadline(self):
+        """When applications of this type must be in: the type's own deadline, else the call's (both the rows'
+        instants, which every rule reads)."""
+        return self.own_deadline or self.call.deadline
 
 
 class Track(models.Model):

@@ -869,6 +869,16 @@ class ProjectType(Common):
     # 申报材料 to hand in besides the form (常德 2022 服务站建设: 服务站筹建申请及申报表)
     application_materials: list[Text] = []
     rubric: Rubric | None = None  # 评分标准 of this type (else the call's `review.rubric`, else the default)
+    # the type's own submission deadline, when it is not the call's (a post-funded type's results are due
+    # at `post_funding.results_due`, end of that day, unless this is given)
+    deadline: dt.datetime | None = None
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_aware(cls, v: dt.datetime | None):
+        if v is not None and v.tzinfo is None:
+            raise ValueError("deadline 须带时区，例如 2026-11-10T17:00:00+08:00")
+        return v
 
     def track(self, code: str) -> Track:
         """The track (申报类型) with this code (KeyError if the type has none)."""
@@ -1012,6 +1022,15 @@ class Call(Strict):
 
     def form_for(self, ptype: ProjectType) -> FormTemplate | None:
         return next((f for f in self.forms if f.code == ptype.form), None)
+
+    def own_deadline(self, ptype: ProjectType) -> dt.datetime | None:
+        """A type's own submission deadline when it is not the call's: the type's `deadline`, else (a
+        post-funded type) the end of its results day (`post_funding.results_due`)."""
+        if ptype.deadline is not None:
+            return ptype.deadline
+        if ptype.kind == "post_funded" and ptype.post_funding is not None:
+            return dt.datetime.combine(ptype.post_funding.results_due, dt.time(23, 59, 59), tzinfo=SHANGHAI)
+        return None
 
     def rubric_for(self, ptype: ProjectType) -> Rubric:
         """The type's 评分标准: its own, else the call's, else the platform's default."""

@@ -193,7 +193,7 @@ def _sync_types(call: Call, doc: schema.Call) -> None:
                 "funding_text": funding.text() if funding else "；".join(
                     f"{tr.name}{tr.funding.text()}" for tr in t.tracks if tr.funding),
                 "cap": funding.cap if funding else None,
-                "form_code": t.form or "", "retired": False,
+                "form_code": t.form or "", "retired": False, "own_deadline": doc.own_deadline(t),
             },
         )
         keep.add(ptype.pk)
