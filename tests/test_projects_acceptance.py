@@ -477,3 +477,36 @@ def test_acceptance_page_and_api(load_call, unit_of, client, make_user):
                     content_type="application/json")
     assert r.status_code == 200 and r.json()["status"] == "passed"
     assert Acceptance.objects.get(project=project).status == "passed"
+
+
+def test_spot_check_and_desk_pages(load_call, unit_of, client):
+    # R-P5 in the pages: the funder draws a random sample (seed shown), records a recovery; the desk lists a
+    # submitted acceptance and a deferral request; the unit is refused the funder's pages
+    call = load_call("liuzhou2026")
+    org, clerk, staff, _leader = unit_of(call, name="柳州页面学会", category="city_society", prefix="pg")
+    projects = [_project(call, org, "2026-1", title=f"页面项目{i}", amount=20000) for i in range(3)]
+    client.force_login(clerk)
+    assert client.get(reverse("projects:spot_checks")).status_code == 403
+    assert client.get(reverse("projects:acceptances")).status_code == 403
+    acc.request_deferral(user=clerk, project=projects[2], until=TODAY() + dt.timedelta(days=400), reason="场地未落实")
+    client.force_login(staff)
+    assert "项目验收与抽查" in client.get(reverse("orgs:home")).content.decode()
+    response = client.post(reverse("projects:spot_checks"), {"call": call.pk, "mode": "random", "size": "2",
+                                                            "seed": "页面种子"})
+    check = SpotCheck.objects.get(call=call)
+    assert response.status_code == 302 and response["Location"] == reverse("projects:spot_check", args=[check.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "页面种子" in page and check.items.count() == 2
+    item = check.items.first()
+    r = client.post(reverse("projects:spot_check_finding", args=[item.pk]),
+                    {"findings": "发票不合规", "consequence": "recovery", "recovery_amount": "abc"}, follow=True)
+    assert "追回经费须填写追回金额" in r.content.decode()
+    client.post(reverse("projects:spot_check_finding", args=[item.pk]),
+                {"findings": "发票不合规", "consequence": "recovery", "recovery_amount": "1500",
+                 "recovery_reason": "发票不合规"})
+    item.refresh_from_db()
+    assert item.recovery_amount == 1500 and item.consequence == "recovery"
+    api = client.get(f"/api/v1/projects/spot-checks/{check.pk}").json()
+    assert api["seed"] == "页面种子" and any(i["recovery_amount"] == 1500 for i in api["items"])
+    desk = client.get(reverse("projects:acceptances")).content.decode()
+    assert "场地未落实" in desk and "页面项目2" in desk

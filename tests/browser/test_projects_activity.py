@@ -1,7 +1,9 @@
 """Issue 9, item 4 in Chromium: the unit registers an event of its 广西 2026-1 project from the work bench (the
 filings of R-P6 reminded), the QR code on the event page is decoded (zxing-cpp) to the sign-in URL, three
 participants sign in on a phone-sized page (390×844) without logging in (a duplicate phone refused), the
-sheet counts them, and photos are uploaded with their kind. Screenshots tests/artifacts/activity-*.png."""
+sheet counts them, and photos are uploaded with their kind; then (item 7) the acceptance page explains the
+minimums from that evidence, the unit uploads the other materials and submits, and the funder's staff passes it.
+Screenshots tests/artifacts/activity-*.png."""
 
 from __future__ import annotations
 
@@ -137,6 +139,45 @@ def test_register_event_sign_in_by_qr_on_a_phone_and_upload_photos(page, phone, 
     assert sorted(EventPhoto.objects.filter(event=event).values_list("kind", flat=True)) == ["专家报告近景", "全景", "全景"]
     page.screenshot(path=str(artifacts / "activity-photos.png"), full_page=True)
 
-    # HOOK (acceptance helper): submit the acceptance from this project's page and pass it — the evidence
-    # collected above (activities.signin_counts(event), activities.photo_status(project), news, deliverables)
-    # is what the acceptance checklist attaches.
+    # Issue 9 item 7: the acceptance from this project's page. The evidence collected above is attached by
+    # itself: the task's participants (≥ 50, R-P7) are explained from the sign-in sheet (3 signed in); the unit
+    # uploads the materials the records do not supply, submits; the funder's staff passes it (R-P7).
+    page.goto(page.base + f"/projects/{project.pk}/")
+    page.click("#go-acceptance")
+    page.wait_for_url(re.compile(r"/projects/\d+/acceptance/$"))
+    expect(page.locator("#due-date")).to_have_text("2026-11-30")
+    expect(page.locator("#minimums [data-rule='participants']").first).to_contain_text("最多一场 3人")
+    expect(page.locator("#minimums [data-rule='naming']").first).to_contain_text("符合")
+    pdf = tmp_path / "材料.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    for code in ("final_accounts", "evidence", "news"):
+        page.select_option("#material-code", code)
+        page.set_input_files("#material-file", str(pdf))
+        page.click("#material-upload")
+        expect(page.locator(".messages")).to_contain_text("材料已上传")
+        expect(page.locator(f"#checklist [data-material='{code}']")).to_contain_text("齐全")
+    page.fill("#summary", "举办“八桂科技讲坛”学术报告会1场，签到3人（试点）。")
+    page.click("#save")
+    expect(page.locator(".messages")).to_contain_text("已保存")
+    with page.expect_download() as download:
+        page.click("#form-pdf")
+    assert download.value.suggested_filename.endswith(".pdf")
+    page.click("#submit-acceptance")
+    expect(page.locator(".messages")).to_contain_text("验收材料已提交")
+    expect(page.locator("#acceptance-state")).to_have_text("已提交待验收")
+    page.screenshot(path=str(artifacts / "activity-acceptance-submitted.png"), full_page=True)
+
+    staff = make_user("gx_acc_staff", org=call.issuer, roles=("funder_staff",))
+    page.context.clear_cookies()
+    _login(page, staff.username)
+    page.get_by_role("link", name="项目验收与抽查").click()
+    page.locator("#waiting").get_by_role("link", name=project.title).click()
+    page.check("#result-pass")
+    page.fill("#decide-note", "材料齐全，同意通过验收")
+    page.click("#decide-submit")
+    expect(page.locator(".messages")).to_contain_text("验收结论已记录")
+    expect(page.locator("#acceptance-state")).to_have_text("验收通过")
+    expect(page.locator("#project-status")).to_have_text("已验收结题")
+    page.screenshot(path=str(artifacts / "activity-acceptance-passed.png"), full_page=True)
+    project.refresh_from_db()
+    assert project.status == "completed" and project.acceptance.status == "passed"

@@ -371,7 +371,7 @@ def minimums(project: Project, declared: dict | None = None, ev: Evidence | None
                 len(qualifying) >= need_events,
                 (_("符合：%(n)s 场") if len(qualifying) >= need_events else _("不符合：%(n)s 场，须 %(need)s 场"))
                 % {"n": len(qualifying), "need": _num(need_events)} + ("。" + "；".join(lines) if lines else
-                                                                     _("。尚未登记活动")),
+                                                                     _("。没有可计入本任务的活动（登记时选择了本任务或未指定任务的活动才计入）")),
                 key="events", need=need_events, have=len(qualifying)))
         for k, need in t.minimums.items():
             if (k == "events" and _is_event_task(t)) or (k in EVENT_MEASURES and _is_event_task(t)):

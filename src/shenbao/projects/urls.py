@@ -52,6 +52,7 @@ urlpatterns += [
     path("spot-checks/<int:pk>/", vx.spot_check, name="spot_check"),
     path("spot-check-items/<int:pk>/", vx.spot_check_finding, name="spot_check_finding"),
     path("closed/", vx.closed_report, name="closed_report"),
+    path("acceptances/", vx.acceptances, name="acceptances"),
 ]
 
 # --- volunteers ---

@@ -202,6 +202,22 @@ def deferral_decide(request, pk: int):
     return redirect("projects:acceptance", project.pk)
 
 
+@login_required
+def acceptances(request):
+    """项目验收与抽查 (the funder's desk): acceptances waiting for a result, those being rectified, deferral
+    requests to decide; links to spot checks and the closed-project report."""
+    org_ids = list(request.user.roles.filter(role__in=permissions.DECIDERS).values_list("organisation_id", flat=True))
+    if not org_ids:
+        return refused(request, _("只有主办方的业务人员或领导可以办理项目验收"))
+    from shenbao.projects.models import Acceptance
+
+    rows = (Acceptance.objects.filter(project__funder_id__in=org_ids, status__in=["submitted", "rectify"])
+            .select_related("project__applicant", "project__call").order_by("submitted_at", "id"))
+    deferrals = (Deferral.objects.filter(project__funder_id__in=org_ids, status=Deferral.Status.REQUESTED)
+                 .select_related("project__applicant").order_by("requested_at"))
+    return render(request, "projects/acceptance/desk.html", {"rows": rows, "deferrals": deferrals})
+
+
 # --- spot checks (R-P5) --------------------------------------------------------------------------------------
 
 
