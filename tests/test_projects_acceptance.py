@@ -270,6 +270,7 @@ def test_results_passed_rectify_failed(load_call, unit_of):
     by = TODAY() + dt.timedelta(days=20)
     row = acc.decide_acceptance(user=staff, acceptance=row, result="rectify", note="补充签到表", rectify_by=by)
     assert row.status == "rectify" and row.rectify_by == by
+    assert acc.due(p1).date == by  # the rectified materials are due by the funder's date
     with pytest.raises(NotAllowed):  # a decided one is not decided again until resubmitted
         acc.decide_acceptance(user=staff, acceptance=row, result="pass")
     acc.upload_material(user=clerk, project=p1, code="evidence", upload=_pdf("补充签到表.pdf"))
@@ -510,3 +511,29 @@ def test_spot_check_and_desk_pages(load_call, unit_of, client):
     assert api["seed"] == "页面种子" and any(i["recovery_amount"] == 1500 for i in api["items"])
     desk = client.get(reverse("projects:acceptances")).content.decode()
     assert "场地未落实" in desk and "页面项目2" in desk
+
+
+def test_dossier_of_a_project_from_an_application(load_call, make_org, make_user, unit_of):
+    # the dossier starts with the submitted application's printed form (and its attachments), then the
+    # acceptance: 柳州 2026-2 from a submitted application
+    from shenbao.applications import services as app_services
+    from tests.journey_support import filled_draft, reopen, unit
+
+    call = reopen(load_call("liuzhou2026"))
+    org, clerk, _head = unit(make_org, make_user, name="柳州市档案学会", category="city_society",
+                             parent=call.issuer, prefix="dz")
+    staff = make_user("dz_staff", org=call.issuer, roles=("funder_staff",))
+    app = filled_draft(clerk, call, "2026-2")
+    app_services.submit(user=clerk, application=app)
+    app.refresh_from_db()
+    project = record_project(applicant=org, title=app.title or "龙城科创大讲堂", year=call.year, call=call,
+                             project_type=app.project_type, amount=15000, application=app, code=app.number)
+    _ready(clerk, project)
+    row = acc.submit_acceptance(user=clerk, project=project)
+    acc.decide_acceptance(user=staff, acceptance=row, result="pass")
+    project.refresh_from_db()
+    names = zipfile.ZipFile(io.BytesIO(acc.build_dossier_zip(project))).namelist()
+    assert "01-申报书/申报书.pdf" in names and "09-验收/验收表.pdf" in names
+    assert sum(n.startswith("09-验收/材料/") for n in names) == project.acceptance.files.count() >= 2
+    manifest = zipfile.ZipFile(io.BytesIO(acc.build_dossier_zip(project))).read("目录.txt").decode()
+    assert "01-申报书/申报书.pdf" in manifest and "缺失" not in manifest

@@ -106,6 +106,9 @@ def due(project: Project) -> Due:
     the latest of them being the project's; an approved deferral moves it to its date."""
     acc = activities.acceptance(project)
     spec = acc.due if acc else None
+    row = Acceptance.objects.filter(project=project, status=Acceptance.Status.RECTIFY).first()
+    if row is not None and row.rectify_by:
+        return Due(row.rectify_by, _("限期整改：须于 %(d)s 前提交整改后的验收材料") % {"d": row.rectify_by})
     if project.status == Project.Status.DEFERRED and project.deferred_until:
         return Due(project.deferred_until, _("已批准延期验收，须于 %(d)s 前提交验收材料") % {"d": project.deferred_until})
     if spec is None:
@@ -470,6 +473,13 @@ def checklist(project: Project, acceptance_row: Acceptance | None, ev: Evidence 
             ph = ev.photos
             rules = ph["rules"]
             kinds_ok = all(k["ok"] for k in ph["kinds"]) if m.kinds or not m.min_count else True
+            if getattr(rules, "per_event", False) and ev.events:  # the kinds are owed by each event
+                for e in ev.events:
+                    per = activities.photo_status(project, e.event)
+                    short = [f"{k['name']} {k['count']}/{k['min']}" for k in per["kinds"] if not k["ok"]]
+                    if short:
+                        kinds_ok = False
+                        auto.append(_("《%(t)s》：%(list)s") % {"t": e.event.title, "list": "、".join(short)})
             total = ph["total"]
             auto.append("；".join(f"{k['name']} {k['count']}/{k['min']}" for k in ph["kinds"])
                         + _("，共 %(n)s 张") % {"n": total})
