@@ -214,3 +214,22 @@ def test_the_svg_renders(world, client):
     _xml(r.content)
     page = client.get(reverse("projects:report", args=[w["gx"].pk])).content.decode()
     assert page.count("<svg") >= 4 and "<script" not in page.split("<div class=\"charts\"")[1].split("</div>")[0]
+
+
+def test_the_report_reads_a_fixed_number_of_queries(world, make_org):
+    """The dashboard's figures are aggregates: 20 more projects cost no more queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = world
+    with CaptureQueriesContext(connection) as before:
+        reports.report_xlsx(reports.call_report(w["gx"]))
+    org = make_org("广西测试学会丙", "province_society")
+    ptype = w["gx"].types.order_by("code").first()
+    for i in range(20):
+        record_project(applicant=org, title=f"丙{i}", year=w["gx"].year, call=w["gx"], project_type=ptype, amount=1000)
+    with CaptureQueriesContext(connection) as after:
+        report = reports.call_report(w["gx"])
+        reports.report_xlsx(report)
+    assert report.figure("projects").value == 24
+    assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
