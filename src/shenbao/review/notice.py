@@ -51,12 +51,16 @@ def phase(notice: PublicNotice, on: dt.date | None = None) -> str:
     on = on or today()
     if notice.state == PublicNotice.State.AWARDED:
         return "awarded"
+    if notice.period_days == 0:  # a call without 公示 (review.public_notice false): straight to the award list
+        return "ended"
     if on < notice.starts_on:
         return "pending"
     return "open" if on <= notice.ends_on else "ended"
 
 
 def period_text(notice: PublicNotice) -> str:
+    if notice.period_days == 0:
+        return _("本通知不进行公示")
     unit = _("个工作日") if notice.working_days else _("天")
     return _("%(start)s 至 %(end)s（%(n)s%(unit)s）") % {
         "start": f"{notice.starts_on:%Y-%m-%d}", "end": f"{notice.ends_on:%Y-%m-%d}", "n": notice.period_days,
@@ -120,6 +124,37 @@ def publish_notice(*, actor, call, title: str = "", text: str = "", starts_on: d
                      after={"call": call.code, "starts_on": start, "ends_on": end, "days": period.days,
                             "working_days": period.working_days, "entries": len(rows)})
     return notice
+
+
+def publish_award_list(*, actor, call, ip: str | None = None, on: dt.date | None = None):
+    """A call without 公示 (review.public_notice false, 常德 2022): the confirmed proposed list is published
+    as the award list at once (R-V1: confirmed first), through the same award as after a 公示. Returns
+    (notice, job) as `publish_award`."""
+    require(permissions.can_publish_notice(actor, call))
+    with transaction.atomic():
+        type(call).objects.select_for_update().get(pk=call.pk)
+        existing = PublicNotice.objects.filter(call=call).first()
+        if existing is not None:
+            if existing.state == PublicNotice.State.AWARDED:
+                return existing, None  # a double click publishes once
+            notice = existing
+        else:
+            if call.document.review.public_notice:
+                raise NotAllowed(_("本通知须先公示，公示期满且无未处理异议后才能发布立项名单"))
+            missing = confirmation_missing(call)
+            if missing:
+                raise NotAllowed(_("评审结果尚未确认，不能发布立项名单：%(missing)s") % {"missing": "；".join(missing)})
+            rows = list(proposed(call))
+            if not rows:
+                raise NotAllowed(_("没有拟立项的申报，不能发布立项名单"))
+            day = on or today()
+            notice = PublicNotice.objects.create(
+                call=call, title=_("%(call)s立项名单") % {"call": call.title}, starts_on=day, ends_on=day,
+                period_days=0, working_days=False, published_by=actor, published_at=timezone.now(),
+                entries=[_entry(d) for d in rows])
+            audit.record(actor=actor, action="notice.publish", obj=notice, ip=ip,
+                         after={"call": call.code, "without_notice": True, "entries": len(rows)})
+        return publish_award(actor=actor, notice=notice, ip=ip, on=on)
 
 
 # --- 异议 ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -123,6 +124,14 @@ def manage(request, code: str):
     if not decision:
         return _refused(request, decision.reason)
     notice = svc.notice_of(call)
+    if request.method == "POST" and notice is None and not call.document.review.public_notice:
+        try:  # a call without 公示: the award list at once
+            notice, job = svc.publish_award_list(actor=request.user, call=call, ip=client_ip(request))
+        except NotAllowed as e:
+            messages.error(request, e.reason)
+            return redirect("review:notice_manage", call.code)
+        messages.success(request, _("立项名单已发布，正在通知各申报单位"))
+        return redirect(job.get_absolute_url() if job else reverse("review:notice_manage", args=[call.code]))
     if request.method == "POST" and notice is None:
         try:
             notice = svc.publish_notice(actor=request.user, call=call, title=request.POST.get("title", ""),
