@@ -342,7 +342,25 @@ def test_deferral_bars_the_units_next_application(load_call, unit_of):
 # --- spot checks with recovery (R-P5) -------------------------------------------------------------------------
 
 
-def test_spot_check_sample_recorded_with_recovery(load_call, unit_of, make_user):
+def _paid(project, staff, make_user, tmp_path):
+    """With the contracts stage installed: the contract generated, signed (QR read from the scan),
+    countersigned, and the award paid, so that a recovery has money to take back. Returns the module."""
+    try:
+        from shenbao.projects import contracts
+        from tests.projects_support import scan_of
+    except ImportError:
+        return None
+    finance = make_user(f"fin{project.pk}", org=project.funder, roles=("finance",))
+    contract = contracts.generate_contract(actor=staff, project=project)
+    result = contracts.upload_scan(user=make_user(f"cl{project.pk}", org=project.applicant, roles=("applicant_clerk",)),
+                                   contract=contract, upload=scan_of(contracts.contract_pdf(contract), tmp_path))
+    contracts.countersign(user=staff, contract=result.contract)
+    m = project.milestones.filter(cancelled=False).order_by("order").first()
+    contracts.record_payment(actor=finance, project=project, amount=m.amount, on=TODAY(), milestone=m)
+    return contracts
+
+
+def test_spot_check_sample_recorded_with_recovery(load_call, unit_of, make_user, tmp_path):
     # R-P5: a random sample of the call's ongoing projects with its seed and population recorded (the same seed
     # draws the same sample), a targeted one with a reason; findings and a recovery of funds with its reason
     call = load_call("liuzhou2026")
@@ -370,6 +388,7 @@ def test_spot_check_sample_recorded_with_recovery(load_call, unit_of, make_user)
     assert list(targeted.items.values_list("project_id", flat=True)) == [projects[1].pk]
 
     item = check.items.first()
+    ledger = _paid(item.project, staff, make_user, tmp_path)  # the money stage, when installed, pays it first
     with pytest.raises(acc.Refused):  # a recovery needs its reason
         acc.record_finding(user=staff, item=item, findings="列支与项目无关的餐费", consequence="recovery",
                            recovery_amount=3000)
@@ -379,6 +398,8 @@ def test_spot_check_sample_recorded_with_recovery(load_call, unit_of, make_user)
     item = acc.record_finding(user=staff, item=item, findings="列支与项目无关的餐费3000元", consequence="recovery",
                               recovery_amount=3000, recovery_reason="违规列支餐费")
     assert item.recovery_amount == 3000 and item.recovery_reason == "违规列支餐费" and item.recorded_at
+    if ledger is not None:  # entered in the money ledger too (contracts.record_recovery)
+        assert item.recovery_payment_id and ledger.ledger(item.project).recovered == 3000
     event = history(item.project).get(action="project.spot_check_finding")
     assert event.after["recovery_amount"] == 3000 and event.after["recovery_reason"] == "违规列支餐费"
     with pytest.raises(acc.Refused):  # recorded once
@@ -392,7 +413,8 @@ def test_spot_check_sample_recorded_with_recovery(load_call, unit_of, make_user)
 # --- closure: the dossier ZIP and the closed-project report ----------------------------------------------------
 
 
-def test_dossier_zip_contains_every_document(load_call, unit_of, client, django_capture_on_commit_callbacks):
+def test_dossier_zip_contains_every_document(load_call, unit_of, client, django_capture_on_commit_callbacks,
+                                             make_user, tmp_path):
     call = load_call("guangxi2023")
     org, clerk, staff, _leader = unit_of(call)
     project = _project(call, org, "2023-3", "annual_service", title="年会服务（档案）")
@@ -402,6 +424,13 @@ def test_dossier_zip_contains_every_document(load_call, unit_of, client, django_
             activities.upload_photo(user=clerk, event=ev, kind=kind, upload=_png(color=(k * 60, len(kind), 7)))
     activities.add_news(user=clerk, project=project, title="年会分会场举行", outlet="广西科协网站",
                         url="https://www.gxast.org.cn/news/2", published_on=TODAY(), event=ev, screenshot=_png("截图.png"))
+    money = _paid(project, staff, make_user, tmp_path)  # with the contracts stage: contract, scan, payment
+    if money is not None:  # the final accounts entered on the platform supply that material and the 验收表
+        money.set_final_accounts(actor=clerk, project=project, lines=[
+            {"category": "meeting", "item": "会议费", "amount": 9000}, {"category": "travel", "amount": 3000}])
+        assert [ln.actual for ln in acc.evidence(project).final_accounts if ln.actual] == [9000, 3000]
+        form = zipfile.ZipFile(io.BytesIO(acc.acceptance_form_docx(project))).read("word/document.xml").decode()
+        assert "经费决算（与预算逐项比较）" in form and "9,000" in form
     _ready(clerk, project)
     check = acc.draw_spot_check(user=staff, call=call, mode="targeted", project_ids=[project.pk], reason="例行")
     acc.record_finding(user=staff, item=check.items.get(), findings="按计划实施", consequence="none")
@@ -427,6 +456,9 @@ def test_dossier_zip_contains_every_document(load_call, unit_of, client, django_
     assert any(n.startswith("06-新闻/") for n in names) and "08-抽查/抽查记录.txt" in names
     for code in expected_materials:
         assert any(n.startswith(f"09-验收/材料/{code}-") for n in names), code
+    if money is not None:  # the contract, its signed scan and the payments
+        assert "02-合同/合同.pdf" in names and "03-经费/拨付与追回.csv" in names
+        assert any(n.startswith("02-合同/签章扫描件.") for n in names)
     # the funder's closed-project report lists it
     page = client.get(reverse("projects:closed_report")).content.decode()
     assert "年会服务（档案）" in page and "验收通过" in page
@@ -502,13 +534,13 @@ def test_spot_check_and_desk_pages(load_call, unit_of, client):
     r = client.post(reverse("projects:spot_check_finding", args=[item.pk]),
                     {"findings": "发票不合规", "consequence": "recovery", "recovery_amount": "abc"}, follow=True)
     assert "追回经费须填写追回金额" in r.content.decode()
+    by = TODAY() + dt.timedelta(days=30)
     client.post(reverse("projects:spot_check_finding", args=[item.pk]),
-                {"findings": "发票不合规", "consequence": "recovery", "recovery_amount": "1500",
-                 "recovery_reason": "发票不合规"})
+                {"findings": "发票不合规", "consequence": "rectify", "rectify_by": by.isoformat()})
     item.refresh_from_db()
-    assert item.recovery_amount == 1500 and item.consequence == "recovery"
+    assert item.consequence == "rectify" and item.rectify_by == by and item.recovery_amount is None
     api = client.get(f"/api/v1/projects/spot-checks/{check.pk}").json()
-    assert api["seed"] == "页面种子" and any(i["recovery_amount"] == 1500 for i in api["items"])
+    assert api["seed"] == "页面种子" and any(i["consequence"] == "rectify" for i in api["items"])
     desk = client.get(reverse("projects:acceptances")).content.decode()
     assert "场地未落实" in desk and "页面项目2" in desk
 

@@ -1042,7 +1042,8 @@ def dossier_parts(project: Project):
             parts.append(("02-合同/合同.pdf", lambda: contracts.contract_pdf(contract)))
             scan = getattr(contract, "signed_scan", None)
             if scan is not None and getattr(scan, "file", None):
-                parts.append((f"02-合同/签章扫描件.{getattr(scan, 'file_type', '') or 'pdf'}",
+                ext = getattr(scan, "kind", "") or getattr(scan, "file_type", "") or "pdf"
+                parts.append((f"02-合同/签章扫描件.{ext}",
                               lambda: _media_bytes(scan.file)))
         pays = list(Payment.objects.filter(project=project).order_by("on", "id"))
         if pays:
