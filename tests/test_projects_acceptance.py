@@ -569,3 +569,44 @@ def test_dossier_of_a_project_from_an_application(load_call, make_org, make_user
     assert sum(n.startswith("09-验收/材料/") for n in names) == project.acceptance.files.count() >= 2
     manifest = zipfile.ZipFile(io.BytesIO(acc.build_dossier_zip(project))).read("目录.txt").decode()
     assert "01-申报书/申报书.pdf" in manifest and "缺失" not in manifest
+
+
+def test_deferral_closure_and_openapi_through_the_api(load_call, unit_of, client, django_capture_on_commit_callbacks):
+    # R-P8 through the API: asked by the unit, approved by the funder (403 for the unit); the closed project
+    # listed and its dossier built as a job; the OpenAPI document lists the endpoints
+    call = load_call("guangxi2026")
+    org, clerk, staff, _leader = unit_of(call)
+    project = _project(call, org, "2026-1", "lecture", title="接口项目")
+    client.force_login(clerk)
+    until = (TODAY() + dt.timedelta(days=200)).isoformat()
+    r = client.post(f"/api/v1/projects/{project.pk}/deferrals", {"until": until, "reason": ""},
+                    content_type="application/json")
+    assert r.status_code == 400 and r.json()["field"] == "reason"
+    r = client.post(f"/api/v1/projects/{project.pk}/deferrals", {"until": until, "reason": "场馆维修"},
+                    content_type="application/json")
+    assert r.status_code == 201
+    d = r.json()["id"]
+    assert client.post(f"/api/v1/projects/deferrals/{d}/decide", {"approve": True},
+                       content_type="application/json").status_code == 403
+    client.force_login(staff)
+    r = client.post(f"/api/v1/projects/deferrals/{d}/decide", {"approve": True, "note": "同意"},
+                    content_type="application/json")
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    project.refresh_from_db()
+    assert project.status == "deferred"
+    assert client.post(f"/api/v1/projects/{project.pk}/dossier").status_code == 403  # not closed
+    client.force_login(clerk)
+    _ready(clerk, project)
+    assert client.post(f"/api/v1/projects/{project.pk}/acceptance/submit").status_code == 200
+    client.force_login(staff)
+    client.post(f"/api/v1/projects/{project.pk}/acceptance/decide", {"result": "fail", "note": "未开展活动"},
+                content_type="application/json")
+    closed = client.get("/api/v1/projects/closed").json()
+    assert [(c["title"], c["status"], c["result"]) for c in closed] == [("接口项目", "unfinished", "验收不通过")]
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"/api/v1/projects/{project.pk}/dossier")
+    assert r.status_code == 202
+    assert client.get(r.json()["url"]).json()["state"] == "done"
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {"/api/v1/projects/{pk}/acceptance", "/api/v1/projects/spot-checks",
+            "/api/v1/projects/{pk}/deferrals", "/api/v1/projects/closed"} <= set(paths)
