@@ -9,6 +9,7 @@ import io
 import zipfile
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -250,7 +251,7 @@ def _ready(clerk, project, photos=False):
             acc.upload_material(user=clerk, project=project, code=m.code, upload=_pdf(f"{m.code}.pdf"))
 
 
-def test_results_passed_rectify_failed(load_call, unit_of):
+def test_results_passed_rectify_failed(load_call, unit_of, django_capture_on_commit_callbacks):
     call = load_call("guangxi2026")
     org, clerk, staff, leader = unit_of(call)
     p1 = _project(call, org, "2026-1", "lecture", title="项目一")
@@ -268,8 +269,12 @@ def test_results_passed_rectify_failed(load_call, unit_of):
                               rectify_by=TODAY() - dt.timedelta(days=1))
     assert acc.acceptance_of(p1).status == "submitted"
     by = TODAY() + dt.timedelta(days=20)
-    row = acc.decide_acceptance(user=staff, acceptance=row, result="rectify", note="补充签到表", rectify_by=by)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # the mail goes once the decision commits
+        row = acc.decide_acceptance(user=staff, acceptance=row, result="rectify", note="补充签到表", rectify_by=by)
     assert row.status == "rectify" and row.rectify_by == by
+    told = [m for m in mail.outbox if clerk.email in m.to]  # the unit is told, with the date
+    assert len(told) == 1 and "限期整改" in told[0].subject and by.isoformat() in told[0].body
     assert acc.due(p1).date == by  # the rectified materials are due by the funder's date
     with pytest.raises(NotAllowed):  # a decided one is not decided again until resubmitted
         acc.decide_acceptance(user=staff, acceptance=row, result="pass")

@@ -514,6 +514,24 @@ def checklist(project: Project, acceptance_row: Acceptance | None, ev: Evidence 
 # --- the acceptance: preparing, submitting, deciding -------------------------------------------------------
 
 
+def _tell(project: Project, *, unit: bool, subject: str, lines: list[str]) -> None:
+    """Mail the unit's clerks and head (unit=True) or the funder's staff, with the page's address; queued in
+    the transaction of the change it tells of."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from shenbao.applications.notify import _addresses
+    from shenbao.core import mail
+
+    roles = ["applicant_clerk", "unit_head"] if unit else ["funder_staff"]
+    org_id = project.applicant_id if unit else project.funder_id
+    if org_id is None:
+        return
+    link = getattr(settings, "SHENBAO_SITE_URL", "").rstrip("/") + reverse("projects:acceptance", args=[project.pk])
+    mail.send(subject=subject, body="\n".join([f"《{project.title}》（{project.applicant.name}）", *lines, link]),
+              to=_addresses(org_id, roles))
+
+
 def acceptance_of(project: Project) -> Acceptance | None:
     return Acceptance.objects.filter(project=project).first()
 
@@ -645,6 +663,8 @@ def submit_acceptance(*, user, project: Project, ip: str | None = None, now: dt.
         row.submissions += 1
         row.save(update_fields=["snapshot", "due_on", "late", "submitted_at", "submitted_by", "submissions",
                                 "updated_at"])
+        _tell(project, unit=False, subject="【项目验收】单位已提交验收材料",
+              lines=[f"第 {row.submissions} 次提交" + ("（逾期）" if row.late else ""), "请登录平台作出验收结论。"])
     return row
 
 
@@ -671,6 +691,9 @@ def decide_acceptance(*, user, acceptance: Acceptance, result: str, note: str = 
         row.rectify_by = rectify_by if result == "rectify" else None
         row.save(update_fields=["result_note", "decided_at", "decided_by", "rectify_by", "updated_at"])
         project = row.project
+        _tell(project, unit=True, subject=f"【项目验收】{row.get_status_display()}",
+              lines=[f"验收结论：{row.get_status_display()}", *([f"验收意见：{note}"] if note else []),
+                     *([f"请于 {rectify_by} 前提交整改后的验收材料。"] if result == "rectify" else [])])
         if result == "pass":
             for d in project.deferrals.filter(status=Deferral.Status.APPROVED):
                 DEFERRAL.perform(user=user, obj=d, action="clear", note=_("验收通过"))
@@ -717,6 +740,8 @@ def decide_deferral(*, user, deferral: Deferral, approve: bool, note: str = "", 
         row = DEFERRAL.perform(user=user, obj=deferral, action="approve" if approve else "refuse", note=note)
         row.decided_by, row.decided_at, row.decision_note = user, timezone.now(), note
         row.save(update_fields=["decided_by", "decided_at", "decision_note"])
+        _tell(row.project, unit=True, subject=f"【延期验收】{row.get_status_display()}",
+              lines=[f"申请延期至 {row.until}：{row.get_status_display()}", *([f"意见：{note}"] if note else [])])
         if approve:
             services.set_status(actor=user, project=row.project, status=Project.Status.DEFERRED,
                                 reason=_("延期验收：%(r)s") % {"r": row.reason}, deferred_until=row.until)
