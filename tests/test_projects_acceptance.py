@@ -529,6 +529,8 @@ def test_spot_check_and_desk_pages(load_call, unit_of, client):
     acc.request_deferral(user=clerk, project=projects[2], until=TODAY() + dt.timedelta(days=400), reason="场地未落实")
     client.force_login(staff)
     assert "项目验收与抽查" in client.get(reverse("orgs:home")).content.decode()
+    listing = client.get(reverse("projects:spot_checks")).content.decode()
+    assert "随机抽取" in listing and "页面项目0" in listing  # the ongoing projects offered for a targeted check
     response = client.post(reverse("projects:spot_checks"), {"call": call.pk, "mode": "random", "size": "2",
                                                             "seed": "页面种子"})
     check = SpotCheck.objects.get(call=call)
