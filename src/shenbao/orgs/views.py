@@ -263,6 +263,7 @@ ROLE_LINKS = {
         (gettext_lazy("评审排名与立项建议"), "review:selection", None),
         (gettext_lazy("统计报表"), "projects:reports", None),
         (gettext_lazy("项目验收与抽查"), "projects:acceptances", None),
+        (gettext_lazy("立项项目"), "projects:funder", None),
     ],
     Role.FUNDER_LEADER: [
         (gettext_lazy("申报通知管理"), "calls:manage", "/manage/calls/"),
@@ -274,6 +275,7 @@ ROLE_LINKS = {
         (gettext_lazy("评审排名与立项建议"), "review:selection", None),
         (gettext_lazy("统计报表"), "projects:reports", None),
         (gettext_lazy("项目验收与抽查"), "projects:acceptances", None),
+        (gettext_lazy("立项项目"), "projects:funder", None),
     ],
     Role.FINANCE: [
         (gettext_lazy("经费管理"), "projects:finance", None),

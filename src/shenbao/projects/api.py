@@ -9,8 +9,10 @@ router = Router(tags=["projects"], auth=django_auth)
 # each module registers its endpoints on `router` when imported (isort off: one block per area)
 # isort: off
 # --- contract and money ---
+from shenbao.projects import api_contracts  # noqa: E402, F401
 
 # --- change requests ---
+from shenbao.projects import api_changes  # noqa: E402, F401
 
 # --- activities ---
 from shenbao.projects import api_activities  # noqa: E402, F401

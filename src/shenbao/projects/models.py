@@ -109,7 +109,266 @@ class Bar(models.Model):
 # --- contract (合同书/任务书) and money: disbursement plan, payments, recovery, budget lines ---
 
 
+class ContractTemplate(models.Model):
+    """The text of a funder's contract (合同书) or task book (任务书): data, edited by the funder's staff on
+    /projects/contract-templates/. `funder` empty: the platform's default, else the text of
+    projects/contract_default.yaml. `clauses`: one clause per paragraph (blank lines between), with
+    placeholders {funder} {applicant} {title} {amount} {amount_cn} {completion_by} {call} {type}."""
+
+    class Kind(models.TextChoices):
+        CONTRACT = "contract", "合同书"
+        TASK_BOOK = "task_book", "任务书"
+
+    funder = models.ForeignKey("orgs.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="contract_templates", verbose_name="主办方")
+    kind = models.CharField("文书类别", max_length=20, choices=Kind.choices)
+    title = models.CharField("标题", max_length=200, blank=True)  # empty: 《{funder}项目合同书》
+    clauses = models.TextField("合同条款")
+    updated_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["funder", "kind"], name="uniq_contract_template")]
+        verbose_name = verbose_name_plural = "合同文本模板"
+
+    def __str__(self) -> str:
+        return f"{self.funder or '平台默认'} {self.get_kind_display()}"
+
+
+class Contract(models.Model):
+    """The contract of a project (one per project), generated from the award and the funder's template.
+    `values` is the frozen text as printed (number `number`, regenerated only while not yet signed);
+    `fingerprint` the sha256 of its canonical JSON, printed and in the QR code of every page
+    (`shenbao-contract:<id>:<number>:<fingerprint>`). States: workflow.CONTRACT."""
+
+    class Status(models.TextChoices):
+        GENERATED = "generated", "已生成，待单位签章"
+        SIGNED_BY_UNIT = "signed_by_unit", "单位已签章，待主办方签署"
+        COUNTERSIGNED = "countersigned", "已签订"
+
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="contract")
+    kind = models.CharField("文书类别", max_length=20, choices=ContractTemplate.Kind.choices)
+    number = models.PositiveIntegerField("版本", default=1)
+    code = models.CharField("合同编号", max_length=60)
+    values = models.JSONField()
+    fingerprint = models.CharField("版本指纹", max_length=64)
+    plan = models.ForeignKey("PlanVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.GENERATED)
+    generated_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    generated_at = models.DateTimeField()
+    signed_scan = models.ForeignKey("ContractScan", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    countersigned_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+    countersigned_at = models.DateTimeField("签署时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "项目合同"
+
+    def __str__(self) -> str:
+        return f"{self.code}（第{self.number}版）"
+
+    @property
+    def short_fingerprint(self) -> str:
+        return self.fingerprint[:16]
+
+    @property
+    def kind_label(self) -> str:
+        return ContractTemplate.Kind(self.kind).label
+
+
+class ContractScan(models.Model):
+    """A signed and stamped scan of the printed contract, kept by content hash (documents/attachments).
+    The QR code proves the version (method qr); a scan without a readable QR is checked by hand by the
+    funder's staff with a reason (method manual), or returned with a reason. Never deleted."""
+
+    class Method(models.TextChoices):
+        QR = "qr", "二维码核验"
+        MANUAL = "manual", "人工核验"
+
+    class State(models.TextChoices):
+        UNREAD = "unread", "未识别二维码，待人工核验"
+        MATCHED = "matched", "版本一致"
+        RETURNED = "returned", "已退回"
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="scans")
+    number = models.PositiveIntegerField("合同版本")
+    file = models.FileField(max_length=300)  # attachments/<sha[:2]>/<sha>.<kind> under MEDIA_ROOT
+    original_name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    qr_text = models.CharField(max_length=300, blank=True)
+    state = models.CharField("核验状态", max_length=20, choices=State.choices, default=State.UNREAD)
+    method = models.CharField(max_length=10, choices=Method.choices, blank=True)
+    reason = models.TextField("核验或退回理由", blank=True)
+    uploaded_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "-uploaded_at", "-id"]
+        verbose_name = verbose_name_plural = "合同扫描件"
+
+    def __str__(self) -> str:
+        return f"{self.contract} 扫描件 #{self.pk}"
+
+    @property
+    def file_type(self) -> str:
+        return self.kind
+
+
+class Milestone(models.Model):
+    """One instalment of the disbursement plan (拨付计划). `condition`: what must hold before it is paid
+    (the contract signed, progress confirmed by the funder, the evaluation recorded)."""
+
+    class Condition(models.TextChoices):
+        CONTRACT = "contract", "合同签订后"
+        PROGRESS = "progress", "工作进度经主办方确认后"
+        EVALUATION = "evaluation", "成果评估后"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="milestones")
+    order = models.PositiveIntegerField(default=1)
+    title = models.CharField("拨付节点", max_length=200)
+    amount = models.PositiveIntegerField("计划金额（元）")
+    condition = models.CharField("拨付条件", max_length=20, choices=Condition.choices, default=Condition.CONTRACT)
+    planned_on = models.DateField("计划日期", null=True, blank=True)
+    reached_at = models.DateTimeField("进度确认时间", null=True, blank=True)
+    reached_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reached_note = models.TextField("确认说明", blank=True)
+    cancelled = models.BooleanField(default=False)  # replaced by a new plan: kept for history
+
+    class Meta:
+        ordering = ["project", "order", "id"]
+        verbose_name = verbose_name_plural = "拨付节点"
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.amount} 元）"
+
+
+class Payment(models.Model):
+    """A line of the project's ledger, recorded by finance: a payment (拨付) or a recovery (追回, R-P5) with
+    its reason. Never updated or deleted: a mistake is corrected by a further line."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "拨付"
+        RECOVERY = "recovery", "追回"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField("类别", max_length=20, choices=Kind.choices, default=Kind.PAYMENT)
+    milestone = models.ForeignKey(Milestone, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    amount = models.PositiveIntegerField("金额（元）")
+    on = models.DateField("日期")
+    reference = models.CharField("凭证号", max_length=100, blank=True)
+    reason = models.TextField("事由", blank=True)
+    recorded_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "on", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive")]
+        verbose_name = verbose_name_plural = "拨付与追回"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} 元（{self.on}）"
+
+
+class FinalAccountLine(models.Model):
+    """经费决算: what was spent, per category and item, compared with the budget of the current plan."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="final_accounts")
+    category = models.CharField("支出类别", max_length=30)
+    item = models.CharField("支出项目", max_length=200, blank=True)
+    amount = models.PositiveIntegerField("决算金额（元）")
+    note = models.CharField("说明", max_length=300, blank=True)
+    entered_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(auto_now_add=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)  # a later entry replaced it: kept for history
+
+    class Meta:
+        ordering = ["project", "id"]
+        verbose_name = verbose_name_plural = "经费决算"
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.item} {self.amount} 元"
+
+
 # --- change requests and plan versions ---
+
+
+class PlanVersion(models.Model):
+    """The project's plan (实施计划): budget lines, schedule and content. Version 1 is the unit's plan at the
+    contract; every approved change request makes the next version (R-P4). Versions are never changed once
+    a later one exists; the history is the list of versions."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="plan_versions")
+    number = models.PositiveIntegerField("版本")
+    content = models.TextField("实施内容", blank=True)
+    # [{"task": …, "start": "2026-05-01", "end": "2026-06-30"}]
+    schedule = models.JSONField("进度安排", default=list, blank=True)
+    change_request = models.ForeignKey("ChangeRequest", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    created_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="uniq_plan_version")]
+        verbose_name = verbose_name_plural = "项目计划版本"
+
+    def __str__(self) -> str:
+        return f"{self.project} 计划第{self.number}版"
+
+
+class BudgetLine(models.Model):
+    """A line of a plan version's budget (资助经费预算) by spending category (projects/contracts.CATEGORIES)."""
+
+    plan = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="budget_lines")
+    category = models.CharField("支出类别", max_length=30)
+    item = models.CharField("支出项目", max_length=200, blank=True)
+    amount = models.PositiveIntegerField("金额（元）")
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["plan", "id"]
+        verbose_name = verbose_name_plural = "预算明细"
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.item} {self.amount} 元"
+
+
+class ChangeRequest(models.Model):
+    """变更申请 (R-P4): filed before the fact by the unit with a reason and the proposed plan; approved
+    (a new plan version) or refused by the funder. States: workflow.CHANGE_REQUEST."""
+
+    class Status(models.TextChoices):
+        FILED = "filed", "待审批"
+        APPROVED = "approved", "已批准"
+        REFUSED = "refused", "未批准"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="change_requests")
+    based_on = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    # what it changes: any of budget, schedule, content
+    changes = models.JSONField("变更事项", default=list)
+    reason = models.TextField("变更理由")
+    effective_on = models.DateField("拟生效日期")
+    proposed = models.JSONField("变更后内容")  # {"budget": [...], "schedule": [...], "content": "..."}
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.FILED)
+    filed_by = models.ForeignKey("orgs.User", null=True, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField()
+    decided_by = models.ForeignKey("orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    result = models.ForeignKey(PlanVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["project", "-filed_at", "-id"]
+        verbose_name = verbose_name_plural = "变更申请"
+
+    def __str__(self) -> str:
+        return f"{self.project} 变更申请 #{self.pk}"
 
 
 # --- activities (events), sign-in, photos, news ---

@@ -5,12 +5,165 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from shenbao.applications.permissions import has_role_in
 from shenbao.core.decisions import ALLOW, Decision, deny
+from shenbao.orgs.models import Role
 
 # --- contract and money ---
+# The unit's clerk fills the plan, uploads the signed scan, enters the final accounts; the funder's staff
+# generate the contract, check scans, set the disbursement plan; staff or leaders countersign and confirm
+# progress; the funder's finance records payments (and, with staff, recoveries). Reading: can_view_project.
+
+_UNIT = (Role.APPLICANT_CLERK, Role.UNIT_HEAD)
+_FUNDER = (Role.FUNDER_STAFF, Role.FUNDER_LEADER)
+
+
+def is_unit_of(user, project) -> bool:
+    """The project's unit (项目承担单位): its clerks and its head."""
+    return has_role_in(user, project.applicant_id, _UNIT)
+
+
+def is_clerk_of_project(user, project) -> bool:
+    return has_role_in(user, project.applicant_id, (Role.APPLICANT_CLERK,))
+
+
+def is_funder_of_project(user, project) -> bool:
+    return has_role_in(user, project.funder_id, _FUNDER)
+
+
+def is_funder_staff_of_project(user, project) -> bool:
+    return has_role_in(user, project.funder_id, (Role.FUNDER_STAFF,))
+
+
+def is_finance_of_project(user, project) -> bool:
+    return has_role_in(user, project.funder_id, (Role.FINANCE,))
+
+
+def _contract(project):
+    from shenbao.projects.models import Contract
+
+    try:
+        return project.contract
+    except Contract.DoesNotExist:
+        return None
+
+
+def can_edit_plan(user, project) -> Decision:
+    """The unit's clerk fills the plan (budget, schedule, content) until the unit signs the contract; after
+    that only a change request changes it (R-P4)."""
+    if not is_clerk_of_project(user, project):
+        return deny(_("只有项目承担单位（%(unit)s）的经办人可以填写项目计划") % {"unit": project.applicant.name})
+    contract = _contract(project)
+    if contract is not None and contract.status != "generated":
+        return deny(_("合同已签章，项目计划只能通过变更申请修改"))
+    return ALLOW
+
+
+def can_generate_contract(user, project) -> Decision:
+    if not is_funder_staff_of_project(user, project):
+        return deny(_("只有主办方（%(funder)s）的业务人员可以生成合同") % {"funder": project.funder or "—"})
+    if project.status != "active":
+        return deny(_("项目%(status)s，不能生成合同") % {"status": project.get_status_display()})
+    if not project.amount:
+        return deny(_("项目没有资助金额，不能生成合同"))
+    contract = _contract(project)
+    if contract is not None and contract.status != "generated":
+        return deny(_("合同已由单位签章（%(status)s），不能重新生成") % {"status": contract.get_status_display()})
+    return ALLOW
+
+
+def can_upload_contract_scan(user, contract) -> Decision:
+    project = contract.project
+    if not is_clerk_of_project(user, project):
+        return deny(_("只有项目承担单位（%(unit)s）的经办人可以上传签章合同") % {"unit": project.applicant.name})
+    if contract.status != "generated":
+        return deny(_("合同%(status)s，不能再上传扫描件") % {"status": contract.get_status_display()})
+    return ALLOW
+
+
+def can_sign_by_unit(user, contract) -> Decision:
+    """The transition on a scan whose QR matched: performed by the uploading clerk."""
+    return can_upload_contract_scan(user, contract)
+
+
+def can_decide_contract_scan(user, contract) -> Decision:
+    if not is_funder_staff_of_project(user, contract.project):
+        return deny(_("只有主办方的业务人员可以核验合同扫描件"))
+    return ALLOW
+
+
+def can_countersign(user, contract) -> Decision:
+    if not is_funder_of_project(user, contract.project):
+        return deny(_("只有主办方（%(funder)s）的业务人员或领导可以签署合同") % {"funder": contract.project.funder or "—"})
+    if contract.signed_scan_id is None:
+        return deny(_("单位尚未上传签章合同扫描件，不能签署"))
+    return ALLOW
+
+
+def can_set_milestones(user, project) -> Decision:
+    if not is_funder_staff_of_project(user, project):
+        return deny(_("只有主办方的业务人员可以制定拨付计划"))
+    return ALLOW
+
+
+def can_confirm_milestone(user, project) -> Decision:
+    if not is_funder_of_project(user, project):
+        return deny(_("只有主办方的业务人员或领导可以确认工作进度或评估结果"))
+    return ALLOW
+
+
+def can_record_payment(user, project) -> Decision:
+    if not is_finance_of_project(user, project):
+        return deny(_("只有主办方（%(funder)s）的财务人员可以登记拨款") % {"funder": project.funder or "—"})
+    return ALLOW
+
+
+def can_record_recovery(user, project) -> Decision:
+    """Finance, or the funder's staff (a spot check's finding of recovery enters the ledger, R-P5)."""
+    if not (is_finance_of_project(user, project) or is_funder_staff_of_project(user, project)):
+        return deny(_("只有主办方的财务人员或业务人员可以登记追回款项"))
+    return ALLOW
+
+
+def can_enter_final_accounts(user, project) -> Decision:
+    if not is_clerk_of_project(user, project):
+        return deny(_("只有项目承担单位（%(unit)s）的经办人可以填写经费决算") % {"unit": project.applicant.name})
+    contract = _contract(project)
+    if contract is None or contract.status != "countersigned":
+        return deny(_("合同签订后才能填写经费决算"))
+    return ALLOW
+
+
+def can_edit_contract_template(user, funder) -> Decision:
+    if funder is None or not has_role_in(user, funder, (Role.FUNDER_STAFF,)):
+        return deny(_("只有主办方的业务人员可以修改本主办方的合同文本"))
+    return ALLOW
 
 
 # --- change requests ---
+
+
+def can_file_change(user, project) -> Decision:
+    if not is_clerk_of_project(user, project):
+        return deny(_("只有项目承担单位（%(unit)s）的经办人可以提交变更申请") % {"unit": project.applicant.name})
+    if project.status not in ("active", "deferred"):
+        return deny(_("项目%(status)s，不能提交变更申请") % {"status": project.get_status_display()})
+    contract = _contract(project)
+    if contract is None or contract.status == "generated":
+        return deny(_("合同签章前可直接修改项目计划，无需变更申请"))
+    return ALLOW
+
+
+def can_decide_change(user, change) -> Decision:
+    if not is_funder_of_project(user, change.project):
+        return deny(_("只有主办方的业务人员或领导可以审批变更申请"))
+    return ALLOW
+
+
+def can_withdraw_change(user, change) -> Decision:
+    if not is_clerk_of_project(user, change.project):
+        return deny(_("只有项目承担单位的经办人可以撤回变更申请"))
+    return ALLOW
 
 
 # --- activities ---

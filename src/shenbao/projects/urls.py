@@ -7,8 +7,36 @@ app_name = "projects"
 urlpatterns: list = []
 
 # --- contract and money ---
+from shenbao.projects import views_contracts as vc  # noqa: E402
+
+urlpatterns += [
+    path("funder/", vc.funder_list, name="funder"),
+    path("finance/", vc.finance, name="finance"),
+    path("contract-templates/", vc.contract_templates, name="contract_templates"),
+    path("<int:pk>/plan/", vc.plan, name="plan"),
+    path("<int:pk>/contract/", vc.contract, name="contract"),
+    path("<int:pk>/contract/generate/", vc.contract_generate, name="contract_generate"),
+    path("<int:pk>/contract.<str:fmt>", vc.contract_file, name="contract_file"),
+    path("<int:pk>/contract/scan/", vc.contract_scan_upload, name="contract_scan_upload"),
+    path("<int:pk>/contract/return/", vc.contract_return, name="contract_return"),
+    path("<int:pk>/contract/countersign/", vc.contract_countersign, name="contract_countersign"),
+    path("contract-scans/<int:pk>/", vc.contract_scan_file, name="contract_scan_file"),
+    path("contract-scans/<int:pk>/accept/", vc.contract_scan_accept, name="contract_scan_accept"),
+    path("<int:pk>/money/", vc.money, name="money"),
+    path("<int:pk>/money/milestones/", vc.money_milestones, name="money_milestones"),
+    path("<int:pk>/money/pay/", vc.money_pay, name="money_pay"),
+    path("<int:pk>/money/recover/", vc.money_recover, name="money_recover"),
+    path("milestones/<int:pk>/confirm/", vc.money_confirm, name="money_confirm"),
+    path("<int:pk>/final-accounts/", vc.final_accounts, name="final_accounts"),
+]
 
 # --- change requests ---
+from shenbao.projects import views_changes as vch  # noqa: E402
+
+urlpatterns += [
+    path("<int:pk>/changes/", vch.project_changes, name="changes"),
+    path("changes/<int:pk>/decide/", vch.decide, name="change_decide"),
+]
 
 # --- activities, sign-in, photos, news ---
 from shenbao.projects import views_activities as va  # noqa: E402

@@ -3,13 +3,36 @@ its `Workflow.perform`."""
 
 from __future__ import annotations
 
+from django.utils.translation import pgettext_lazy
+
 from shenbao.core.workflow import Transition, Workflow
 from shenbao.projects import permissions as _p
 
 # --- contract ---
+# generated ──sign_by_unit (a scan whose QR matched)──▶ signed_by_unit ──countersign──▶ countersigned
+# generated ──accept_scan (no readable QR: checked by hand, with a reason)──▶ signed_by_unit
+# signed_by_unit ──return_scan (with a reason)──▶ generated
+
+CONTRACT = Workflow("contract", [
+    Transition("generated", "sign_by_unit", _p.can_sign_by_unit, "signed_by_unit",
+               pgettext_lazy("transition", "单位签章（二维码核验）")),
+    Transition("generated", "accept_scan", _p.can_decide_contract_scan, "signed_by_unit",
+               pgettext_lazy("transition", "人工核验通过")),
+    Transition("signed_by_unit", "return_scan", _p.can_decide_contract_scan, "generated",
+               pgettext_lazy("transition", "退回扫描件")),
+    Transition("signed_by_unit", "countersign", _p.can_countersign, "countersigned",
+               pgettext_lazy("transition", "主办方签署")),
+])
 
 
 # --- change requests ---
+# filed ──approve──▶ approved (a new plan version)   filed ──refuse──▶ refused   filed ──withdraw──▶ withdrawn
+
+CHANGE_REQUEST = Workflow("change_request", [
+    Transition("filed", "approve", _p.can_decide_change, "approved", pgettext_lazy("transition", "批准变更")),
+    Transition("filed", "refuse", _p.can_decide_change, "refused", pgettext_lazy("transition", "不予批准")),
+    Transition("filed", "withdraw", _p.can_withdraw_change, "withdrawn", pgettext_lazy("transition", "撤回")),
+])
 
 
 # --- activities ---
