@@ -348,6 +348,20 @@ def test_the_funders_own_contract_text_is_used(make_award):
         contracts.save_template(user=a.clerk, funder=a.project.funder, kind="task_book", title="", clauses="x")
 
 
+def test_the_contract_is_chinese_whatever_the_language(make_award):
+    from django.utils import translation
+
+    a = make_award("guangxi2023")
+    contracts.set_plan(actor=a.clerk, project=a.project, budget=[{"category": "travel", "amount": 10000},
+                                                                  {"category": "meeting", "amount": 10000}])
+    with translation.override("en"):
+        contract = contracts.generate_contract(actor=a.staff, project=a.project)
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(contracts.contract_pdf(contract))).pages)
+    assert contract.values["plan"]["budget"][0]["category"] == "差旅费"
+    assert contract.values["disbursement"]["label"] == "一次性拨付"
+    assert "一、项目基本情况" in text and "差旅费" in text
+
+
 def test_amount_in_words():
     assert contracts.amount_in_words(20000) == "贰万元整"
     assert contracts.amount_in_words(105000) == "壹拾万伍仟元整"

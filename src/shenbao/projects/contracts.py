@@ -399,11 +399,15 @@ def _code(project: Project) -> str:
 
 
 def _write_contract(*, actor, project: Project, contract: Contract | None, reason: str = "") -> Contract:
+    from django.conf import settings
+    from django.utils import translation
+
     ensure_milestones(actor=actor, project=project)
     plan = current_plan(project)
     milestones = list(project.milestones.filter(cancelled=False))
     code = contract.code if contract else _code(project)
-    values = contract_values(project, code=code, plan=plan, milestones=milestones)
+    with translation.override(settings.LANGUAGE_CODE):  # an official document: Chinese whoever generates it
+        values = contract_values(project, code=code, plan=plan, milestones=milestones)
     fp = fingerprint(values)
     now = timezone.now()
     if contract is None:
@@ -499,15 +503,23 @@ def layout(contract: Contract):
 
 
 def contract_pdf(contract: Contract) -> bytes:
+    from django.conf import settings
+    from django.utils import translation
+
     from shenbao.documents.pdf import render_pdf
 
-    return render_pdf(layout(contract), footer=footer(contract), qr_text=qr_text(contract))
+    with translation.override(settings.LANGUAGE_CODE):  # printed in Chinese, whatever the page's language
+        return render_pdf(layout(contract), footer=footer(contract), qr_text=qr_text(contract))
 
 
 def contract_docx(contract: Contract) -> bytes:
+    from django.conf import settings
+    from django.utils import translation
+
     from shenbao.documents.word import render_docx
 
-    return render_docx(layout(contract), footer=footer(contract), qr_text=qr_text(contract))
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_docx(layout(contract), footer=footer(contract), qr_text=qr_text(contract))
 
 
 # --- the signed scan (the application's verification, for a contract) ------------------------------------
