@@ -453,7 +453,7 @@ def test_pages_take_the_contract_from_generation_to_payment(make_award, tmp_path
     assert client.get("/projects/contract-templates/").status_code == 200
 
 
-def test_api_refuses_with_the_reason(make_award, client):
+def test_api_refuses_with_the_reason(make_award, client, tmp_path):
     # R-P1, R-P3 through the API: 400 with the reasons, 403 for the wrong person
     a = make_award("guangxi2023")
     p = a.project.pk
@@ -477,5 +477,19 @@ def test_api_refuses_with_the_reason(make_award, client):
                                                                "amount": 20000, "on": "2023-07-01"},
                            content_type="application/json")
     assert response.status_code == 400 and "签订前不能拨付经费" in response.json()["detail"]
+    client.force_login(a.clerk)
+    pdf = client.get(f"/api/v1/projects/{p}/contract.pdf").content
+    scan = client.post(f"/api/v1/projects/{p}/contract/scan", {"file": scan_of(pdf, tmp_path)}).json()
+    assert scan["state"] == "matched" and scan["contract_status"] == "signed_by_unit"
+    client.force_login(a.leader)
+    assert client.post(f"/api/v1/projects/{p}/contract/countersign").json()["status"] == "countersigned"
+    client.force_login(a.finance)
+    response = client.post(f"/api/v1/projects/{p}/payments", {"milestone": money["milestones"][0]["id"],
+                                                               "amount": 20000, "on": "2023-07-01"},
+                           content_type="application/json")
+    assert response.status_code == 200 and response.json()["ledger"]["paid"] == 20000
+    response = client.post(f"/api/v1/projects/{p}/recoveries", {"amount": 2000, "on": "2023-11-01", "reason": ""},
+                           content_type="application/json")
+    assert response.status_code == 400 and "理由" in response.json()["detail"]
     client.force_login(make_award("hunan2024", prefix="x").clerk)
     assert client.get(f"/api/v1/projects/{p}/money").status_code == 404
