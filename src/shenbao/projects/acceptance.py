@@ -430,6 +430,7 @@ class Item:
     ok: bool
     explanation: str
     generated: bool = False
+    kind: str = "upload"  # form | photos | sign_in | news | accounts | upload
 
 
 def materials(project: Project) -> list:
@@ -507,7 +508,7 @@ def checklist(project: Project, acceptance_row: Acceptance | None, ev: Evidence 
             why = _("尚未提供") if m.required else _("非必交材料")
         if not m.required and not ok:
             ok = True
-        out.append(Item(m.code, m.name, m.required, m.note, auto, mine, ok, why, generated))
+        out.append(Item(m.code, m.name, m.required, m.note, auto, mine, ok, why, generated, kind))
     return out
 
 
