@@ -173,3 +173,27 @@ def test_a_placeholder_deadline_is_flagged_in_the_api(client, liuzhou, load_call
     assert client.get(f"/api/v1/calls/{liuzhou.pk}").json()["deadline_is_placeholder"] is False
     schema_ = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
     assert "deadline_is_placeholder" in schema_["CallSummaryOut"]["properties"]
+
+
+def test_every_api_schema_has_its_own_name(client, db):
+    """django-ninja names a component after its class: two schemas of one name in different modules silently
+    replace each other in the OpenAPI document (a CallOut of the reports once hid the calls' own)."""
+    from ninja import Schema
+
+    import shenbao.api  # noqa: F401 (every router imported)
+
+    seen: dict[str, str] = {}
+    clashes = []
+    stack = list(Schema.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("shenbao."):
+            continue
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        if cls.__name__ in seen and seen[cls.__name__] != where:
+            clashes.append(f"{cls.__name__}: {seen[cls.__name__]} / {where}")
+        seen.setdefault(cls.__name__, where)
+    assert clashes == []
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert "deadline" in schemas["CallOut"]["properties"]

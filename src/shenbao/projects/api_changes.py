@@ -12,7 +12,7 @@ from ninja.responses import Status
 from shenbao.core.http import client_ip
 from shenbao.projects import changes, contracts
 from shenbao.projects.api import router
-from shenbao.projects.api_contracts import LineIO, RefusedOut, ScheduleIO, _project, _refused
+from shenbao.projects.api_contracts import ContractRefusedOut, LineIO, ScheduleIO, _project, _refused
 from shenbao.projects.models import ChangeRequest
 
 
@@ -73,7 +73,7 @@ def list_changes(request, pk: int):
             "requests": [_change_out(r) for r in project.change_requests.select_related("based_on", "result")]}
 
 
-@router.post("/{int:pk}/changes", response={200: ChangeOut, 400: RefusedOut},
+@router.post("/{int:pk}/changes", response={200: ChangeOut, 400: ContractRefusedOut},
              summary="提交变更申请（承担单位经办人；拟生效日期须晚于申请日期，事后变更不予受理）")
 def file_change(request, pk: int, payload: ChangeIn):
     project = _project(request, pk)
@@ -88,7 +88,7 @@ def file_change(request, pk: int, payload: ChangeIn):
     return Status(200, _change_out(row))
 
 
-@router.post("/changes/{int:change_id}/decision", response={200: ChangeOut, 400: RefusedOut},
+@router.post("/changes/{int:change_id}/decision", response={200: ChangeOut, 400: ContractRefusedOut},
              summary="审批变更申请（主办方；不予批准须写理由）")
 def decide(request, change_id: int, payload: DecisionIn):
     row = get_object_or_404(ChangeRequest.objects.select_related("project"), pk=change_id)

@@ -20,7 +20,7 @@ from shenbao.projects.api import router
 from shenbao.projects.models import Contract, ContractScan, Milestone, Project
 
 
-class RefusedOut(Schema):
+class ContractRefusedOut(Schema):
     detail: str
     errors: list[str]
 
@@ -73,7 +73,7 @@ class ContractOut(Schema):
     countersigned_at: dt.datetime | None = None
 
 
-class ProjectOut(Schema):
+class ContractProjectOut(Schema):
     id: int
     title: str
     code: str
@@ -88,7 +88,7 @@ class ProjectOut(Schema):
     ledger: LedgerOut
 
 
-class ScanOut(Schema):
+class ContractScanOut(Schema):
     id: int
     number: int
     state: str
@@ -116,7 +116,7 @@ class MilestonesIn(Schema):
     milestones: list[MilestoneIO]
 
 
-class ConfirmIn(Schema):
+class ContractConfirmIn(Schema):
     note: str = ""
     amount: int | None = Field(None, description="成果评估后节点：评估确定的金额（不超过计划金额）")
 
@@ -212,12 +212,12 @@ def _project_out(p: Project) -> dict:
             "contract": _contract_out(Contract.objects.filter(project=p).first()), "ledger": _ledger(p)}
 
 
-@router.get("/mine", response=list[ProjectOut], summary="我能看到的立项项目（本单位、本主办方、财务）")
+@router.get("/mine", response=list[ContractProjectOut], summary="我能看到的立项项目（本单位、本主办方、财务）")
 def my_projects(request):
     return [_project_out(p) for p in contracts.projects_where(request.user, unit=True, funder=True, finance=True)]
 
 
-@router.get("/{int:pk}", response=ProjectOut, summary="立项项目：合同状态与经费")
+@router.get("/{int:pk}", response=ContractProjectOut, summary="立项项目：合同状态与经费")
 def get_project(request, pk: int):
     return _project_out(_project(request, pk))
 
@@ -229,7 +229,7 @@ def _plan_out(plan) -> dict | None:
             "total": sum(b.amount for b in lines)}
 
 
-@router.get("/{int:pk}/plan", response={200: PlanOut, 404: RefusedOut}, summary="现行项目计划（经费预算、进度安排、实施内容）")
+@router.get("/{int:pk}/plan", response={200: PlanOut, 404: ContractRefusedOut}, summary="现行项目计划（经费预算、进度安排、实施内容）")
 def get_plan(request, pk: int):
     plan = contracts.current_plan(_project(request, pk))
     if plan is None:
@@ -237,7 +237,7 @@ def get_plan(request, pk: int):
     return Status(200, _plan_out(plan))
 
 
-@router.put("/{int:pk}/plan", response={200: PlanOut, 400: RefusedOut},
+@router.put("/{int:pk}/plan", response={200: PlanOut, 400: ContractRefusedOut},
             summary="填写项目计划（合同签章前，承担单位经办人；禁止列支的类别与差旅比例按通知检查）")
 def put_plan(request, pk: int, payload: PlanIn):
     project = _project(request, pk)
@@ -250,7 +250,7 @@ def put_plan(request, pk: int, payload: PlanIn):
     return Status(200, _plan_out(plan))
 
 
-@router.post("/{int:pk}/contract", response={200: ContractOut, 400: RefusedOut}, summary="生成（或在单位签章前重新生成）合同")
+@router.post("/{int:pk}/contract", response={200: ContractOut, 400: ContractRefusedOut}, summary="生成（或在单位签章前重新生成）合同")
 def generate(request, pk: int):
     try:
         c = contracts.generate_contract(actor=request.user, project=_project(request, pk), ip=client_ip(request))
@@ -286,7 +286,7 @@ def _scan_out(scan: ContractScan, contract: Contract, message: str = "") -> dict
             "message": message, "contract_status": contract.status}
 
 
-@router.post("/{int:pk}/contract/scan", response={200: ScanOut, 400: RefusedOut},
+@router.post("/{int:pk}/contract/scan", response={200: ContractScanOut, 400: ContractRefusedOut},
              summary="上传签字盖章后的合同扫描件（二维码与本版一致即核验通过；未识别的待人工核验）")
 def upload_scan(request, pk: int, file: UploadedFile = File(...)):  # noqa: B008 - ninja declares files so
     c = _contract(_project(request, pk))
@@ -297,7 +297,7 @@ def upload_scan(request, pk: int, file: UploadedFile = File(...)):  # noqa: B008
     return Status(200, _scan_out(result.scan, result.contract, result.message))
 
 
-@router.post("/contract-scans/{int:scan_id}/accept", response={200: ContractOut, 400: RefusedOut},
+@router.post("/contract-scans/{int:scan_id}/accept", response={200: ContractOut, 400: ContractRefusedOut},
              summary="人工核验通过未识别二维码的扫描件（主办方业务人员，须写理由）")
 def accept_scan(request, scan_id: int, payload: ReasonIn):
     scan = get_object_or_404(ContractScan.objects.select_related("contract__project"), pk=scan_id)
@@ -309,7 +309,7 @@ def accept_scan(request, scan_id: int, payload: ReasonIn):
     return Status(200, _contract_out(Contract.objects.get(pk=c.pk)))
 
 
-@router.post("/{int:pk}/contract/return", response={200: ContractOut, 400: RefusedOut}, summary="退回扫描件（须写理由）")
+@router.post("/{int:pk}/contract/return", response={200: ContractOut, 400: ContractRefusedOut}, summary="退回扫描件（须写理由）")
 def return_scan(request, pk: int, payload: ReasonIn):
     c = _contract(_project(request, pk))
     try:
@@ -342,7 +342,7 @@ def get_money(request, pk: int):
     return _money_out(_project(request, pk))
 
 
-@router.put("/{int:pk}/money/milestones", response={200: MoneyOut, 400: RefusedOut},
+@router.put("/{int:pk}/money/milestones", response={200: MoneyOut, 400: ContractRefusedOut},
             summary="制定拨付计划（主办方业务人员；按通知的拨付方式检查，合计不超过资助金额）")
 def put_milestones(request, pk: int, payload: MilestonesIn):
     project = _project(request, pk)
@@ -355,9 +355,9 @@ def put_milestones(request, pk: int, payload: MilestonesIn):
     return Status(200, _money_out(project))
 
 
-@router.post("/milestones/{int:milestone_id}/confirm", response={200: MoneyOut, 400: RefusedOut},
+@router.post("/milestones/{int:milestone_id}/confirm", response={200: MoneyOut, 400: ContractRefusedOut},
              summary="确认工作进度或记录成果评估结果（主办方）")
-def confirm(request, milestone_id: int, payload: ConfirmIn):
+def confirm(request, milestone_id: int, payload: ContractConfirmIn):
     m = get_object_or_404(Milestone, pk=milestone_id)
     project = _project(request, m.project_id)
     try:
@@ -368,7 +368,7 @@ def confirm(request, milestone_id: int, payload: ConfirmIn):
     return Status(200, _money_out(project))
 
 
-@router.post("/{int:pk}/payments", response={200: MoneyOut, 400: RefusedOut},
+@router.post("/{int:pk}/payments", response={200: MoneyOut, 400: ContractRefusedOut},
              summary="登记拨款（财务人员；合同签订前、条件未满足或超出计划与资助金额时拒绝并说明理由）")
 def pay(request, pk: int, payload: PaymentIn):
     project = _project(request, pk)
@@ -381,7 +381,7 @@ def pay(request, pk: int, payload: PaymentIn):
     return Status(200, _money_out(project))
 
 
-@router.post("/{int:pk}/recoveries", response={200: MoneyOut, 400: RefusedOut}, summary="登记追回款项（须写理由）")
+@router.post("/{int:pk}/recoveries", response={200: MoneyOut, 400: ContractRefusedOut}, summary="登记追回款项（须写理由）")
 def recover(request, pk: int, payload: RecoveryIn):
     project = _project(request, pk)
     try:
@@ -406,7 +406,7 @@ def get_final(request, pk: int):
     return _final_out(_project(request, pk))
 
 
-@router.put("/{int:pk}/final-accounts", response={200: FinalOut, 400: RefusedOut}, summary="填写经费决算（承担单位经办人）")
+@router.put("/{int:pk}/final-accounts", response={200: FinalOut, 400: ContractRefusedOut}, summary="填写经费决算（承担单位经办人）")
 def put_final(request, pk: int, payload: FinalIn):
     project = _project(request, pk)
     try:

@@ -13,7 +13,7 @@ from shenbao.projects import permissions, reports
 from shenbao.projects.api import router
 
 
-class CallOut(Schema):
+class ReportCallOut(Schema):
     id: int
     code: str
     title: str
@@ -41,7 +41,7 @@ class TypeOut(Schema):
     awarded: int
 
 
-class RowOut(Schema):
+class ReportRowOut(Schema):
     id: int
     code: str
     title: str
@@ -63,10 +63,10 @@ class ReportOut(Schema):
     by_type: list[TypeOut]
     acceptance: list[CountOut] | None
     acceptance_note: str
-    projects: list[RowOut]
+    projects: list[ReportRowOut]
 
 
-@router.get("/reports/calls", response=list[CallOut], summary="可查看统计报表的申报通知（本主办方）")
+@router.get("/reports/calls", response=list[ReportCallOut], summary="可查看统计报表的申报通知（本主办方）")
 def report_calls(request):
     return [{"id": c.pk, "code": c.code, "title": c.title, "year": c.year, "projects": c.n_projects}
             for c in reports.calls_for(request.user)]

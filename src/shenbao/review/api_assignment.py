@@ -23,7 +23,7 @@ class RunIn(Schema):
     type_code: str | None = None
 
 
-class JobOut(Schema):
+class AssignmentJobOut(Schema):
     job: int
     url: str
 
@@ -124,7 +124,7 @@ def _ptype(call: Call, type_code: str | None):
     return ptype
 
 
-@router.post("/assignment/calls/{code}/run", response=JobOut,
+@router.post("/assignment/calls/{code}/run", response=AssignmentJobOut,
              summary="自动分配评审专家（后台任务；进度见 /api/v1/jobs/{id}）")
 def run(request, code: str, payload: RunIn):
     call = _call(code)

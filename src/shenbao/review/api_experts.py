@@ -82,7 +82,7 @@ class CauseOut(Schema):
     text: str
 
 
-class ConflictOut(Schema):
+class ExpertConflictOut(Schema):
     application_id: int
     application_number: str
     expert_id: int
@@ -209,7 +209,7 @@ def _conflict_rows(apps, pool_experts) -> list[dict]:
     return rows
 
 
-@router.get("/applications/{int:pk}/conflicts", response=list[ConflictOut],
+@router.get("/applications/{int:pk}/conflicts", response=list[ExpertConflictOut],
             summary="一份申报需回避的专家及原因（lifted：已被工作人员解除的计算结果）")
 def application_conflicts(request, pk: int):
     app = get_object_or_404(Application.objects.select_related("call"), pk=pk)
@@ -217,7 +217,7 @@ def application_conflicts(request, pk: int):
     return _conflict_rows([app], list(experts.pool(app.call.issuer_id, active=True)))
 
 
-@router.get("/experts/{int:pk}/conflicts", response=list[ConflictOut], summary="一位专家需回避的申报及原因")
+@router.get("/experts/{int:pk}/conflicts", response=list[ExpertConflictOut], summary="一位专家需回避的申报及原因")
 def expert_conflicts(request, pk: int):
     e = _expert(request, pk)
     return _conflict_rows(list(experts.reviewable_applications(e.funder_id)), [e])

@@ -54,7 +54,7 @@ class QueueOut(Schema):
     items: list[ScreeningOut]
 
 
-class CallOut(Schema):
+class ScreeningCallOut(Schema):
     call: str
     title: str
     levels: list[str]
@@ -119,10 +119,10 @@ def _fresh(request, row: Screening) -> ScreeningOut:
     return _out(row, request.user)
 
 
-@router.get("/screening/calls", response=list[CallOut], summary="形式审查：本主办方的通知及各状态数量")
+@router.get("/screening/calls", response=list[ScreeningCallOut], summary="形式审查：本主办方的通知及各状态数量")
 def screening_calls(request):
     require(permissions.can_see_screening(request.user))
-    return [CallOut(call=c["call"].code, title=c["call"].title, levels=c["levels"], counts=c["counts"])
+    return [ScreeningCallOut(call=c["call"].code, title=c["call"].title, levels=c["levels"], counts=c["counts"])
             for c in screening.funder_calls(request.user)]
 
 

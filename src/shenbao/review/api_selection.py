@@ -26,7 +26,7 @@ class GroupOut(Schema):
     pool: int | None = Field(None, description="资金总额（元）")
 
 
-class RowOut(Schema):
+class SelectionRowOut(Schema):
     application_id: int
     number: str
     applicant: str
@@ -47,7 +47,7 @@ class TypeSelectionOut(Schema):
     type_code: str
     type_name: str
     groups: list[GroupOut]
-    rows: list[RowOut]
+    rows: list[SelectionRowOut]
     problems: list[str]
     warnings: list[str]
 
@@ -69,7 +69,7 @@ class SelectionOut(Schema):
     missing: list[str] = Field(description="公示前尚缺的确认；为空即已确认")
 
 
-class JobOut(Schema):
+class SelectionJobOut(Schema):
     job: int
     url: str
 
@@ -85,7 +85,7 @@ class MoveIn(Schema):
     amount: int | None = None
 
 
-class ConfirmIn(Schema):
+class SelectionConfirmIn(Schema):
     party: str = Field(description="funder 或 finance")
     note: str = ""
 
@@ -113,7 +113,7 @@ def _type_out(tv) -> TypeSelectionOut:
     rows = []
     for row, entry, d in tv.rows:
         app = row.application
-        rows.append(RowOut(application_id=app.pk, number=app.number, applicant=app.applicant.name,
+        rows.append(SelectionRowOut(application_id=app.pk, number=app.number, applicant=app.applicant.name,
                            track=row.track_code, sheets=row.sheets, sheets_needed=row.needed, score=row.score,
                            rank=entry.group_rank, decision_id=d.pk if d else None, state=d.state if d else None,
                            amount=d.amount if d else None, tie=bool(d and d.tie),
@@ -143,13 +143,13 @@ def selection_of(request, code: str):
                         missing=selectors.confirmation_missing(call))
 
 
-@router.post("/selection/{code}/types/{type_code}/proposal", response={202: JobOut},
+@router.post("/selection/{code}/types/{type_code}/proposal", response={202: SelectionJobOut},
              summary="生成立项建议（CP-SAT，后台任务；进度与结果见 /api/v1/jobs/{id}）")
 def propose(request, code: str, type_code: str):
     call = _call(request.user, code)
     ptype = get_object_or_404(call.types, code=type_code)
     job = selection.start_proposal(user=request.user, call=call, project_type=ptype)
-    return Status(202, JobOut(job=job.pk, url=f"/api/v1/jobs/{job.pk}"))
+    return Status(202, SelectionJobOut(job=job.pk, url=f"/api/v1/jobs/{job.pk}"))
 
 
 @router.get("/selection/{code}/types/{type_code}/xlsx", summary="排名与立项建议（XLSX）")
@@ -186,7 +186,7 @@ def move(request, pk: int, payload: MoveIn):
 
 
 @router.post("/selection/{code}/confirmations", response=ConfirmationOut, summary="确认评审结果（R-V1）")
-def confirm(request, code: str, payload: ConfirmIn):
+def confirm(request, code: str, payload: SelectionConfirmIn):
     call = get_object_or_404(Call.objects.select_related("issuer"), code=code)
     return _confirmation_out(selection.confirm(user=request.user, call=call, party=payload.party, note=payload.note))
 
