@@ -531,6 +531,7 @@ def test_spot_check_and_desk_pages(load_call, unit_of, client):
     assert "项目验收与抽查" in client.get(reverse("orgs:home")).content.decode()
     listing = client.get(reverse("projects:spot_checks")).content.decode()
     assert "随机抽取" in listing and "页面项目0" in listing  # the ongoing projects offered for a targeted check
+    assert "通知规定项目实施中接受抽查" in listing and "追回已拨付经费" in listing  # 柳州 2026: spot_checks, recovery
     response = client.post(reverse("projects:spot_checks"), {"call": call.pk, "mode": "random", "size": "2",
                                                             "seed": "页面种子"})
     check = SpotCheck.objects.get(call=call)

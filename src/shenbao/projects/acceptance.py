@@ -758,6 +758,21 @@ def withdraw_deferral(*, user, deferral: Deferral, ip: str | None = None) -> Def
 # --- spot checks (R-P5) ------------------------------------------------------------------------------------
 
 
+def spot_check_rules(call) -> list[str]:
+    """What the notice says of spot checks and recovery (post_award.spot_checks / recovery), for the page."""
+    doc = call.document
+    said = {"spot_checks": False, "recovery": False}
+    for ptype in doc.project_types:
+        pa = doc.effective(ptype, "post_award")
+        if pa is not None:
+            said["spot_checks"] |= bool(pa.spot_checks)
+            said["recovery"] |= bool(pa.recovery)
+    out = [_("通知规定项目实施中接受抽查") if said["spot_checks"] else _("通知未写明抽查；主办方仍可按管理办法抽查")]
+    if said["recovery"]:
+        out.append(_("通知规定：违规使用经费的，追回已拨付经费"))
+    return out
+
+
 def spot_population(call) -> list[int]:
     """The projects a sample is drawn from: the call's projects under way, by id."""
     return list(Project.objects.filter(call=call, status__in=permissions.OPEN_STATUSES)

@@ -249,7 +249,7 @@ def spot_checks(request):
     ongoing = Project.objects.filter(pk__in=acc.spot_population(call)).select_related("applicant")
     return render(request, "projects/acceptance/spot_checks.html", {
         "calls": calls, "call": call, "checks": SpotCheck.objects.filter(call=call).prefetch_related("items"),
-        "ongoing": ongoing})
+        "ongoing": ongoing, "rules": acc.spot_check_rules(call)})
 
 
 @login_required
