@@ -508,6 +508,8 @@ def test_acceptance_page_and_api(load_call, unit_of, client, make_user):
     _ready(clerk, project)
     assert client.post(f"/api/v1/projects/{project.pk}/acceptance/submit").status_code == 200
     client.force_login(staff)
+    page = client.get(reverse("projects:acceptance", args=[project.pk])).content.decode()
+    assert "提交时的核验结果（第 1 次提交" in page and 'id="decide-form"' in page
     r = client.post(f"/api/v1/projects/{project.pk}/acceptance/decide", {"result": "rectify", "note": "补材料"},
                     content_type="application/json")
     assert r.status_code == 400 and "整改期限" in r.json()["detail"]
