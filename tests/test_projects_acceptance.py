@@ -620,3 +620,18 @@ def test_deferral_closure_and_openapi_through_the_api(load_call, unit_of, client
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert {"/api/v1/projects/{pk}/acceptance", "/api/v1/projects/spot-checks",
             "/api/v1/projects/{pk}/deferrals", "/api/v1/projects/closed"} <= set(paths)
+
+
+def test_photos_without_kinds_need_any_photo(load_call, unit_of):
+    # R-P7: 常德 2022 2-6 asks 活动照片或影像资料记录 (no kinds): one photo of the event meets it; 广西 2023-3's
+    # 相片 names four kinds, two each (the other test)
+    call = load_call("changde2022")
+    org, clerk, _staff, _leader = unit_of(call, name="常德科普学会", category="city_society", prefix="cd")
+    project = _project(call, org, "2-6", title="科普活动", amount=10000)
+    ev = _held(clerk, project, title="全国科普日活动", day=TODAY() - dt.timedelta(days=1), people=30)
+    photos = next(i for i in acc.checklist(project, None) if i.code == "photos")
+    assert not photos.ok
+    kind = activities.photo_rules(project).kinds[0][0]
+    activities.upload_photo(user=clerk, event=ev, kind=kind, upload=_png())
+    photos = next(i for i in acc.checklist(project, None) if i.code == "photos")
+    assert photos.ok and "共 1 张" in photos.auto[0]

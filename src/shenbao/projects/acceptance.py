@@ -473,8 +473,9 @@ def checklist(project: Project, acceptance_row: Acceptance | None, ev: Evidence 
         elif kind == "photos":
             ph = ev.photos
             rules = ph["rules"]
-            kinds_ok = all(k["ok"] for k in ph["kinds"]) if m.kinds or not m.min_count else True
-            if getattr(rules, "per_event", False) and ev.events:  # the kinds are owed by each event
+            # kinds owed only where the notice names them (相片…各2张); else any photo (活动照片或影像资料记录)
+            kinds_ok = all(k["ok"] for k in ph["kinds"]) if m.kinds else True
+            if m.kinds and getattr(rules, "per_event", False) and ev.events:  # the kinds are owed by each event
                 for e in ev.events:
                     per = activities.photo_status(project, e.event)
                     short = [f"{k['name']} {k['count']}/{k['min']}" for k in per["kinds"] if not k["ok"]]
@@ -482,12 +483,12 @@ def checklist(project: Project, acceptance_row: Acceptance | None, ev: Evidence 
                         kinds_ok = False
                         auto.append(_("《%(t)s》：%(list)s") % {"t": e.event.title, "list": "、".join(short)})
             total = ph["total"]
-            auto.append("；".join(f"{k['name']} {k['count']}/{k['min']}" for k in ph["kinds"])
+            auto.append(("；".join(f"{k['name']} {k['count']}/{k['min']}" for k in ph["kinds"]) if m.kinds else "")
                         + _("，共 %(n)s 张") % {"n": total})
             limits_ok = (m.max_count is None or total <= m.max_count) and (m.min_count is None or total >= m.min_count)
             ok = (kinds_ok and limits_ok and total > 0) or bool(mine)
             if not ok:
-                short = [f"{k['name']}（{k['count']}/{k['min']}）" for k in ph["kinds"] if not k["ok"]]
+                short = [f"{k['name']}（{k['count']}/{k['min']}）" for k in ph["kinds"] if not k["ok"] and m.kinds]
                 why = _("相片不足：%(list)s") % {"list": "、".join(short)} if short else _("相片数量不符合要求")
             if m.max_count is not None and total > m.max_count:
                 ok, why = False, _("相片最多 %(max)s 张，现有 %(n)s 张") % {"max": m.max_count, "n": total}
