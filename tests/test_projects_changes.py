@@ -4,8 +4,10 @@ funder; an approval makes the next plan version, the versions are the history.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from django.urls import reverse
 
 from shenbao.core.decisions import NotAllowed
 from shenbao.core.models import AuditEvent
@@ -140,6 +142,8 @@ def test_pages_and_api_of_change_requests(signed, client):
     assert response.status_code == 200, response.content
     change = response.json()["id"]
     client.force_login(a.staff)
+    home = client.get(reverse("orgs:home")).content.decode()
+    assert re.search(r'data-todo="changes_to_decide".*?<strong class="count[^"]*">1</strong>', home)
     page = client.get(f"/projects/{p}/changes/").content.decode()
     assert "批准变更" in page and "疫情" in page
     client.post(f"/projects/changes/{change}/decide/", {"action": "approve", "note": "同意"})

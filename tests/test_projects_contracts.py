@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from pypdf import PdfReader
 
 from shenbao.core.decisions import NotAllowed
@@ -402,6 +403,13 @@ def test_final_accounts_compared_with_the_budget(make_award, tmp_path):
 # --- pages and API ---------------------------------------------------------------------------------------------
 
 
+def _todo(client) -> dict[str, int]:
+    import re
+
+    page = client.get(reverse("orgs:home")).content.decode()
+    return {k: int(n) for k, n in re.findall(r'data-todo="(\w+)".*?<strong class="count[^"]*">(\d+)</strong>', page)}
+
+
 def test_pages_take_the_contract_from_generation_to_payment(make_award, tmp_path, client):
     # R-P1 through the pages: the project page's section, generate, print, upload, countersign, pay
     a = make_award("liuzhou2026")
@@ -424,6 +432,7 @@ def test_pages_take_the_contract_from_generation_to_payment(make_award, tmp_path
                            follow=True)
     assert "尚未签订" in response.content.decode() and not Payment.objects.exists()
     client.force_login(a.clerk)
+    assert _todo(client)["contracts_to_sign"] == 1  # the work bench says what waits
     contract = Contract.objects.get(project=a.project)
     upload = scan_of(contracts.contract_pdf(contract), tmp_path)
     response = client.post(f"/projects/{p}/contract/scan/", {"scan": upload}, follow=True)
@@ -437,14 +446,17 @@ def test_pages_take_the_contract_from_generation_to_payment(make_award, tmp_path
     assert parts["02-合同/签章扫描件.png"]().startswith(b"\x89PNG")
     assert parts["02-合同/合同.pdf"]().startswith(b"%PDF")
     client.force_login(a.leader)
+    assert _todo(client)["contracts_to_countersign"] == 1
     client.post(f"/projects/{p}/contract/countersign/")
     assert Contract.objects.get(project=a.project).status == "countersigned"
     client.force_login(a.finance)
+    assert _todo(client)["instalments_to_pay"] == 1
     bench = client.get("/projects/finance/").content.decode()
     assert a.project.title in bench and "拨付 10000 元" in bench
     client.post(f"/projects/{p}/money/pay/", {"milestone": m.pk, "amount": m.amount, "on": "2026-06-01",
                                              "back": "finance"})
     assert contracts.ledger(a.project).paid == m.amount
+    assert _todo(client)["instalments_to_pay"] == 0  # the second waits for the progress to be confirmed
     assert "已拨付 10000 元" in client.get(f"/projects/{p}/").content.decode()
     client.force_login(a.staff)
     assert a.project.title in client.get("/projects/funder/").content.decode()

@@ -312,9 +312,11 @@ def home(request):
                 links.append(link)
     org = user.organisation
     from shenbao.applications import selectors as application_selectors  # a view composes the stages
+    from shenbao.projects import contracts as project_contracts
 
     return render(request, "orgs/home.html", {
-        "org": org, "assignments": assignments, "links": links, "todo": application_selectors.todo(user),
+        "org": org, "assignments": assignments, "links": links,
+        "todo": application_selectors.todo(user) + project_contracts.todo(user),
         "can_resubmit": bool(org and org.status == Organisation.Status.REJECTED
                              and services.REGISTRATION.can(user, org, "resubmit")),
     })

@@ -1095,3 +1095,43 @@ def project_summary(project: Project) -> dict:
     row["contract_label"] = Contract.Status(row["contract_status"]).label if row["contract_status"] else ""
     project._sb_contract_summary = row
     return row
+
+
+def todo(user) -> list:
+    """The work bench's to-do counts of the contract, money and change stages, for users whose units or
+    funders have awarded projects: the unit's contracts to sign; the funder's scans to check, contracts to
+    countersign and change requests to decide; finance's instalments payable now."""
+    from django.db.models import F, Q
+    from django.db.models.functions import Coalesce
+    from django.urls import reverse
+
+    from shenbao.applications.selectors import Todo
+    from shenbao.orgs.models import Role
+    from shenbao.projects.models import ChangeRequest
+
+    out = []
+    clerk = org_ids_with(user, (Role.APPLICANT_CLERK,))
+    if clerk and Project.objects.filter(applicant_id__in=clerk, call__isnull=False).exists():
+        out.append(Todo("contracts_to_sign", _("合同待签章上传"),
+                        Contract.objects.filter(project__applicant_id__in=clerk, status=Contract.Status.GENERATED)
+                        .count(), reverse("projects:mine")))
+    funder = org_ids_with(user, (Role.FUNDER_STAFF, Role.FUNDER_LEADER))
+    if funder and Project.objects.filter(funder_id__in=funder, call__isnull=False).exists():
+        mine = Contract.objects.filter(project__funder_id__in=funder)
+        url = reverse("projects:funder")
+        unread = mine.filter(status=Contract.Status.GENERATED, scans__state=ContractScan.State.UNREAD,
+                             scans__number=F("number")).distinct().count()
+        out += [Todo("contract_scans", _("合同扫描件待核验"), unread, url),
+                Todo("contracts_to_countersign", _("合同待签署"), mine.filter(status=Contract.Status.SIGNED_BY_UNIT)
+                     .count(), url),
+                Todo("changes_to_decide", _("变更申请待审批"), ChangeRequest.objects.filter(
+                    project__funder_id__in=funder, status=ChangeRequest.Status.FILED).count(), url)]
+    finance = org_ids_with(user, (Role.FINANCE,))
+    if finance and Project.objects.filter(funder_id__in=finance, call__isnull=False).exists():
+        payable = (Milestone.objects.filter(project__funder_id__in=finance, cancelled=False,
+                                            project__contract__status=Contract.Status.COUNTERSIGNED)
+                   .filter(Q(condition=Milestone.Condition.CONTRACT) | Q(reached_at__isnull=False))
+                   .annotate(paid=Coalesce(Sum("payments__amount", filter=Q(payments__kind=Payment.Kind.PAYMENT)), 0))
+                   .filter(paid__lt=F("amount")).count())
+        out.append(Todo("instalments_to_pay", _("待拨付经费"), payable, reverse("projects:finance")))
+    return out
