@@ -210,6 +210,19 @@ def page(_chromium, live_server, artifacts):
 
 
 @pytest.fixture
+def phone(_chromium, live_server):
+    """A phone-sized page (390×844, touch, zh-CN) against the live test server; `phone.base` is its URL.
+    A test module may define its own `phone` for another size."""
+    context = _chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                    has_touch=True, locale="zh-CN", timezone_id="Asia/Shanghai")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    pg.base = live_server.url
+    yield pg
+    context.close()
+
+
+@pytest.fixture
 def media(settings, tmp_path):
     """Uploaded and generated files go to a fresh folder for the test; returns it."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -24,16 +24,6 @@ PASSWORD = "Shenbao#2026"
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def phone(_chromium, live_server):
-    context = _chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                    locale="zh-CN", timezone_id="Asia/Shanghai")
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
-
-
 def _login(page, username):
     page.goto(page.base + "/accounts/login/")
     page.fill("#id_username", username)
