@@ -51,6 +51,19 @@ def code(device: TOTPDevice, drift: int = 0) -> str:
     return f"{totp(device.bin_key, drift=drift):06d}"
 
 
+def test_an_overlong_user_name_is_refused_as_a_form_error(people, client):  # R-S71
+    # found by the page-form fuzz on PostgreSQL: 300 characters reached the lockout record (varchar 255)
+    from axes.models import AccessAttempt
+
+    response = login(client, "名" * 300, "wrong")
+    assert response.status_code == 200
+    assert "150" in response.content.decode() and logged_in_as(client) is None
+    assert not AccessAttempt.objects.filter(username__startswith="名名名").exists()
+    # a name of the allowed length still counts as a failed login
+    assert login(client, "x" * 150, "wrong").status_code == 200
+    assert AccessAttempt.objects.filter(username="x" * 150).exists()
+
+
 # --- throttle per client address across user names ---------------------------------------------------------
 
 

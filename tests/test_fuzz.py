@@ -5,7 +5,6 @@ hypothesis-generated values, as each role and anonymously: no response is a 500.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from tests import fuzzing
 
@@ -29,10 +28,6 @@ def test_the_api_never_answers_500_to_any_role(world):
     assert report.errors == [], "\n".join(report.errors)
 
 
-@pytest.mark.xfail(
-    condition=connection.vendor == "postgresql", strict=False,
-    reason="failed once in a full PostgreSQL run on 2026-12-02 (passes alone on PostgreSQL and always on SQLite); "
-           "under investigation: the failure's detail is in that run's log, not yet read")
 def test_the_pages_forms_never_answer_500_to_any_role(world):
     # R-S86, R-S71
     report = fuzzing.Report()

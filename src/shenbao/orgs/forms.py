@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from shenbao.core import wording
@@ -33,6 +34,10 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].label = _("用户名")
         self.fields["password"].label = _("密码")
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        # AuthenticationForm sets max_length on the field without its validator: a longer name would reach
+        # authenticate() and the lockout record (axes: 255 characters), which PostgreSQL refuses with a 500
+        username_max = self.fields["username"].max_length or 150
+        self.fields["username"].validators.append(MaxLengthValidator(username_max))
 
     def clean(self):
         # R-S58: an address that failed too often (across user names) is refused before any password is
