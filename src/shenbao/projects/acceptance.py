@@ -46,7 +46,7 @@ from shenbao.core import audit, jobs
 from shenbao.core import calendar as workcal
 from shenbao.core.decisions import NotAllowed, require
 from shenbao.documents import attachments
-from shenbao.projects import activities, permissions, services
+from shenbao.projects import activities, contracts, permissions, services
 from shenbao.projects.models import (
     Acceptance,
     AcceptanceFile,
@@ -172,18 +172,9 @@ class Evidence:
 
 
 def _final_accounts(project: Project):
-    """The final accounts beside the budget (the contracts stage's compare_accounts), if that stage exists
-    and the unit entered them."""
-    try:
-        from shenbao.projects import contracts  # the contracts stage (may not be installed yet)
-        from shenbao.projects.models import FinalAccountLine  # noqa: F401
-    except ImportError:
-        return [], None, False
-    try:
-        lines, total = contracts.compare_accounts(project)
-    except Exception:
-        return [], None, True
-    return [ln for ln in lines if ln.actual or ln.budget], total if lines else None, True
+    """The final accounts beside the budget (contracts.compare_accounts): the lines the unit entered or budgeted."""
+    lines, total = contracts.compare_accounts(project)
+    return [ln for ln in lines if ln.actual or ln.budget], total if lines else None
 
 
 def evidence(project: Project, today: dt.date | None = None) -> Evidence:
@@ -202,12 +193,11 @@ def evidence(project: Project, today: dt.date | None = None) -> Evidence:
             days=Decimal((e.ends_on - e.starts_on).days + 1),
             photos=EventPhoto.objects.filter(event=e, withdrawn=False).count(), news=news_by_event.get(e.pk, 0)))
     ok, problems = activities.deliverables_completed(project, today)
-    lines, total, has_stage = _final_accounts(project)
-    notes = [] if has_stage else [_("经费决算：合同与经费模块尚未启用，请以附件形式上传经费决算报告")]
+    lines, total = _final_accounts(project)
     return Evidence(events=out, photos=activities.photo_status(project), news=news,
                     deliverables=activities.deliverables(project, today), deliverables_ok=ok,
                     deliverable_problems=problems, filings=project.filings.count(), final_accounts=lines,
-                    final_total=total, notes=notes)
+                    final_total=total, notes=[])
 
 
 # --- the type's minimums (R-P7, R-C4) -----------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from shenbao.applications.permissions import has_role_in, is_funder_staff_of  # noqa: F401
+from shenbao.applications.permissions import has_role_in
 from shenbao.core.decisions import ALLOW, Decision, deny
 from shenbao.orgs.models import Role
 
