@@ -21,7 +21,7 @@ from shenbao.projects.models import DeliverableRecord, Event, Project
 from shenbao.projects.views_activities import signin_url, unit_projects
 
 
-class ActivityErrorOut(Schema):
+class FieldErrorOut(Schema):
     detail: str
     field: str = ""
     errors: dict[str, str] = {}
@@ -185,7 +185,7 @@ def list_events(request, pk: int):
     return [_event_out(request, e) for e in project.events.select_related("project").order_by("starts_on", "id")]
 
 
-@router.post("/{int:pk}/events", response={201: EventOut, 400: ActivityErrorOut},
+@router.post("/{int:pk}/events", response={201: EventOut, 400: FieldErrorOut},
              summary="登记活动（返回名称要求、国际性会议国家数和备案提醒：warnings）")
 def create_event(request, pk: int, payload: EventIn):
     project = _project(request, pk)
@@ -205,7 +205,7 @@ def get_event(request, pk: int):
     return _event_out(request, _event(request, pk))
 
 
-@router.post("/{int:pk}/filings", response={201: FilingOut, 400: ActivityErrorOut},
+@router.post("/{int:pk}/filings", response={201: FilingOut, 400: FieldErrorOut},
              summary="登记备案（报批）已办理：日期和文号（event 为空：项目的备案事项）")
 def record_filing(request, pk: int, payload: FilingIn):
     project = _project(request, pk)
@@ -236,7 +236,7 @@ def signins_xlsx(request, pk: int):
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@router.post("/events/{int:pk}/photos", response={201: PhotoOut, 400: ActivityErrorOut},
+@router.post("/events/{int:pk}/photos", response={201: PhotoOut, 400: FieldErrorOut},
              summary="上传活动相片（类别、JPG/PNG、大小和张数限制按通知验收材料）")
 def upload_photo(request, pk: int, kind: Form[str], photo: File[UploadedFile], caption: Form[str] = ""):
     ev = _event(request, pk)
@@ -256,7 +256,7 @@ def list_photos(request, pk: int):
              "type": p.file_type} for p in ev.photos.filter(withdrawn=False)]
 
 
-@router.post("/{int:pk}/news", response={201: NewsOut, 400: ActivityErrorOut}, summary="登记新闻报道（链接和截图）")
+@router.post("/{int:pk}/news", response={201: NewsOut, 400: FieldErrorOut}, summary="登记新闻报道（链接和截图）")
 def add_news(request, pk: int, title: Form[str], outlet: Form[str], url: Form[str], published_on: Form[dt.date],
              screenshot: File[UploadedFile], event: Form[int | None] = None):
     project = _project(request, pk)
@@ -283,7 +283,7 @@ def list_deliverables(request, pk: int):
     return [_deliverable_out(s) for s in activities.deliverables(_project(request, pk))]
 
 
-@router.post("/deliverables/{int:pk}/deliver", response={200: DeliverableOut, 400: ActivityErrorOut},
+@router.post("/deliverables/{int:pk}/deliver", response={200: DeliverableOut, 400: FieldErrorOut},
              summary="标记阶段性成果已交付（文件或链接）")
 def deliver(request, pk: int, file: File[UploadedFile] | None = None, link: Form[str] = "",
             seconds: Form[int | None] = None, note: Form[str] = ""):

@@ -17,12 +17,8 @@ from shenbao.core.decisions import require
 from shenbao.orgs.models import Organisation, User
 from shenbao.projects import permissions, volunteers
 from shenbao.projects.api import router
+from shenbao.projects.api_activities import FieldErrorOut
 from shenbao.projects.models import Project, Volunteer, VolunteerActivity, VolunteerSignup, VolunteerTeam
-
-
-class VolunteerErrorOut(Schema):
-    detail: str
-    field: str = ""
 
 
 class TeamIn(Schema):
@@ -122,7 +118,7 @@ def list_teams(request):
     return [_team_out(t) for t in volunteers.teams_for(request.user)]
 
 
-@router.post("/volunteers/teams", response={201: TeamOut, 400: VolunteerErrorOut}, summary="注册志愿者服务队伍")
+@router.post("/volunteers/teams", response={201: TeamOut, 400: FieldErrorOut}, summary="注册志愿者服务队伍")
 def create_team(request, payload: TeamIn):
     org = get_object_or_404(Organisation, pk=payload.organisation)
     leader = User.objects.filter(pk=payload.leader).first()
@@ -150,7 +146,7 @@ def team_members(request, pk: int):
              "status": m.volunteer.status, "hours": m.hours, "activities": m.activities} for m in members]
 
 
-@router.post("/volunteers/members/{int:pk}/decide", response={200: MemberOut, 400: VolunteerErrorOut},
+@router.post("/volunteers/members/{int:pk}/decide", response={200: MemberOut, 400: FieldErrorOut},
              summary="审核志愿者加入（approve / reject / remove）")
 def decide_member(request, pk: int, payload: DecideIn):
     vol = get_object_or_404(Volunteer.objects.select_related("team__leader"), pk=pk)
@@ -171,7 +167,7 @@ def team_activities(request, pk: int):
     return [_activity_out(a) for a in team.activities.order_by("starts_at", "id")]
 
 
-@router.post("/volunteers/teams/{int:pk}/activities", response={201: ActivityOut, 400: VolunteerErrorOut},
+@router.post("/volunteers/teams/{int:pk}/activities", response={201: ActivityOut, 400: FieldErrorOut},
              summary="发布志愿服务活动（须至少提前一天发布）")
 def publish(request, pk: int, payload: ActivityIn):
     team = _team(request, pk)
@@ -205,7 +201,7 @@ def _signup(request, pk: int) -> VolunteerSignup:
     return s
 
 
-@router.post("/volunteers/signups/{int:pk}/decide", response={200: SignupOut, 400: VolunteerErrorOut},
+@router.post("/volunteers/signups/{int:pk}/decide", response={200: SignupOut, 400: FieldErrorOut},
              summary="审核活动报名（approve / reject）")
 def decide_signup(request, pk: int, payload: DecideIn):
     s = _signup(request, pk)
@@ -217,7 +213,7 @@ def decide_signup(request, pk: int, payload: DecideIn):
     return _signup_out(s, bool(permissions.can_see_volunteer_phones(request.user, s.activity.team)))
 
 
-@router.post("/volunteers/signups/{int:pk}/hours", response={200: SignupOut, 400: VolunteerErrorOut},
+@router.post("/volunteers/signups/{int:pk}/hours", response={200: SignupOut, 400: FieldErrorOut},
              summary="记录服务时长（小时）")
 def signup_hours(request, pk: int, payload: HoursIn):
     s = _signup(request, pk)
