@@ -44,7 +44,21 @@ def actions(username):
 def test_passwords_are_argon2_and_follow_the_rules(clerk, settings, make_user):
     settings.PASSWORD_HASHERS = PROJECT_HASHERS
     user = make_user("hashed", password=PASSWORD)
-    assert user.password.startswith("argon2$") and user.check_password(PASSWORD)
+    assert user.password.startswith("argon2$argon2id$") and user.check_password(PASSWORD)
+    # OWASP's minimum Argon2id configuration: 19 MiB, 2 iterations, 1 lane (orgs/hashers.py says why)
+    assert "$m=19456,t=2,p=1$" in user.password
+
+
+def test_a_password_hashed_with_djangos_argon2_defaults_still_logs_in_and_is_rehashed(clerk, settings, client):
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    settings.PASSWORD_HASHERS = PROJECT_HASHERS
+    old = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+    User.objects.filter(pk=clerk.pk).update(password=old)
+    assert "$m=102400,t=2,p=8$" in old
+    login(client, "clerk", PASSWORD)
+    assert logged_in(client)
+    assert "$m=19456,t=2,p=1$" in User.objects.get(pk=clerk.pk).password
     for weak, why in [("Ab1#xyz", "至少需要8个字符"), ("abcdefgh1", "至少3类"), ("ABCDEFGH", "至少3类")]:
         with pytest.raises(ValidationError) as exc:
             validate_password(weak, clerk)
@@ -157,6 +171,26 @@ def test_thirty_minutes_idle_ends_the_session(clerk, client):
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     r = client.get("/accounts/home/")
     assert r.status_code == 302 and r.url.startswith("/accounts/login/")
+
+
+def test_a_busy_minute_writes_the_session_once_and_an_old_renewal_is_written_again(clerk, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, "clerk", PASSWORD)
+    client.get("/accounts/home/")
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(3):
+            assert client.get("/accounts/home/").status_code == 200
+    writes = [q["sql"] for q in ctx.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert writes == []  # renewed at log-in, less than a minute ago
+    # the renewal is two minutes old: this request writes it again, 30 minutes from now
+    session = Session.objects.get(session_key=client.session.session_key)
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + dt.timedelta(minutes=28))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/accounts/home/").status_code == 200
+    assert [q for q in ctx.captured_queries if "UPDATE" in q["sql"] and "django_session" in q["sql"]]
+    assert Session.objects.get(pk=session.pk).expire_date - timezone.now() > dt.timedelta(minutes=29)
 
 
 def test_inactive_account_cannot_log_in(clerk, client):

@@ -106,6 +106,7 @@ MIDDLEWARE = [
     # inside WhiteNoise (static files keep their long cache), outside everything else: CSP, no-store
     "shenbao.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "shenbao.core.sessions.SessionRenewalMiddleware",  # inside SessionMiddleware: renews the idle time
     "shenbao.core.middleware.ChineseFirstMiddleware",  # before LocaleMiddleware: ignore Accept-Language
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,7 +207,7 @@ LOGIN_URL = "orgs:login"
 LOGIN_REDIRECT_URL = "orgs:home"
 LOGOUT_REDIRECT_URL = "calls:portal"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "shenbao.orgs.hashers.Argon2idHasher",  # Argon2id, OWASP's parameters (see orgs/hashers.py)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -257,9 +258,12 @@ AXES_CLIENT_IP_CALLABLE = "shenbao.core.http.client_ip"
 # Attempts during the lock are refused without being counted: the lock ends 30 minutes after the 5th
 # failure, not 30 minutes after the last attempt.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-# 30 minutes idle ends the session: the cookie lives 30 minutes and every request renews it.
+# 30 minutes idle ends the session: the session lives 30 minutes and a request renews it, writing the session
+# at most once a minute (core/sessions.py: SessionRenewalMiddleware), not on every request.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_AFTER = 60
+SESSION_ENGINE = "shenbao.core.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

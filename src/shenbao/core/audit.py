@@ -135,7 +135,9 @@ def record(
         "ip": _ip(ip if ip is not None else context.get("ip")),
         "user_agent": (user_agent if user_agent is not None else context.get("user_agent") or "")[:USER_AGENT_MAX],
     }
-    with transaction.atomic():
+    # no savepoint inside the caller's transaction (two statements per event): nothing here is meant to fail
+    # and be recovered from; outside one, this is the transaction that keeps event and head together
+    with transaction.atomic(savepoint=False):
         head = _next_link()
         fields["at"] = timezone.now()  # taken under the lock: times follow the chain's order
         fields["seq"] = head.seq + 1
