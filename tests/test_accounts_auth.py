@@ -45,14 +45,14 @@ def test_passwords_are_argon2_and_follow_the_rules(clerk, settings, make_user):
     settings.PASSWORD_HASHERS = PROJECT_HASHERS
     user = make_user("hashed", password=PASSWORD)
     assert user.password.startswith("argon2$argon2id$") and user.check_password(PASSWORD)
-    # OWASP's minimum Argon2id configuration: 19 MiB, 2 iterations, 1 lane (orgs/hashers.py says why)
+    # R-S95: OWASP's minimum Argon2id configuration: 19 MiB, 2 iterations, 1 lane (orgs/hashers.py says why)
     assert "$m=19456,t=2,p=1$" in user.password
 
 
 def test_a_password_hashed_with_djangos_argon2_defaults_still_logs_in_and_is_rehashed(clerk, settings, client):
     from django.contrib.auth.hashers import Argon2PasswordHasher
 
-    settings.PASSWORD_HASHERS = PROJECT_HASHERS
+    settings.PASSWORD_HASHERS = PROJECT_HASHERS  # R-S95
     old = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
     User.objects.filter(pk=clerk.pk).update(password=old)
     assert "$m=102400,t=2,p=8$" in old
@@ -156,7 +156,7 @@ def _session():
 
 
 def test_thirty_minutes_idle_ends_the_session(clerk, client):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_COOKIE_AGE == 30 * 60  # R-S96
     login(client, "clerk", PASSWORD)
     assert client.get("/accounts/home/").status_code == 200
     session = Session.objects.get(session_key=client.session.session_key)
@@ -177,7 +177,7 @@ def test_a_busy_minute_writes_the_session_once_and_an_old_renewal_is_written_aga
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    login(client, "clerk", PASSWORD)
+    login(client, "clerk", PASSWORD)  # R-S96
     client.get("/accounts/home/")
     with CaptureQueriesContext(connection) as ctx:
         for _ in range(3):
