@@ -197,6 +197,39 @@ def test_a_job_whose_task_cannot_even_start_ends_failed(db_queue, owner, tmp_pat
     assert job.state == "failed" and job.error.startswith("任务出错")
 
 
+def test_the_daily_job_forgets_effect_records_past_their_retention(db, settings,
+                                                                  django_capture_on_commit_callbacks):
+    """# R-S87: `jobs.once` records are pruned by `shenbao daily` once older than the retention, audited."""
+    import datetime as dt
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from shenbao.core.models import TaskEffect
+
+    settings.SHENBAO_TASK_EFFECT_RETENTION_DAYS = 30
+    now = timezone.now()
+    for key, age in [("old:1", 31), ("old:2", 400), ("recent", 29), ("fresh", 0)]:
+        with transaction.atomic():
+            assert jobs.once(key)
+        TaskEffect.objects.filter(key=key).update(at=now - dt.timedelta(days=age))
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("daily", stdout=out)
+    assert "core.prune_task_effects" in out.getvalue()
+    kept = set(TaskEffect.objects.values_list("key", flat=True))
+    assert {"recent", "fresh"} <= kept and not kept & {"old:1", "old:2"}
+    assert f"daily:core.prune_task_effects:{timezone.localdate().isoformat()}" in kept  # today's key stays
+    event = AuditEvent.objects.get(action="task_effect.prune")
+    assert event.actor_name == "daily" and event.before == {"count": 2} and "保留 30 天" in event.note
+    # nothing older left: a second run deletes nothing and writes no event
+    from shenbao.core import daily
+
+    assert daily.prune_task_effects.call() == 0
+    assert AuditEvent.objects.filter(action="task_effect.prune").count() == 1
+
+
 def test_every_mail_goes_through_the_send_mail_task():
     """No module sends mail itself: only shenbao/core/mail.py touches django.core.mail."""
     import re

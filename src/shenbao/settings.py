@@ -17,6 +17,8 @@ SHENBAO_TASKS_BACKEND  where background tasks (mail, long jobs) run: db (default
 SHENBAO_TASKS_LEASE    seconds without a heartbeat after which a worker counts as dead and its running task is
                        queued again (db backend; default 60; workers beat every lease/4 seconds)
 SHENBAO_TASKS_MAX_ATTEMPTS how many workers may die running one task before it is marked failed (default 3)
+SHENBAO_TASK_EFFECT_RETENTION_DAYS days a task's effect record (`jobs.once`) is kept before the daily job
+                       deletes it (default 30, at least 2)
 SHENBAO_HTTPS          1 when served over HTTPS (HSTS, secure cookies, redirect to https)
 SHENBAO_CONN_MAX_AGE   seconds a database connection is kept between requests (default 600; 0 closes each time)
 SHENBAO_WORKERS        gunicorn workers of `shenbao serve` (default 2 × CPUs + 1)
@@ -340,6 +342,10 @@ else:
 SHENBAO_TASKS_BACKEND = os.environ.get("SHENBAO_TASKS_BACKEND", "db").strip().lower()
 SHENBAO_TASKS_LEASE = float(os.environ.get("SHENBAO_TASKS_LEASE", "60"))
 SHENBAO_TASKS_MAX_ATTEMPTS = int(os.environ.get("SHENBAO_TASKS_MAX_ATTEMPTS", "3"))
+# A daily key (core/daily.py) must outlive its day, and a re-run task comes back within minutes.
+SHENBAO_TASK_EFFECT_RETENTION_DAYS = int(os.environ.get("SHENBAO_TASK_EFFECT_RETENTION_DAYS", "30"))
+if SHENBAO_TASK_EFFECT_RETENTION_DAYS < 2:
+    raise ValueError("SHENBAO_TASK_EFFECT_RETENTION_DAYS must be at least 2")
 if SHENBAO_TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": os.environ.get("SHENBAO_REDIS_URL", "redis://127.0.0.1:6379/0")}}
