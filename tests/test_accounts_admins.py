@@ -204,6 +204,54 @@ def test_an_administrator_account_takes_a_maker_and_a_checker(people, client, ma
     assert revoke.status == "rejected" and auditor.has_role(Role.AUDIT_ADMIN)
 
 
+def test_deactivating_an_administrator_takes_a_maker_and_a_checker(people, client):  # R-S88
+    from shenbao.orgs.models import AdminRequest
+
+    sec, sysadmin, auditor = people[Role.SECURITY_ADMIN], people[Role.SYSTEM_ADMIN], people[Role.AUDIT_ADMIN]
+    # one administrator alone cannot: the service refuses the direct way, the page files a request
+    with pytest.raises(NotAllowed, match="停用管理员账户须由另一名管理员复核"):
+        services.set_account_active(actor=sec, user=auditor, active=False)
+    client.force_login(sec)
+    url = f"/accounts/security/users/{auditor.pk}/"
+    assert "停用账户（须复核）" in client.get(url).content.decode()
+    page = client.post(url, {"action": "deactivate"}, follow=True).content.decode()
+    assert "已提交停用管理员账户的申请" in page
+    auditor.refresh_from_db()
+    assert auditor.is_active  # nothing yet
+    req = AdminRequest.objects.get(kind="deactivate", target=auditor)
+    assert req.status == "pending" and req.requested_by == sec
+    assert not AuditEvent.objects.filter(action="account.deactivate").exists()
+    # neither the maker nor the account concerned checks it
+    with pytest.raises(NotAllowed, match="另一名管理员"):
+        services.decide_admin_request(actor=sec, request=req, approve=True)
+    with pytest.raises(NotAllowed):
+        services.decide_admin_request(actor=auditor, request=req, approve=True)
+    auditor.refresh_from_db()
+    assert auditor.is_active
+    # the second administrator's approval does it, audited
+    client.force_login(sysadmin)
+    assert client.post(f"/accounts/admin-requests/{req.pk}/", {"action": "approve"}).status_code == 302
+    req.refresh_from_db()
+    auditor.refresh_from_db()
+    assert req.status == "approved" and req.decided_by == sysadmin and not auditor.is_active
+    assert AuditEvent.objects.filter(action="admin_request.submit", actor=sec, object_id=str(req.pk)).exists()
+    assert AuditEvent.objects.filter(action="admin_request.approve", actor=sysadmin).exists()
+    event = AuditEvent.objects.get(action="account.deactivate", object_id=str(auditor.pk))
+    assert event.actor == sysadmin and event.before == {"is_active": True}
+    assert event.after == {"is_active": False, "request": req.pk}
+    # activating it again takes two as well; a business account is still deactivated directly
+    with pytest.raises(NotAllowed, match="启用管理员账户须由另一名管理员复核"):
+        services.set_account_active(actor=sec, user=auditor, active=True)
+    again = services.request_admin_change(actor=sec, kind="activate", target=auditor)
+    services.decide_admin_request(actor=sysadmin, request=again, approve=True)
+    auditor.refresh_from_db()
+    assert auditor.is_active
+    with pytest.raises(ValidationError, match="不是管理员账户"):
+        services.request_admin_change(actor=sec, kind="deactivate", target=people["clerk"])
+    services.set_account_active(actor=sec, user=people["clerk"], active=False)
+    assert not User.objects.get(pk=people["clerk"].pk).is_active
+
+
 def test_no_account_holds_two_administrator_roles_in_the_data(people):  # R-S52
     from django.db import IntegrityError, transaction
 

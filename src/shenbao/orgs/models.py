@@ -195,13 +195,16 @@ class PasswordHistory(models.Model):
 
 class AdminRequest(models.Model):
     """Maker and checker: a change to an administrator account that one administrator asks for and
-    another approves (a new administrator, an administrator role granted or revoked, a second factor reset)."""
+    another approves (a new administrator, an administrator role granted or revoked, a second factor reset, an
+    administrator account deactivated or activated again)."""
 
     class Kind(models.TextChoices):
         CREATE = "create", gettext_noop("新建管理员账户")
         GRANT = "grant", gettext_noop("授予管理员角色")
         REVOKE = "revoke", gettext_noop("撤销管理员角色")
         OTP_RESET = "otp_reset", gettext_noop("重置双因素验证")
+        DEACTIVATE = "deactivate", gettext_noop("停用管理员账户")
+        ACTIVATE = "activate", gettext_noop("启用管理员账户")
 
     class Status(models.TextChoices):
         PENDING = "pending", gettext_noop("待复核")

@@ -380,8 +380,8 @@ def _request_facts(req: AdminRequest) -> dict[str, Any]:
 def request_admin_change(*, actor, kind: str, target: User | None = None, role: str = "",
                          details: dict | None = None, ip: str | None = None) -> AdminRequest:
     """The maker: a security administrator asks for a change to an administrator account (a new one, an
-    administrator role granted or revoked, its second factor reset). Nothing changes until another
-    administrator approves it (decide_admin_request)."""
+    administrator role granted or revoked, its second factor reset, the account deactivated or activated).
+    Nothing changes until another administrator approves it (decide_admin_request)."""
     require(permissions.can_request_admin_change(actor, target))
     if kind not in AdminRequest.Kind.values:
         raise ValidationError(gettext("未知的申请类型"))
@@ -404,6 +404,13 @@ def request_admin_change(*, actor, kind: str, target: User | None = None, role: 
             raise ValidationError(gettext("该账户没有这一角色"))
         elif kind == AdminRequest.Kind.OTP_RESET:
             role = ""
+        elif kind in (AdminRequest.Kind.DEACTIVATE, AdminRequest.Kind.ACTIVATE):
+            role = ""
+            if not (permissions.roles_of_account(target) & set(ADMIN_ROLES)):
+                raise ValidationError(gettext("该账户不是管理员账户，无须复核，请直接办理"))
+            if target.is_active == (kind == AdminRequest.Kind.ACTIVATE):
+                raise ValidationError(gettext("该账户已经是启用状态") if target.is_active
+                                      else gettext("该账户已经停用"))
         details = {}
     with transaction.atomic():
         if AdminRequest.objects.filter(status="pending", kind=kind, target=target, role=role,
@@ -451,6 +458,9 @@ def _apply_admin_request(*, actor, req: AdminRequest, ip: str | None) -> None:
         count, _ = TOTPDevice.objects.filter(user=req.target).delete()
         audit.record(actor=actor, action="account.otp_reset", obj=req.target, ip=ip,
                      before={"devices": count}, after={"devices": 0, "request": req.pk})
+    elif req.kind in (AdminRequest.Kind.DEACTIVATE, AdminRequest.Kind.ACTIVATE):
+        _set_active(actor=actor, user=req.target, active=req.kind == AdminRequest.Kind.ACTIVATE, ip=ip,
+                    request=req.pk)
 
 
 def unlock_account(*, actor, user: User) -> int:
@@ -467,13 +477,25 @@ def unlock_account(*, actor, user: User) -> int:
 
 
 def set_account_active(*, actor, user: User, active: bool) -> None:
+    """Deactivate or activate a business account. An administrator account is a request another
+    administrator approves (request_admin_change, kinds deactivate/activate; R-S88)."""
     require(permissions.can_manage_account(actor, user))
+    if permissions.roles_of_account(user) & set(ADMIN_ROLES):
+        raise NotAllowed(gettext("启用管理员账户须由另一名管理员复核：请提交申请") if active
+                         else gettext("停用管理员账户须由另一名管理员复核：请提交申请"))
     with transaction.atomic():
-        before = user.is_active
-        user.is_active = active
-        user.save(update_fields=["is_active"])
-        audit.record(actor=actor, action="account.activate" if active else "account.deactivate", obj=user,
-                     before={"is_active": before}, after={"is_active": active})
+        _set_active(actor=actor, user=user, active=active)
+
+
+def _set_active(*, actor, user: User, active: bool, ip: str | None = None, request: int | None = None) -> None:
+    before = user.is_active
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    after: dict[str, Any] = {"is_active": active}
+    if request is not None:
+        after["request"] = request
+    audit.record(actor=actor, action="account.activate" if active else "account.deactivate", obj=user, ip=ip,
+                 before={"is_active": before}, after=after)
 
 
 # --- organisations and categories (system administrator) ---------------------------------------------

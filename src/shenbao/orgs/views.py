@@ -701,8 +701,14 @@ def security_user(request, pk: int):
                 messages.success(request, _("已解除锁定。"))
                 return redirect("orgs:security_user", pk=pk)
             elif action in {"activate", "deactivate"}:
-                services.set_account_active(actor=request.user, user=target, active=action == "activate")
-                messages.success(request, _("已启用账户。") if action == "activate" else _("已停用账户。"))
+                if permissions.roles_of_account(target) & set(ADMIN_ROLES):  # maker and checker (R-S88)
+                    services.request_admin_change(actor=request.user, kind=action, target=target, ip=ip)
+                    messages.success(request, _("已提交启用管理员账户的申请，须由另一名管理员复核后生效。")
+                                     if action == "activate"
+                                     else _("已提交停用管理员账户的申请，须由另一名管理员复核后生效。"))
+                else:
+                    services.set_account_active(actor=request.user, user=target, active=action == "activate")
+                    messages.success(request, _("已启用账户。") if action == "activate" else _("已停用账户。"))
                 return redirect("orgs:security_user", pk=pk)
         except NotAllowed as exc:
             audit.refused(exc.reason)
