@@ -87,3 +87,41 @@ def worker_command(*args: str) -> list[str]:
     import sys
 
     return [sys.executable, "-m", "shenbao", "worker", "--no-startup-delay", "--interval", "0.2", *args]
+
+
+def redis_url(db: int | None = None) -> str | None:
+    """The tests' Redis (SHENBAO_TEST_REDIS_URL, default database 2), another database number if asked;
+    None when no Redis answers."""
+    import os
+
+    import redis
+
+    url = os.environ.get("SHENBAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+    if db is not None:
+        url = url.rsplit("/", 1)[0] + f"/{db}" if url.count("/") > 2 else f"{url}/{db}"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by `pid`, and theirs (from /proc)."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

@@ -143,16 +143,7 @@ def test_mail_goes_through_the_database_queue_and_a_worker(db_queue, tmp_path):
 
 
 def _redis_url() -> str | None:
-    import os
-
-    import redis
-
-    url = os.environ.get("SHENBAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        return None
-    return url
+    return tasks_support.redis_url()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -35,6 +35,7 @@ def _job(pk):
 
 @pytest.mark.django_db(transaction=True)
 def test_killed_worker_task_is_picked_up_again_and_finishes_once(db_queue, make_user, tmp_path):
+    # R-S89 (the database queue)
     from django_tasks_db.models import DBTaskResult
 
     owner = make_user("crash_owner")
@@ -119,3 +120,138 @@ def test_two_workers_share_one_queue_and_run_each_task_once(db_queue, make_user,
     rows = DBTaskResult.objects.filter(id__in=[j.task_id for j in started])
     assert all(r.status == "SUCCESSFUL" and len(r.worker_ids) == 1 for r in rows)
     assert AuditEvent.objects.filter(action="test.finished").count() == 8
+
+
+# --- the same on the RQ queue (SHENBAO_TASKS_BACKEND=rq, Redis) -------------------------------------------
+
+RQ_LEASE = 3
+
+
+def _rq_env(tmp_path, attempts: int = 3):
+    """A Redis database of its own (the mail test uses SHENBAO_TEST_REDIS_URL's), emptied."""
+    import redis
+
+    url = tasks_support.redis_url(db=3)
+    if url is None:
+        pytest.skip("no Redis at SHENBAO_TEST_REDIS_URL (default redis://127.0.0.1:6379): the RQ queue cannot "
+                    "be tried here")
+    redis.Redis.from_url(url).flushdb()
+    return url, tasks_support.worker_env(tmp_path, SHENBAO_TASKS_BACKEND="rq", SHENBAO_REDIS_URL=url,
+                                         SHENBAO_TASKS_LEASE=RQ_LEASE, SHENBAO_TASKS_MAX_ATTEMPTS=attempts)
+
+
+def _rq_start(env, owner, call: str) -> Job:
+    """jobs.start(…) in a process configured for RQ (this one runs tasks at once)."""
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "shenbao", "shell", "-c", (
+        "from django.db import transaction\nfrom shenbao.core import jobs\nfrom shenbao.orgs.models import User\n"
+        "from tests import tasks_support\n"
+        f"with transaction.atomic():\n    job = jobs.start({call}, user=User.objects.get(pk={owner.pk}), "
+        "label='RQ')\nprint(job.pk)\n")], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    return _job(int(run.stdout.split()[-1]))
+
+
+def _rq_job(url, task_id):
+    import redis
+    from rq.job import Job as RQJob
+
+    return RQJob.fetch(task_id, connection=redis.Redis.from_url(url))
+
+
+def _stop(proc) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    left = tasks_support.descendants(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_rq_a_killed_worker_task_is_picked_up_again_and_finishes_once(make_user, tmp_path):
+    """# R-S89: the worker and its work horse are killed (a machine lost) in the middle of a task: once the
+    lease has passed without a heartbeat, the next worker queues it again (RQ's StartedJobRegistry cleanup and
+    Retry) and it finishes, each effect once."""
+    url, env = _rq_env(tmp_path)
+    owner = make_user("rq_crash_owner")
+    job = _rq_start(env, owner, "tasks_support.counted_steps, steps=6, pause=0.6")
+    assert job.task_id and _rq_job(url, job.task_id).retries_left == 2  # SHENBAO_TASKS_MAX_ATTEMPTS - 1
+    first = subprocess.Popen(tasks_support.worker_command(), env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    second = None
+    try:
+        _wait(lambda: _job(job.pk).done >= 2, 90, "the first worker's second step")
+        horse_and_scheduler = tasks_support.descendants(first.pid)
+        assert horse_and_scheduler
+        for pid in [first.pid, *horse_and_scheduler]:  # the worker first: nobody sees its horse die
+            os.kill(pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        killed_at = _job(job.pk)
+        assert killed_at.state == "running" and 2 <= killed_at.done < 6
+        assert _rq_job(url, job.task_id).get_status() == "started"  # RQ alone would leave it so for 90 s
+        assert AuditEvent.objects.filter(action="test.finished").count() == 0
+
+        second = subprocess.Popen(tasks_support.worker_command(), env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        _wait(lambda: _job(job.pk).finished, 90, "the job to finish on the second worker")
+    finally:
+        if first.poll() is None:
+            first.kill()
+        _stop(second)
+
+    job.refresh_from_db()
+    assert (job.state, job.done, job.total, job.attempts) == ("done", 6, 6, 2)
+    rq_job = _rq_job(url, job.task_id)
+    assert rq_job.get_status() == "finished" and rq_job.retries_left == 1 and rq_job.return_value() == 6
+    steps = list(AuditEvent.objects.filter(action="test.step").values_list("note", flat=True))
+    assert sorted(steps) == [f"{job.pk}:{i}" for i in range(6)]
+    assert AuditEvent.objects.filter(action="test.finished").count() == 1
+
+
+@pytest.mark.parametrize("attempts", [3, 1])
+@pytest.mark.django_db(transaction=True)
+def test_on_rq_a_killed_work_horse_is_run_again_or_fails_when_attempts_are_used_up(make_user, tmp_path,
+                                                                                  attempts):
+    """# R-S89: only the work horse dies (the OOM killer): its worker queues the task again at once, or ends
+    it failed (with the reason, not running for ever) when no attempt is left."""
+    url, env = _rq_env(tmp_path, attempts=attempts)
+    job = _rq_start(env, make_user("rq_horse_owner"), "tasks_support.counted_steps, steps=3, pause=0.6")
+    worker = subprocess.Popen(tasks_support.worker_command(), env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: _job(job.pk).done >= 1, 90, "the first step")
+        horses = [pid for pid in tasks_support.descendants(worker.pid)
+                  if os.getpgid(pid) == pid]  # the horse has its own process group (the scheduler does not)
+        assert len(horses) == 1
+        os.kill(horses[0], signal.SIGKILL)
+        _wait(lambda: _job(job.pk).finished, 90, "the job to end")
+    finally:
+        _stop(worker)
+    job.refresh_from_db()
+    if attempts > 1:
+        assert (job.state, job.done, job.attempts) == ("done", 3, 2)
+        assert AuditEvent.objects.filter(action="test.finished").count() == 1
+    else:
+        assert (job.state, job.attempts) == ("failed", 1) and "多次中断" in job.error
+        assert _rq_job(url, job.task_id).get_status() == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_rq_a_task_that_raises_runs_once(make_user, tmp_path):
+    """# R-S89: the retries are for lost workers only: a task that raised ends failed, as on the database
+    queue, and is not run again."""
+    url, env = _rq_env(tmp_path)
+    job = _rq_start(env, make_user("rq_fail_owner"), "tasks_support.crashes")
+    run = subprocess.run(tasks_support.worker_command("--batch"), env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == ("failed", 1) and job.error.startswith("任务出错")
+    rq_job = _rq_job(url, job.task_id)
+    assert rq_job.get_status() == "failed" and not rq_job.retries_left

@@ -15,7 +15,7 @@ SHENBAO_TASKS_BACKEND  where background tasks (mail, long jobs) run: db (default
                        queue) | rq (Redis at SHENBAO_REDIS_URL, run by `shenbao worker`, i.e. rqworker) |
                        immediate (in the request, no worker: tests and one-off scripts only)
 SHENBAO_TASKS_LEASE    seconds without a heartbeat after which a worker counts as dead and its running task is
-                       queued again (db backend; default 60; workers beat every lease/4 seconds)
+                       queued again (db and rq backends; default 60; workers beat every lease/4 seconds)
 SHENBAO_TASKS_MAX_ATTEMPTS how many workers may die running one task before it is marked failed (default 3)
 SHENBAO_TASK_EFFECT_RETENTION_DAYS days a task's effect record (`jobs.once`) is kept before the daily job
                        deletes it (default 30, at least 2)
@@ -349,6 +349,8 @@ if SHENBAO_TASK_EFFECT_RETENTION_DAYS < 2:
 if SHENBAO_TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": os.environ.get("SHENBAO_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    # the lease of core/worker.py with RQ's heartbeat, registry cleanup and Retry (core/worker_rq.py)
+    RQ = {"QUEUE_CLASS": "shenbao.core.worker_rq.Queue", "WORKER_CLASS": "shenbao.core.worker_rq.Worker"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif SHENBAO_TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -27,7 +27,8 @@ Writing a job (e.g. an XLSX export):
 Rules for a job's body:
 - Arguments are JSON (ids, strings), never model instances.
 - A worker may die in the middle (killed, machine lost): the task then runs again from the start on
-  another worker (`shenbao worker` re-queues tasks whose worker stopped beating). Make each effect
+  another worker (`shenbao worker` re-queues tasks whose worker stopped beating: core/worker.py, and on RQ
+  core/worker_rq.py). Make each effect
   idempotent: do it in a transaction together with `jobs.once(key)` and skip it when `once` says False.
   Mail sent with `shenbao.core.mail.send` inside that transaction is queued with it.
 - `raise jobs.JobError(_("…"))` stops the job with that message for the user; any other exception stops it

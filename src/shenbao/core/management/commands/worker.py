@@ -2,7 +2,8 @@
 
 With SHENBAO_TASKS_BACKEND=db (the default) this is django-tasks-db's `db_worker` with a heartbeat: tasks of
 a worker that died are queued again (core/worker.py). Start as many as you like, on as many machines as
-share the PostgreSQL database. With SHENBAO_TASKS_BACKEND=rq it runs `rqworker` on the Redis queue.
+share the PostgreSQL database. With SHENBAO_TASKS_BACKEND=rq it runs `rqworker` on the Redis queue, with the
+same lease on RQ's own heartbeat and retries (core/worker_rq.py).
 """
 
 from __future__ import annotations
