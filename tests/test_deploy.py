@@ -221,3 +221,13 @@ def test_the_demo_serves_with_gunicorn_and_a_task_worker_and_stops_both(tmp_path
     assert children(demo.pid) == {}
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or "(Z)" in Path(f"/proc/{pid}/stat").read_text()
+
+
+def test_rq_jobs_are_not_stopped_after_rqs_180_seconds(tmp_path):
+    # a bulk export runs longer than RQ's default job timeout; the database queue has none
+    code = "import django_rq; q = django_rq.get_queue('default'); print('@@', q._default_timeout)"
+    out = shenbao(tmp_path, "shell", "-c", code, SHENBAO_TASKS_BACKEND="rq")
+    assert out.returncode == 0, out.stderr
+    assert "@@ 14400" in out.stdout
+    out = shenbao(tmp_path, "shell", "-c", code, SHENBAO_TASKS_BACKEND="rq", SHENBAO_TASKS_RQ_TIMEOUT="600")
+    assert "@@ 600" in out.stdout

@@ -17,6 +17,7 @@ SHENBAO_TASKS_BACKEND  where background tasks (mail, long jobs) run: db (default
 SHENBAO_TASKS_LEASE    seconds without a heartbeat after which a worker counts as dead and its running task is
                        queued again (db and rq backends; default 60; workers beat every lease/4 seconds)
 SHENBAO_TASKS_MAX_ATTEMPTS how many workers may die running one task before it is marked failed (default 3)
+SHENBAO_TASKS_RQ_TIMEOUT seconds an RQ job may run before RQ stops it (default 14400; RQ's own default is 180)
 SHENBAO_TASK_EFFECT_RETENTION_DAYS days a task's effect record (`jobs.once`) is kept before the daily job
                        deletes it (default 30, at least 2)
 SHENBAO_HTTPS          1 when served over HTTPS (HSTS, secure cookies, redirect to https)
@@ -348,7 +349,10 @@ if SHENBAO_TASK_EFFECT_RETENTION_DAYS < 2:
     raise ValueError("SHENBAO_TASK_EFFECT_RETENTION_DAYS must be at least 2")
 if SHENBAO_TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
-    RQ_QUEUES = {"default": {"URL": os.environ.get("SHENBAO_REDIS_URL", "redis://127.0.0.1:6379/0")}}
+    # RQ stops a job after 180 s unless told otherwise; the database queue has no such limit and a bulk export
+    # of a province's applications takes longer: 4 hours (SHENBAO_TASKS_RQ_TIMEOUT seconds)
+    RQ_QUEUES = {"default": {"URL": os.environ.get("SHENBAO_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                             "DEFAULT_TIMEOUT": int(os.environ.get("SHENBAO_TASKS_RQ_TIMEOUT", str(4 * 3600)))}}
     # the lease of core/worker.py with RQ's heartbeat, registry cleanup and Retry (core/worker_rq.py)
     RQ = {"QUEUE_CLASS": "shenbao.core.worker_rq.Queue", "WORKER_CLASS": "shenbao.core.worker_rq.Worker"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
