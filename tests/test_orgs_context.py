@@ -110,6 +110,10 @@ def test_is_within(tree):
     assert not selectors.is_within(tree["lz"], tree["society"])
     assert not selectors.is_within(tree["lz"], tree["lz"])
     assert not selectors.is_within(tree["society"], tree["yf"])
+    # the ancestor's id is enough (eligibility passes the call's issuer_id: its row is not read)
+    assert selectors.is_within(tree["society"], tree["gx"].pk)
+    assert not selectors.is_within(tree["lz"], tree["lz"].pk)
+    assert not selectors.is_within(tree["society"], tree["yf"].pk)
 
 
 def test_record_attribute_closes_the_previous_grade(tree, make_user):

@@ -39,9 +39,9 @@ Rules (IDs of REQUIREMENTS.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from django.db.models import Prefetch, Q
@@ -159,12 +159,17 @@ def names_match(org: Organisation, name: str) -> bool:
 
 
 class _Facts:
-    """The applicant's facts as of one instant, shared by the checks of one page."""
+    """The applicant's facts as of one instant, shared by the checks of one page. Each is read when a rule
+    first needs it (the attributes only for a CEL expression, the category names only for a refusal's words).
+    `applications`: the unit's applications when the caller has read them already (all but discarded ones
+    at least: a discarded one counts for no rule)."""
 
-    def __init__(self, org: Organisation, at: dt.datetime):
+    def __init__(self, org: Organisation, at: dt.datetime, applications: Iterable[Application] | None = None):
         self.org = org
         self.at = at
         self.day = at.astimezone(SHANGHAI).date()
+        if applications is not None:
+            self.applications = [(a.call_id, a.pk, a.status) for a in applications if a.applicant_id == org.pk]
 
     @cached_property
     def context(self) -> dict[str, Any]:
@@ -192,6 +197,14 @@ class _Facts:
             self._names = dict(Category.objects.values_list("code", "name"))
         return {**self._names, **{c.code: c.name for c in doc.categories}}
 
+    def names_of(self, doc: schema.Call) -> Callable[[], dict[str, str]]:
+        """The category names of `doc`'s rules, read when a refusal first words a group without a label."""
+        return lambda: self.category_names(doc)
+
+    def env_of(self, doc: schema.Call) -> Callable[[], dict[str, Any]]:
+        """The CEL environment of `doc`'s expressions, read when the first expression is evaluated."""
+        return cache(lambda: {"org": self.context, "call": {"code": doc.code, "year": doc.year}})
+
     def counted_applications(self, call: Call, exclude: Application | None) -> int:
         skip = exclude.pk if exclude is not None else None
         return sum(1 for c, pk, status in self.applications
@@ -204,38 +217,42 @@ class _Facts:
 # --- the rules ------------------------------------------------------------------------------------------
 
 
-def _cel_holds(source: str, env: dict[str, Any]) -> tuple[bool, str]:
+Env = Callable[[], dict[str, Any]]  # the CEL environment, built when an expression first needs it
+Names = Callable[[], dict[str, str]]  # category code → name, read when a refusal first needs one
+
+
+def _cel_holds(source: str, env: Env) -> tuple[bool, str]:
     try:
-        return compile_expression(source).holds(env), ""
+        return compile_expression(source).holds(env()), ""
     except ExpressionError as exc:
         return False, str(exc)
 
 
-def _group_label(group: schema.EligibleGroup, names: dict[str, str]) -> str:
-    return group.label or "、".join(names.get(c, c) for c in group.categories)
+def _group_label(group: schema.EligibleGroup, names: Names) -> str:
+    return group.label or "、".join(names().get(c, c) for c in group.categories)
 
 
 def _in_groups(lineage: Sequence[str], groups: list[schema.EligibleGroup]) -> list[schema.EligibleGroup]:
     return [g for g in groups if set(g.categories) & set(lineage)]
 
 
-def _when_holds(group: schema.EligibleGroup, env: dict[str, Any]) -> tuple[bool, str]:
+def _when_holds(group: schema.EligibleGroup, env: Env) -> tuple[bool, str]:
     if not group.when:
         return True, ""
     return _cel_holds(group.when, env)
 
 
-def _who_rules(*, org: Organisation, lineage: Sequence[str], env: dict[str, Any], call: Call,
+def _who_rules(*, org: Organisation, lineage: Sequence[str], env: Env, call: Call,
                doc: schema.Call, elig: schema.Eligibility | None, joint: schema.Joint | None,
-               names: dict[str, str], as_participant: bool = False) -> list[Reason]:
+               names: Names, as_participant: bool = False) -> list[Reason]:
     """R-E1, R-E2 and within_issuer for one unit (the applicant, or a participant of a joint application)."""
     out: list[Reason] = []
     subject = _("参与单位%(name)s") % {"name": org.name} if as_participant else _("贵单位")
     groups = (elig.groups if elig else None) or []
     if groups:
         listed = _in_groups(lineage, groups)
-        who = "、".join(dict.fromkeys(_group_label(g, names) for g in groups))
         if not listed:
+            who = "、".join(dict.fromkeys(_group_label(g, names) for g in groups))
             message = _("本类型限%(who)s申报，%(subject)s类别为%(category)s") % {
                 "who": who, "subject": subject, "category": org.category.name}
             detail: dict[str, Any] = {"rule": "groups", "category": org.category.code}
@@ -253,7 +270,7 @@ def _who_rules(*, org: Organisation, lineage: Sequence[str], env: dict[str, Any]
                 if as_participant:
                     message = _("%(subject)s：%(message)s") % {"subject": subject, "message": message}
                 out.append(Reason("condition", message, {"rule": "groups.when", "errors": errors}))
-    if elig and elig.within_issuer and not is_within(org, call.issuer):
+    if elig and elig.within_issuer and not is_within(org, call.issuer_id):
         issuer = doc.issuer.short_name or doc.issuer.name
         out.append(Reason("category", _("本通知限%(issuer)s所属单位申报，%(subject)s未登记在%(issuer)s之下")
                           % {"issuer": issuer, "subject": subject},
@@ -262,7 +279,7 @@ def _who_rules(*, org: Organisation, lineage: Sequence[str], env: dict[str, Any]
 
 
 def _named_rule(org: Organisation, ptype: schema.ProjectType,
-                env: dict[str, Any]) -> tuple[list[Reason], schema.NamedApplicant | None]:
+                env: Env) -> tuple[list[Reason], schema.NamedApplicant | None]:
     """R-C7: commissioned and continued items accept only the units they name (by name, or by a role
     that a CEL condition on the unit's attributes identifies)."""
     named = ptype.named_applicants
@@ -345,7 +362,7 @@ def _repeat_rule(*, facts: _Facts, call: Call, doc: schema.Call, ptype: schema.P
 
 
 def _joint_rules(*, org: Organisation, participants: Sequence[Organisation], call: Call, doc: schema.Call,
-                 elig: schema.Eligibility | None, joint: schema.Joint | None, names: dict[str, str],
+                 elig: schema.Eligibility | None, joint: schema.Joint | None, names: Names,
                  at: dt.datetime) -> list[Reason]:
     """R-E4."""
     if not participants:
@@ -371,8 +388,7 @@ def _joint_rules(*, org: Organisation, participants: Sequence[Organisation], cal
                                   % {"name": partner.name, "reason": bar.reason, "until": _day_text(bar.ends_on)},
                                   {"rule": "participant_barred", "organisation_id": partner.pk}))
         if not joint.outsiders_only:
-            env = {"org": pf.context, "call": {"code": doc.code, "year": doc.year}}
-            for r in _who_rules(org=partner, lineage=pf.lineage, env=env, call=call, doc=doc, elig=elig,
+            for r in _who_rules(org=partner, lineage=pf.lineage, env=pf.env_of(doc), call=call, doc=doc, elig=elig,
                                 joint=joint, names=names, as_participant=True):
                 out.append(Reason("joint", r.message, {**r.detail, "organisation_id": partner.pk}))
     return out
@@ -424,14 +440,17 @@ def application_text(call: Call, project_type: ProjectType | str, values: dict[s
 
 def check(*, org: Organisation, call: Call, project_type: ProjectType | str, track: Track | str | None = None,
           at: dt.datetime | None = None, application: Application | None = None,
-          participants: Iterable[Organisation] = (), title: str = "", content: str = "",
+          participants: Iterable[Organisation] | None = None, title: str = "", content: str = "",
           _facts: _Facts | None = None) -> Verdict:
     """May `org` apply to `project_type` of `call` at the instant `at` (default: now)?
 
     `application`: the one being submitted (it does not count against the per-unit maximum; its title, its
     long-text answers and its participants are used when `title`, `content`, `participants` are not given).
-    `participants`: the other units of a joint application. Every rule is evaluated, so that the clerk sees
-    all reasons at once.
+    `participants`: the other units of a joint application (an empty list: none; not given: the
+    application's). Every rule is evaluated, so that the clerk sees all reasons at once.
+
+    What it reads: give `org` with `orgs.selectors.unit_related()` joined (its category's lineage and its
+    parents), `call` with its row's issuer id: nothing else of them is read.
     """
     at = _instant(at)
     _row, ptype, _track = _resolve(call, project_type, track)
@@ -440,13 +459,14 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
     elig = doc.effective(ptype, "eligibility")
     joint = doc.effective(ptype, "joint")
     excl = doc.effective(ptype, "exclusions")
-    names = facts.category_names(doc)
-    participants = list(participants)
+    names = facts.names_of(doc)
+    given = participants is not None
+    participants = list(participants or ())
     if application is not None and application.pk:
         title = title or application.title
         if not content and isinstance(application.data, dict):
-            content = application_text(call, ptype.code, application.data)
-        if not participants:
+            content = application_text(call, _row, application.data)
+        if not given:
             participants = _named_participants(application)
 
     reasons: list[Reason] = []
@@ -479,7 +499,7 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
                                   % {"reason": bar.reason, "until": _day_text(bar.ends_on)},
                                   {"bar_id": bar.pk, "ends_on": bar.ends_on}))
 
-    env = {"org": facts.context, "call": {"code": doc.code, "year": doc.year}}
+    env = facts.env_of(doc)
     # R-C7, else R-E1 / R-E2 / within_issuer
     named_reasons, named = _named_rule(org, ptype, env)
     if ptype.named_applicants:
@@ -520,32 +540,34 @@ def check(*, org: Organisation, call: Call, project_type: ProjectType | str, tra
     return Verdict.of(reasons, notes)
 
 
-def eligible_offers(*, org: Organisation, at: dt.datetime | None = None,
-                    only_eligible: bool = False) -> list[Offer]:
+def eligible_offers(*, org: Organisation, at: dt.datetime | None = None, only_eligible: bool = False,
+                    applications: Iterable[Application] | None = None) -> list[Offer]:
     """What the unit may apply for: every type of every published call whose deadline has not passed
     (open, or not yet open), each with its verdict; nearest deadline first, types in the call's order.
-    `only_eligible` keeps the offers whose verdict is ok."""
+    `only_eligible` keeps the offers whose verdict is ok. `applications`: the unit's applications when the
+    caller has read them (all but discarded ones at least; else they are read here, once)."""
     at = _instant(at)
-    facts = _Facts(org, at)
-    # a call whose deadline passed still offers a type with its own later deadline (post-funded results)
+    facts = _Facts(org, at, applications)
+    # a call whose deadline passed still offers a type with its own later deadline (post-funded results);
+    # the types are read with their calls (one query): a call without an open type offers nothing
     open_ids = ProjectType.objects.filter(own_deadline__gt=at, retired=False).values("call_id")
-    calls = (Call.objects.filter(Q(deadline__gt=at) | Q(pk__in=open_ids), status=Call.Status.PUBLISHED)
-             .select_related("issuer").order_by("deadline", "id"))
-    rows = (ProjectType.objects.filter(call__in=calls, retired=False).order_by("order", "id")
+    rows = (ProjectType.objects
+            .filter(Q(call__deadline__gt=at) | Q(call_id__in=open_ids), call__status=Call.Status.PUBLISHED,
+                    retired=False)
+            .select_related("call", "call__issuer")
+            .order_by("call__deadline", "call_id", "order", "id")
             .prefetch_related(Prefetch("tracks", queryset=Track.objects.filter(retired=False).order_by("order", "id"),
                                        to_attr="open_tracks")))
-    by_call: dict[int, list[ProjectType]] = {}
-    for row in rows:
-        by_call.setdefault(row.call_id, []).append(row)
+    calls: dict[int, Call] = {}
     offers: list[Offer] = []
-    for call in calls:
-        for row in by_call.get(call.pk, []):
-            if (row.own_deadline or call.deadline) <= at:
-                continue  # this type is closed (the call stays open for a type with its own deadline)
-            row.call = call  # the row's call is this one: no query per type for its document
-            verdict = check(org=org, call=call, project_type=row, at=at, _facts=facts)
-            if verdict.ok or not only_eligible:
-                offers.append(Offer(call=call, project_type=row, track=None, verdict=verdict))
+    for row in rows:
+        call = calls.setdefault(row.call_id, row.call)
+        if (row.own_deadline or call.deadline) <= at:
+            continue  # this type is closed (the call stays open for a type with its own deadline)
+        row.call = call  # one instance per call: its document is read once for all its types
+        verdict = check(org=org, call=call, project_type=row, at=at, _facts=facts)
+        if verdict.ok or not only_eligible:
+            offers.append(Offer(call=call, project_type=row, track=None, verdict=verdict))
     return offers
 
 
