@@ -38,6 +38,7 @@ from shenbao.calls import schema
 from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed, require
 from shenbao.orgs.models import Organisation
+from shenbao.orgs.selectors import unit_with_lineage
 
 # --- errors the pages and the API show ------------------------------------------------------------------
 
@@ -126,7 +127,10 @@ def create_draft(*, user, project_type, track=None, ip: str | None = None) -> Ap
     """A new draft of the user's unit for a project type (and track). The call's rules are checked in full
     at submission (and shown on the 可申报项目 page); a draft that could never be submitted (the unit is not
     eligible, the hard per-unit limit is used up, the deadline passed) is refused here, with the reasons."""
-    org = user.organisation
+    # the unit with what the rules read of it (its category's lineage, its parents): one query
+    org = unit_with_lineage(user.organisation_id) if user.organisation_id else None
+    if org is not None:
+        user.organisation = org  # the same row: whatever reads the user's unit later reads this one
     require(permissions.can_apply(user, org))
     call = project_type.call
     if call.status != call.Status.PUBLISHED:

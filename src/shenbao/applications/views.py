@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import prefetch_related_objects
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,11 +21,12 @@ from django.views.decorators.http import require_POST
 from shenbao.applications import formdata, permissions, printing, selectors, services
 from shenbao.applications.models import Application, ApplicationParticipant, Attachment, Scan
 from shenbao.applications.workflow import APPLICATION, submit_action
-from shenbao.calls.models import ProjectType
+from shenbao.calls.models import ProjectType, Track
 from shenbao.core import audit, ratelimit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip, posted_id
 from shenbao.orgs.models import Organisation
+from shenbao.orgs.selectors import unit_with_lineage
 
 
 def refused(request, reason: Decision | str, status: int = 403):
@@ -91,20 +92,22 @@ def mine(request):
 
 @login_required
 def offers(request):
-    decision = permissions.can_apply(request.user)
+    # the unit with what the rules read of it (its category's lineage, its parents) in one query, for the
+    # permission and every verdict
+    org = unit_with_lineage(request.user.organisation_id)
+    if org is not None:
+        request.user.organisation = org  # the pages' header reads it too
+    decision = permissions.can_apply(request.user, org)
     if not decision:
         return refused(request, decision)
     from shenbao.applications.eligibility import eligible_offers, usage
 
-    # the unit with its category's lineage and its parent in one query (the eligibility context reads them)
-    org = (Organisation.objects.select_related("category__parent__parent__parent", "parent")
-           .get(pk=request.user.organisation_id))
     own = list(Application.objects.filter(applicant=org).exclude(status="discarded"))
     mine_by_type: dict[int, list[Application]] = {}
     for a in own:
         mine_by_type.setdefault(a.project_type_id, []).append(a)
     groups: list[dict] = []
-    for offer in eligible_offers(org=org):
+    for offer in eligible_offers(org=org, applications=own):  # R-E3 counts from the same list
         if not groups or groups[-1]["call"].pk != offer.call.pk:
             # R-E3 before any work: 已用 1/2 项，另有草稿 1 份 (from the list read above: no query per call)
             groups.append({"call": offer.call, "offers": [], "usage": usage(call=offer.call, applications=own)})
@@ -157,11 +160,13 @@ def start(request, type_pk: int):
 @login_required
 @require_POST
 def create(request):
-    ptype = get_object_or_404(ProjectType.objects.select_related("call"),
-                              pk=posted_id(request.POST, "project_type", what=_("项目类型")))
+    # whether the type has open tracks is read with the type (one query)
+    ptype = get_object_or_404(ProjectType.objects.select_related("call").annotate(
+        has_tracks=Exists(Track.objects.filter(project_type=OuterRef("pk"), retired=False))),
+        pk=posted_id(request.POST, "project_type", what=_("项目类型")))
     code = request.POST.get("track") or ""
     track = ptype.tracks.filter(code=code, retired=False).first() if code else None
-    if ptype.tracks.filter(retired=False).exists() and track is None:
+    if ptype.has_tracks and track is None:
         messages.error(request, _("请选择申报类型"))
         return redirect("applications:offers")
     try:
