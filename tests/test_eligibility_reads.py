@@ -141,3 +141,31 @@ def test_a_type_with_tracks_is_started_with_one_of_them(client, load_call, make_
     app = Application.objects.get(applicant__name="广西某某三星学会")
     assert r.status_code == 302 and r["Location"] == reverse("applications:edit", args=[app.pk])
     assert app.track.code == "lecture"
+
+
+@pytest.mark.usefixtures("media")
+def test_the_dashboard_checks_every_draft_with_the_units_facts_read_once(load_call, make_org, make_user):
+    from shenbao.applications import selectors
+    from tests.journey_support import filled_draft
+
+    call = reopen(load_call("liuzhou2026"))
+    _org, clerk, _head = unit(make_org, make_user, name="柳州市草稿学会", category="city_society",
+                              parent=call.issuer, prefix="dr")
+    filled_draft(clerk, call, "2026-2")
+    apps = list(selectors.for_user(clerk))
+    blocked, one = statements(lambda: selectors.unsubmittable(apps, clerk))
+    assert blocked == {}
+    for code in ("2026-1", "2026-3"):
+        filled_draft(clerk, call, code)
+    apps = list(selectors.for_user(clerk))
+    blocked, three = statements(lambda: selectors.unsubmittable(apps, clerk))
+    assert blocked == {} and len(apps) == 3
+    assert len(three) == len(one) <= 3  # the unit with its lineage, its bars, its applications (R-E3)
+    # the verdicts are the checks' own (R-E1: a unit no longer in the listed categories is told why)
+    from shenbao.orgs.models import Category
+
+    clerk.organisation.category = Category.objects.get(code="enterprise")
+    clerk.organisation.save()
+    blocked = selectors.unsubmittable(list(selectors.for_user(clerk)), clerk)
+    assert set(blocked) == {a.pk for a in apps}
+    assert all("category" in [r.code for r in reasons] for reasons in blocked.values())

@@ -23,6 +23,7 @@ from shenbao.applications.models import (
 from shenbao.core import audit
 from shenbao.documents import scans
 from shenbao.orgs.models import Role, RoleAssignment
+from shenbao.orgs.selectors import unit_with_lineage
 
 ACTION_LABELS = {
     "application.create": pgettext_lazy("history", "创建草稿"),
@@ -346,18 +347,22 @@ def limit_state(application: Application) -> LimitState | None:
 def unsubmittable(applications: list[Application], user, now: dt.datetime | None = None) -> dict[int, list]:
     """The drafts (and returned applications) of the user's own unit that can no longer be submitted,
     with the reasons (deadline passed, the hard per-unit limit used up, the unit no longer eligible …):
-    {application id: [Reason]}. The unit's facts are read once for the whole list."""
+    {application id: [Reason]}. The unit (with its lineage and parents) and its facts are read once for the
+    whole list."""
     from shenbao.applications.eligibility import _Facts, check
 
     out: dict[int, list] = {}
     now = now or timezone.now()
-    facts: dict[int, _Facts] = {}
-    for a in applications:
-        if a.status not in permissions.EDITABLE or a.applicant_id != getattr(user, "organisation_id", None):
-            continue
-        f = facts.setdefault(a.applicant_id, _Facts(a.applicant, now))
-        verdict = check(org=a.applicant, call=a.call, project_type=a.project_type, track=a.track, at=now,
-                        application=a, _facts=f)
+    own = getattr(user, "organisation_id", None)
+    drafts = [a for a in applications if a.status in permissions.EDITABLE and a.applicant_id == own]
+    if not drafts:
+        return out
+    unit = unit_with_lineage(own)
+    facts = _Facts(unit, now)
+    for a in drafts:
+        # participants=[]: the joint rules' reasons are not shown here (below), so their units are not read
+        verdict = check(org=unit, call=a.call, project_type=a.project_type, track=a.track, at=now,
+                        application=a, participants=[], _facts=facts)
         # what the clerk cannot fix by editing the form (a repeat is about the text: shown at submission)
         reasons = [r for r in verdict.reasons if r.code not in ("repeat", "joint")]
         if reasons:
