@@ -169,3 +169,33 @@ def test_the_dashboard_checks_every_draft_with_the_units_facts_read_once(load_ca
     blocked = selectors.unsubmittable(list(selectors.for_user(clerk)), clerk)
     assert set(blocked) == {a.pk for a in apps}
     assert all("category" in [r.code for r in reasons] for reasons in blocked.values())
+
+
+@pytest.mark.usefixtures("media")
+def test_the_api_lists_each_types_open_tracks_from_the_offers_read(client, load_call, make_org, make_user):
+    call = reopen(load_call("guangxi2026"))
+    _org, clerk, _head = unit(make_org, make_user, name="广西某某接口学会", category="province_society",
+                              parent=call.issuer, prefix="ap")
+    client.force_login(clerk)
+    response, sql = statements(lambda: client.get("/api/v1/applications/eligible"))
+    offers = {o["type_code"]: o for o in response.json() if o["call"] == call.code}
+    assert [t["code"] for t in offers["2026-1"]["tracks"]] == ["lecture", "service"]
+    assert [t["code"] for t in offers["2026-5"]["tracks"]] == ["exchange", "demonstration"]
+    assert len([s for s in sql if 'FROM "calls_track"' in s]) == 1  # once for all types, not once per type
+
+
+@pytest.mark.usefixtures("media")
+def test_the_start_page_gives_the_types_verdict_then_leads_to_the_draft(client, load_call, make_org, make_user):
+    call = reopen(load_call("liuzhou2026"))
+    _org, clerk, _head = unit(make_org, make_user, name="柳州市开始学会", category="city_society",
+                              parent=call.issuer, prefix="st")
+    client.force_login(clerk)
+    ptype = call.types.get(code="2026-2")
+    page = client.get(reverse("applications:start", args=[ptype.pk]))
+    assert page.status_code == 200 and "可以申报" in page.content.decode()
+    refused = client.get(reverse("applications:start", args=[call.types.get(code="2026-5").pk])).content.decode()
+    assert "不能申报" in refused  # R-E1: a city society is not among 2026-5's applicants
+    client.post(reverse("applications:create"), {"project_type": ptype.pk})
+    draft = Application.objects.get(applicant__name="柳州市开始学会")
+    r = client.get(reverse("applications:start", args=[ptype.pk]))
+    assert r.status_code == 302 and r["Location"] == reverse("applications:edit", args=[draft.pk])

@@ -21,6 +21,7 @@ from shenbao.calls.models import ProjectType
 from shenbao.core import audit
 from shenbao.core.decisions import require
 from shenbao.core.http import client_ip
+from shenbao.orgs.selectors import unit_with_lineage
 
 router = Router(tags=["applications"], auth=django_auth)
 
@@ -183,14 +184,15 @@ def _get(request, pk: int) -> Application:
 def eligible(request):
     from shenbao.applications.eligibility import eligible_offers
 
-    require(permissions.can_apply(request.user))
+    org = unit_with_lineage(getattr(request.user, "organisation_id", None))  # with what the rules read of it
+    require(permissions.can_apply(request.user, org))
     out = []
-    for o in eligible_offers(org=request.user.organisation):
+    for o in eligible_offers(org=org):
         out.append({
             "call": o.call.code, "call_title": o.call.title, "deadline": o.call.deadline,
             "deadline_is_placeholder": o.call.document.deadline_placeholder,
             "project_type_id": o.project_type.pk, "type_code": o.project_type.code, "type_name": o.project_type.name,
-            "tracks": [{"code": t.code, "name": t.name} for t in o.project_type.tracks.filter(retired=False)],
+            "tracks": [{"code": t.code, "name": t.name} for t in o.project_type.open_tracks],  # read with the types
             "eligible": o.verdict.ok,
             "reasons": [{"code": r.code, "message": r.message} for r in o.verdict.reasons],
             "notes": [{"code": r.code, "message": r.message} for r in o.verdict.notes],

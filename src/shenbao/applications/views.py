@@ -136,10 +136,12 @@ def start(request, type_pk: int):
     unit's draft of this type if there is one, else the type with its verdict and the button that starts the
     draft (a POST), or why the unit may not apply."""
     ptype = get_object_or_404(ProjectType.objects.select_related("call", "call__issuer"), pk=type_pk, retired=False)
-    decision = permissions.can_apply(request.user)
+    org = unit_with_lineage(request.user.organisation_id)  # with what the rules read of it, in one query
+    if org is not None:
+        request.user.organisation = org
+    decision = permissions.can_apply(request.user, org)
     if not decision:
         return refused(request, decision)
-    org = request.user.organisation
     mine = selectors.unit_application_of_type(org, ptype)
     if mine is not None:
         if mine.status in permissions.EDITABLE and permissions.can_edit(request.user, mine):
