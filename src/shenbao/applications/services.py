@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -107,6 +108,17 @@ class SaveResult:
 class SubmitResult:
     snapshot: Snapshot
     created: bool
+    application: Application | None = None  # the row as it stands after the submit (locked, relations loaded)
+
+
+class Hidden(Exception):
+    """The user may not even see the application: shown as "not found" (R-S31), the reason noted as a
+    refusal. Raised by `submit` when it is given the id only (the page had not read the row)."""
+
+    def __init__(self, reason: str, application: Application):
+        self.reason = reason
+        self.application = application
+        super().__init__(reason)
 
 
 def _state(app: Application) -> dict[str, Any]:
@@ -114,10 +126,18 @@ def _state(app: Application) -> dict[str, Any]:
             "track": app.track.code if app.track_id else None}
 
 
-def _lock(application: Application) -> Application:
-    return (Application.objects.select_for_update(of=("self",))
-            .select_related("call", "call__issuer", "project_type", "track", "applicant", "applicant__category")
-            .get(pk=application.pk))
+_LOCK_RELATED = ("call", "call__issuer", "project_type", "track", "applicant", "applicant__category")
+
+
+def _lock(application: Application | int) -> Application:
+    """The application's row, locked, with what checks and audits read. Only rows nobody changes under the
+    application's lock are joined: on PostgreSQL a query that waited for the lock returns the joined rows as
+    they were when it started (a snapshot or own approval made meanwhile would be missing), so those are
+    read after it."""
+    pk = application if isinstance(application, int) else application.pk
+    app = Application.objects.select_for_update(of=("self",)).select_related(*_LOCK_RELATED).get(pk=pk)
+    app.project_type.call = app.call  # the type's document is read from its call: the same row, not read again
+    return app
 
 
 # --- drafts ----------------------------------------------------------------------------------------------
@@ -304,12 +324,16 @@ def accept_commitment(*, user, application: Application, ip: str | None = None) 
     return current
 
 
-def own_approval_problems(application: Application) -> list[Problem]:
-    """What R-E8 still asks before submission."""
+_UNREAD = object()
+
+
+def own_approval_problems(application: Application, approval: OwnApproval | object | None = _UNREAD) -> list[Problem]:
+    """What R-E8 still asks before submission (`approval`: the application's own approval, when already read)."""
     rule = own_approval_rule(application)
     if rule is None:
         return []
-    approval = OwnApproval.objects.filter(application=application).first()
+    if approval is _UNREAD:
+        approval = OwnApproval.objects.filter(application=application).first()
     if approval is None:
         kinds = "、".join(meeting_rule(application).kinds) if meeting_rule(application) else ""
         return [Problem("own_approval", _("提交前须登记本单位审议会议（%(kinds)s）并由单位负责人确认承诺") % {"kinds": kinds},
@@ -386,10 +410,13 @@ def confirm_participation(*, user, participant: ApplicationParticipant, ip: str 
     return row
 
 
-def participant_problems(application: Application) -> list[Problem]:
+def participant_problems(application: Application, participants=None) -> list[Problem]:
+    """R-E4: the participant units that have not confirmed (`participants`: its active participants, when
+    already read)."""
+    rows = active_participants(application) if participants is None else participants
     return [Problem("participant_unconfirmed", _("参与单位%(unit)s尚未确认参与") % {"unit": p.organisation.name},
                     {"organisation_id": p.organisation_id})
-            for p in active_participants(application) if not p.confirmed_at]
+            for p in rows if not p.confirmed_at]
 
 
 # --- submission ----------------------------------------------------------------------------------------------
@@ -404,8 +431,8 @@ def fingerprint_of(frozen: dict) -> str:
     return hashlib.sha256(canonical_json(frozen).encode("utf-8")).hexdigest()
 
 
-def _frozen(app: Application, cleaned: dict, *, number: int, user, at: dt.datetime) -> dict:
-    approval = OwnApproval.objects.filter(application=app).first()
+def _frozen(app: Application, cleaned: dict, *, number: int, user, at: dt.datetime, approval: OwnApproval | None,
+            participants: list[ApplicationParticipant]) -> dict:
     values = dict(cleaned)
     if approval is not None:
         values["_meeting"] = approval.meeting_name or approval.meeting_kind
@@ -420,7 +447,7 @@ def _frozen(app: Application, cleaned: dict, *, number: int, user, at: dt.dateti
         "applicant": {"id": app.applicant_id, "name": app.applicant.name, "credit_code": app.applicant.credit_code},
         "participants": [{"id": p.organisation_id, "name": p.organisation.name,
                           "credit_code": p.organisation.credit_code, "confirmed_at": p.confirmed_at}
-                         for p in active_participants(app)],
+                         for p in participants],
         "own_approval": _approval_state(approval),
         "title": app.title,
         "values": values,
@@ -447,51 +474,75 @@ def number_parts(app: Application) -> tuple[str, dict]:
                    "track": app.track.code if app.track_id else ""}
 
 
+def _next_seq(call_id: int, scope: str) -> int:
+    """Add one to the counter of (call, scope), created at 1 if missing, and return it: one statement
+    (INSERT … ON CONFLICT DO UPDATE … RETURNING, PostgreSQL and SQLite 3.35+) that leaves the row locked
+    (written) until the caller's transaction ends, so a concurrent allocation waits for it."""
+    if not connection.features.can_return_columns_from_insert:  # SQLite before 3.35: the same in three
+        NumberCounter.objects.get_or_create(call_id=call_id, scope=scope)
+        NumberCounter.objects.filter(call_id=call_id, scope=scope).update(last=F("last") + 1)
+        return NumberCounter.objects.filter(call_id=call_id, scope=scope).values_list("last", flat=True).get()
+    qn = connection.ops.quote_name
+    table, call_col, scope_col, last_col = (qn(NumberCounter._meta.db_table), qn("call_id"), qn("scope"),
+                                            qn(NumberCounter._meta.get_field("last").column))
+    # the names come from the model, quoted; the values are bound
+    sql = (f"INSERT INTO {table} ({call_col}, {scope_col}, {last_col}) VALUES (%s, %s, 1) "  # noqa: S608
+           f"ON CONFLICT ({call_col}, {scope_col}) DO UPDATE SET {last_col} = {table}.{last_col} + 1 "
+           f"RETURNING {last_col}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [call_id, scope])
+        return cursor.fetchone()[0]
+
+
 def allocate_number(app: Application) -> str:
     """The next 申报编号 of the application's call (inside the caller's transaction). The counter row is
-    locked with select_for_update, so two first submissions at once never get the same number; the
-    unique constraint (call, number) is the last guard."""
+    incremented and so locked until the transaction ends (`_next_seq`), so two first submissions at once
+    never get the same number; a number already taken (a pattern changed mid-call) is skipped; the unique
+    constraint (call, number) is the last guard."""
     scope, parts = number_parts(app)
-    NumberCounter.objects.get_or_create(call_id=app.call_id, scope=scope[:64])
-    counter = NumberCounter.objects.select_for_update().get(call_id=app.call_id, scope=scope[:64])
     pattern = app.call.document.number_pattern
     while True:
-        counter.last += 1
-        number = pattern.format(seq=counter.last, **parts)[:40]
+        number = pattern.format(seq=_next_seq(app.call_id, scope[:64]), **parts)[:40]
         if not Application.objects.filter(call_id=app.call_id, number=number).exists():
-            break
-    counter.save(update_fields=["last"])
-    return number
+            return number
 
 
-def submit(*, user, application: Application, expected_version: int | None = None,
-           ip: str | None = None) -> SubmitResult:
+def submit(*, user, application: Application | None = None, application_id: int | None = None,
+           expected_version: int | None = None, ip: str | None = None) -> SubmitResult:
     """Submit the draft: once. The row is locked; a second submit (double click, retried request, twenty
     at once) finds the snapshot the first one made and creates nothing. Checks, in this order: who may
     (workflow), the version on screen, own approval (R-E8), participants confirmed (R-E4), the form in
     full (FORMS), eligibility (ELIG: every call rule, the deadline included). Then freezes a Snapshot and
-    moves the status (to the endorsing association when the call routes it, R-E9)."""
+    moves the status (to the endorsing association when the call routes it, R-E9).
+
+    `application_id` instead of `application`: the row is read only here (locked); a user who may not see
+    it gets `Hidden` (R-S31), a missing one Application.DoesNotExist. The result carries the row as saved."""
     from shenbao.applications import eligibility
 
     with transaction.atomic():
-        app = _lock(application)
+        app = _lock(application.pk if application is not None else application_id)
+        if application is None:
+            seen = permissions.can_view(user, app)
+            if not seen:
+                raise Hidden(seen.reason, app)
         if app.status in ("submitted", "awaiting_endorsement") and app.current_snapshot_id:
             snap = app.current_snapshot
             if expected_version is None or snap.draft_version == expected_version:
                 require(permissions.can_view(user, app))
-                return SubmitResult(snapshot=snap, created=False)
+                return SubmitResult(snapshot=snap, created=False, application=app)
         action = submit_action(app)
         require(APPLICATION.can(user, app, action))
         if expected_version is not None and expected_version != app.version:
             raise Conflict(application=app, theirs=app.data, version=app.version, saved_by=app.saved_by,
                            saved_at=app.saved_at)
-        problems: list = [*own_approval_problems(app), *participant_problems(app)]
+        approval = OwnApproval.objects.filter(application=app).select_related("accepted_by").first()
+        rows = list(active_participants(app))  # read once: the checks, eligibility and the snapshot
+        problems: list = [*own_approval_problems(app, approval), *participant_problems(app, rows)]
         track_code = formdata.track_code_from(app, app.data)
         data = resolve_attachments(app, app.data)  # the snapshot freezes each file's id and hash
         result = formdata.validate(app, data, partial=False, track_code=track_code)
-        participants = [p.organisation for p in active_participants(app)]
         verdict = eligibility.check(org=app.applicant, call=app.call, project_type=app.project_type,
-                                    track=app.track, application=app, participants=participants)
+                                    track=app.track, application=app, participants=[p.organisation for p in rows])
         reasons = list(verdict.reasons)
         if app.status == "returned" and app.revision_deadline and timezone.now() < app.revision_deadline:
             # a return for revision gives its own deadline, which replaces the call's for this resubmission
@@ -503,11 +554,15 @@ def submit(*, user, application: Application, expected_version: int | None = Non
         if problems or reasons or result.errors:
             raise Refused(reasons=[*reasons, *problems], errors=result.errors)
         now = timezone.now()
+        fields = ["current_snapshot", "submitted_at", "amount_asked", "endorser", "routing_label", "updated_at"]
         if not app.number:
             app.number = allocate_number(app)
-            app.save(update_fields=["number"])
-        number = (app.snapshots.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-        frozen = _frozen(app, result.cleaned, number=number, user=user, at=now)
+            fields.append("number")
+        # only submit makes snapshots, and it sets current_snapshot: without one there is none yet
+        number = 1 if not app.current_snapshot_id else (
+            app.snapshots.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        frozen = _frozen(app, result.cleaned, number=number, user=user, at=now, approval=approval,
+                         participants=rows)
         snap = Snapshot.objects.create(application=app, number=number, draft_version=app.version, values=frozen,
                                        fingerprint=fingerprint_of(frozen), submitted_at=now, submitted_by=user)
         route = route_for(app)
@@ -516,15 +571,16 @@ def submit(*, user, application: Application, expected_version: int | None = Non
         app.amount_asked = formdata.amount_asked(app, result.cleaned)
         app.endorser = route.endorser if route else None
         app.routing_label = route.label if route else ""
-        app.save(update_fields=["current_snapshot", "submitted_at", "amount_asked", "endorser", "routing_label",
-                                "updated_at"])
-        APPLICATION.perform(user=user, obj=app, action=action, notify=notify.transition,
+        # the status and the fields above in one UPDATE; the audit event and the notice as for any transition
+        APPLICATION.perform(user=user, obj=app, action=action, notify=notify.transition, locked=True,
+                            update_fields=fields,
                             extra_after={"snapshot": number, "number": app.number, "fingerprint": snap.fingerprint,
                                          "endorser": route.endorser.name if route else None})
-    application.status = app.status
-    application.current_snapshot = snap
-    application.number = app.number
-    return SubmitResult(snapshot=snap, created=True)
+    if application is not None:
+        application.status = app.status
+        application.current_snapshot = snap
+        application.number = app.number
+    return SubmitResult(snapshot=snap, created=True, application=app)
 
 
 def withdraw(*, user, application: Application, reason: str = "", ip: str | None = None) -> Application:

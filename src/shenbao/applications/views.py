@@ -5,6 +5,7 @@ Views are thin: permissions from permissions.py, changes through services.py, re
 from __future__ import annotations
 
 import datetime as dt
+from typing import NoReturn
 from urllib.parse import quote
 
 from django.conf import settings
@@ -54,9 +55,13 @@ def _application(request, pk: int) -> Application:
         "endorser", "saved_by", "returned_by", "screening", "decision"), pk=pk)  # review's 形式审查 and result
     decision = permissions.can_view(request.user, app)
     if not decision:
-        audit.refused(decision.reason, app)  # a refusal, shown as "not found" (R-S31)
-        raise Http404(_("没有这份申报"))
+        _hide(decision.reason, app)
     return app
+
+
+def _hide(reason: str, app: Application) -> NoReturn:
+    audit.refused(reason, app)  # a refusal, shown as "not found" (R-S31)
+    raise Http404(_("没有这份申报"))
 
 
 def _local(value: str) -> dt.datetime | None:
@@ -340,7 +345,7 @@ def edit(request, pk: int):
         return refused(request, exc.reason)
     app = result.application
     if request.POST.get("action") == "submit":
-        return _submit(request, app, app.version)
+        return _submit(request, app.pk, app.version, app)
     if request.POST.get("action") == "check":
         # 检查是否填写完整 checks what is on the page: saved first, then the whole form validated
         full = formdata.validate(app, app.data, partial=False).errors
@@ -425,22 +430,32 @@ def autosave(request, pk: int):
                          "errors": result.errors, "changed": result.changed})
 
 
-def _submit(request, app: Application, version: int | None):
+def _submit(request, pk: int, version: int | None, app: Application | None = None):
+    """Submit and say how it went. `app`: the row the page has already read; without it the service reads
+    the row once, locked, and checks that the user may see it."""
     try:
-        result = services.submit(user=request.user, application=app, expected_version=version, ip=client_ip(request))
+        if app is None:
+            result = services.submit(user=request.user, application_id=pk, expected_version=version,
+                                     ip=client_ip(request))
+        else:
+            result = services.submit(user=request.user, application=app, expected_version=version,
+                                     ip=client_ip(request))
+    except Application.DoesNotExist:
+        raise Http404(_("没有这份申报")) from None
+    except services.Hidden as exc:
+        _hide(exc.reason, exc.application)
     except services.Refused as exc:
-        app.refresh_from_db()
+        app = _application(request, pk)  # as it stands: the refused submit changed nothing
         messages.error(request, _("未能提交：请按提示修改后再提交。"))
         return render(request, "applications/edit.html",
                       _edit_context(request, app, values=app.data, errors=exc.errors, reasons=exc.reasons), status=400)
     except services.Conflict as exc:
         messages.error(request, exc.message)
-        return redirect("applications:edit", app.pk)
+        return redirect("applications:edit", pk)
     except NotAllowed as exc:
         return refused(request, exc.reason)
-    snap = result.snapshot
+    snap, app = result.snapshot, result.application
     if result.created:
-        app.refresh_from_db()
         where = (_("已提交，等待%(who)s审核推荐") % {"who": app.endorser.name}) if app.status == "awaiting_endorsement" \
             else _("已提交")
         messages.success(request, _("%(where)s。申报编号 %(number)s（版本指纹 %(fp)s…），请打印申报表签字盖章后上传扫描件。")
@@ -453,12 +468,11 @@ def _submit(request, app: Application, version: int | None):
 @login_required
 @require_POST
 def submit(request, pk: int):
-    app = _application(request, pk)
     try:
         version = int(request.POST["version"]) if request.POST.get("version") else None
     except ValueError:
         version = None
-    return _submit(request, app, version)
+    return _submit(request, pk, version)  # the service reads the row once, locked (and hides it as _application)
 
 
 @login_required
