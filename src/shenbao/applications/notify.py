@@ -5,18 +5,29 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import Exists, OuterRef, Q
+
 from shenbao.core import mail
-from shenbao.orgs.models import Role, User
+from shenbao.orgs.models import Role, RoleAssignment, User
 
 log = logging.getLogger(__name__)
 
 
 def _addresses(org_id: int | None, roles) -> list[str]:
-    if org_id is None:
+    return _recipients([(org_id, roles)])
+
+
+def _recipients(targets) -> list[str]:
+    """The addresses of the active users who, for one of `targets` (org_id, roles), hold one of the roles
+    and a role in that organisation: one query for all the targets."""
+    who = Q()
+    for org_id, roles in targets:
+        if org_id is not None:
+            who |= Q(Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), role__in=roles)),
+                     Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), organisation_id=org_id)))
+    if not who:
         return []
-    users = User.objects.filter(is_active=True, roles__role__in=roles).filter(
-        roles__organisation_id=org_id).exclude(email="").distinct()
-    return sorted({u.email for u in users})
+    return sorted(set(User.objects.filter(who, is_active=True).exclude(email="").values_list("email", flat=True)))
 
 
 def _send(subject: str, body: str, to: list[str]) -> None:
@@ -42,10 +53,8 @@ def transition(application, t) -> None:
         "return_for_revision": [applicant],
         "withdraw": [applicant],
     }.get(t.action, [])
-    to: list[str] = []
-    for org_id, roles in targets:
-        to.extend(_addresses(org_id, roles))
-    _send(f"【申报】{name}：{t.label}", f"申报《{name}》状态已变为：{application.get_status_display()}。", sorted(set(to)))
+    _send(f"【申报】{name}：{t.label}", f"申报《{name}》状态已变为：{application.get_status_display()}。",
+          _recipients(targets))
 
 
 def participant_invited(participant) -> None:
