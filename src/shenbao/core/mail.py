@@ -12,8 +12,10 @@ a failed task, logged with its traceback.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 
 from django.core.mail import EmailMessage  # the one place that sends mail
+from django.db import IntegrityError, transaction
 from django_tasks import TaskContext, task
 
 from shenbao.core import jobs
@@ -26,17 +28,20 @@ def send_mail(context: TaskContext, subject: str, body: str, to: list[str], repl
               from_email: str | None = None) -> int:
     """Send one mail. A task run again after its worker died sends again only if the first run did not
     get as far as recording it (the mail server cannot take part in the database transaction)."""
-    from django.db import transaction
-
-    key = f"mail:{context.task_result.id}"
     from shenbao.core.models import TaskEffect
 
+    key = f"mail:{context.task_result.id}"[:200]
     if TaskEffect.objects.filter(key=key).exists():
         return 0
     sent = EmailMessage(subject=subject, body=body, from_email=from_email, to=list(to),
                         reply_to=reply_to or None).send(fail_silently=False)
-    with transaction.atomic():
-        jobs.once(key)
+    # recorded once sent (the mail server takes no part in a transaction): outside one, a single INSERT; a
+    # run that raced this one and recorded it first makes it fail, which changes nothing
+    try:
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
+            TaskEffect.objects.create(key=key)
+    except IntegrityError:
+        pass
     return sent
 
 
