@@ -1,0 +1,218 @@
+"""The submit step reads and writes each thing once (issue 6): the page hands the id to the service, which reads
+the row once, locked, and hides what the user may not see; `perform(locked=True)` checks, saves the status with
+the submit's own fields in one UPDATE and audits as any transition; the number counter is one upsert and still
+skips a number already taken; the notice is one recipients query; the mail task records itself in one INSERT.
+These prove that the checks, refusals, audit events and mails around those paths are those of before."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from shenbao.applications import notify, services
+from shenbao.applications.models import Application, NumberCounter, Snapshot
+from shenbao.applications.workflow import APPLICATION
+from shenbao.core.decisions import NotAllowed
+from shenbao.core.models import AuditEvent, TaskEffect
+from shenbao.orgs.models import Role
+from tests.journey_support import filled_draft, reopen, unit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media", "fast_hashing")]
+
+
+@pytest.fixture
+def call(load_call):
+    return reopen(load_call("liuzhou2026"))
+
+
+@pytest.fixture
+def lz(call, make_org, make_user):
+    org, clerk, head = unit(make_org, make_user, name="柳州市一读学会", category="city_society",
+                            parent=call.issuer, prefix="once")
+    return org, clerk, head
+
+
+# --- the page: the id to the service, the same answers ----------------------------------------------------------
+
+
+def test_submit_page_hides_an_application_of_another_unit(client, call, lz, make_org, make_user):  # R-S31
+    _org, clerk, _head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    _other, stranger, _ = unit(make_org, make_user, name="柳州市旁观学会", category="city_society",
+                               parent=call.issuer, prefix="peek")
+    client.force_login(stranger)
+    r = client.post(reverse("applications:submit", args=[app.pk]), {"version": app.version})
+    assert r.status_code == 404
+    app.refresh_from_db()
+    assert app.status == "draft" and not app.number and not Snapshot.objects.filter(application=app).exists()
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert (denied.actor_name, denied.object_id, denied.after["status"]) == ("peek_clerk", str(app.pk), 404)
+    assert "只能查看本单位的申报" in denied.note
+    assert client.post(reverse("applications:submit", args=[app.pk + 1000])).status_code == 404
+
+
+def test_submit_page_refusal_shows_the_form_and_changes_nothing(client, call, lz):
+    _org, clerk, _head = lz
+    app = services.create_draft(user=clerk, project_type=call.types.get(code="2026-2"))  # nothing filled in
+    client.force_login(clerk)
+    r = client.post(reverse("applications:submit", args=[app.pk]), {"version": app.version})
+    assert r.status_code == 400 and "未能提交" in r.content.decode()
+    app.refresh_from_db()
+    assert app.status == "draft" and not app.number
+    assert not NumberCounter.objects.exists()  # refused before a number is drawn
+    assert not AuditEvent.objects.filter(action__startswith="application.submit").exists()
+
+
+def test_submit_page_then_the_same_click_again(client, call, lz):
+    _org, clerk, _head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    client.force_login(clerk)
+    first = client.post(reverse("applications:submit", args=[app.pk]), {"version": app.version}, follow=True)
+    assert "申报编号 2026-2-0001" in first.content.decode()
+    again = client.post(reverse("applications:submit", args=[app.pk]), {"version": app.version}, follow=True)
+    assert "没有重复提交" in again.content.decode()
+    assert Snapshot.objects.filter(application=app).count() == 1
+    event = AuditEvent.objects.get(action="application.submit")
+    assert event.before == {"status": "draft"}
+    assert event.after["status"] == "submitted" and event.after["number"] == "2026-2-0001"
+    assert event.after["snapshot"] == 1 and event.actor_name == "once_clerk"
+
+
+# --- perform(locked=True) ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_perform_locked_needs_the_callers_transaction(call, lz):
+    _org, clerk, _head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    with pytest.raises(RuntimeError):
+        APPLICATION.perform(user=clerk, obj=Application.objects.get(pk=app.pk), action="discard", locked=True)
+    app.refresh_from_db()
+    assert app.status == "draft" and not AuditEvent.objects.filter(action="application.discard").exists()
+
+
+def test_perform_locked_refuses_before_writing(call, lz, make_org, make_user):
+    _org, clerk, _head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    _other, stranger, _ = unit(make_org, make_user, name="柳州市他人学会", category="city_society",
+                               parent=call.issuer, prefix="other")
+    events = AuditEvent.objects.count()
+    with pytest.raises(NotAllowed), transaction.atomic():
+        row = services._lock(app)
+        row.title = "不应写入"
+        APPLICATION.perform(user=stranger, obj=row, action="discard", locked=True, update_fields=["title"])
+    app.refresh_from_db()
+    assert app.status == "draft" and app.title != "不应写入" and AuditEvent.objects.count() == events
+
+
+def test_perform_locked_saves_in_one_update_audits_and_notifies_on_commit(call, lz,
+                                                                           django_capture_on_commit_callbacks):
+    _org, clerk, _head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    heard = []
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        row = services._lock(app)
+        row.title = "新的名称"
+        with CaptureQueriesContext(connection) as ctx:
+            out = APPLICATION.perform(user=clerk, obj=row, action="discard", locked=True, update_fields=["title"],
+                                      notify=lambda obj, t: heard.append((obj.pk, t.action, obj.status)),
+                                      extra_after={"why": "test"})
+        assert heard == []  # not before the commit
+    updates = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('UPDATE "applications_application"')]
+    assert len(updates) == 1 and '"status"' in updates[0] and '"title"' in updates[0]
+    assert not any(q["sql"].startswith('SELECT "applications_application"') for q in ctx.captured_queries)
+    assert out is row and heard == [(app.pk, "discard", "discarded")]
+    app.refresh_from_db()
+    assert app.status == "discarded" and app.title == "新的名称"
+    event = AuditEvent.objects.get(action="application.discard")
+    assert event.before == {"status": "draft"} and event.after == {"status": "discarded", "why": "test"}
+
+
+def test_perform_without_lock_still_reads_the_row_again(call, lz):
+    _org, clerk, _head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    stale = Application.objects.get(pk=app.pk)
+    Application.objects.filter(pk=app.pk).update(title="别处改过")
+    out = APPLICATION.perform(user=clerk, obj=stale, action="discard")
+    assert out is not stale and out.title == "别处改过" and stale.status == "discarded"
+
+
+# --- the number: one upsert, a taken number skipped -------------------------------------------------------------
+
+
+def test_a_number_already_taken_is_skipped(call, lz, make_org, make_user):
+    _org, clerk, _head = lz
+    first = filled_draft(clerk, call, "2026-2")
+    Application.objects.filter(pk=first.pk).update(number="2026-2-0001")  # e.g. given under an earlier pattern
+    app = filled_draft(clerk, call, "2026-2")
+    services.submit(user=clerk, application=app)
+    app.refresh_from_db()
+    assert app.number == "2026-2-0002"
+    assert NumberCounter.objects.get(call=call, scope="2026-2").last == 2
+
+
+def test_numbers_without_insert_returning(call, lz, monkeypatch):
+    """SQLite before 3.35 cannot return from an upsert: the counter is then created, incremented and read
+    in three statements, with the same numbers."""
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite before 3.35 lacks INSERT … RETURNING")
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    _org, clerk, _head = lz
+    numbers = []
+    for _ in range(2):
+        app = filled_draft(clerk, call, "2026-2")
+        with transaction.atomic():
+            numbers.append(services.allocate_number(services._lock(app)))
+    assert numbers == ["2026-2-0001", "2026-2-0002"]
+    assert NumberCounter.objects.get(call=call, scope="2026-2").last == 2
+
+
+# --- the notice and its mail ------------------------------------------------------------------------------------
+
+
+def test_the_submit_notice_goes_to_the_funder_and_the_unit(call, lz, make_org, make_user, mailoutbox,
+                                                          django_capture_on_commit_callbacks):
+    _org, clerk, head = lz
+    head.email = "head@once.example"
+    head.save()
+    make_user("funder_a", org=call.issuer, roles=(Role.FUNDER_STAFF,), email="staff@funder.example")
+    make_user("funder_b", org=call.issuer, roles=(Role.FUNDER_LEADER,), email="leader@funder.example")
+    make_user("funder_c", org=call.issuer, roles=(Role.FUNDER_STAFF,), email="gone@funder.example", is_active=False)
+    elsewhere = make_org("柳州市别的学会", "city_society", parent=call.issuer)
+    make_user("else_clerk", org=elsewhere, roles=(Role.APPLICANT_CLERK,), email="else@example.cn")
+    app = filled_draft(clerk, call, "2026-2")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit(user=clerk, application=app)
+    assert len(mailoutbox) == 1
+    assert sorted(mailoutbox[0].to) == ["head@once.example", "once@example.cn", "staff@funder.example"]
+    assert mailoutbox[0].subject.startswith("【申报】")
+
+
+def test_recipients_of_several_targets_in_one_query(call, lz, django_assert_num_queries):
+    org, _clerk, head = lz
+    head.email = "head@once.example"
+    head.save()
+    targets = [(call.issuer_id, (Role.FUNDER_STAFF,)), (org.pk, (Role.APPLICANT_CLERK, Role.UNIT_HEAD)), (None, ())]
+    with django_assert_num_queries(1):
+        assert notify._recipients(targets) == ["head@once.example", "once@example.cn"]
+    assert notify._addresses(None, (Role.APPLICANT_CLERK,)) == []
+    assert notify._addresses(org.pk, (Role.UNIT_HEAD,)) == ["head@once.example"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_task_sends_once_per_task_run(mailoutbox):
+    from shenbao.core.mail import send_mail
+
+    context = SimpleNamespace(task_result=SimpleNamespace(id="run-1"))
+    assert send_mail.call(context, subject="s", body="b", to=["a@example.cn"]) == 1
+    assert send_mail.call(context, subject="s", body="b", to=["a@example.cn"]) == 0  # run again: recorded
+    assert len(mailoutbox) == 1 and TaskEffect.objects.filter(key="mail:run-1").count() == 1
+    with transaction.atomic():  # inside a transaction (a savepoint keeps it usable when the key races)
+        assert send_mail.call(SimpleNamespace(task_result=SimpleNamespace(id="run-2")), subject="s", body="b",
+                              to=["a@example.cn"]) == 1
+        assert AuditEvent.objects.count() >= 0  # the transaction is still usable
+    assert TaskEffect.objects.filter(key="mail:run-2").exists() and len(mailoutbox) == 2
