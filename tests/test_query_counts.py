@@ -74,10 +74,10 @@ def test_the_application_page_and_submit_stay_within_their_counts(client, clerk,
     app = filled_draft(user, call, "2026-2")
     client.force_login(user)
     client.get(reverse("applications:detail", args=[app.pk]))
-    # measured 29 (49 before: the row read once, locked; participants and own approval read once; the status
+    # measured 19 (49 before: the row read once, locked; participants and own approval read once; the status
     # saved with the submit's fields in one UPDATE; the counter one upsert; one recipients query; the mail
-    # task's record one INSERT); eligibility, the audit chain and the session remain (the goal of 15 is open)
-    with django_assert_max_num_queries(29):
+    # task's record one INSERT; eligibility's facts when a rule needs them); the goal of 15 is open
+    with django_assert_max_num_queries(19):
         response = client.post(reverse("applications:submit", args=[app.pk]), {"version": app.version})
     assert response.status_code == 302
     app.refresh_from_db()
