@@ -76,6 +76,17 @@ class Application(models.Model):
         unless the type has its own, as a post-funded type's results day)."""
         return self.revision_deadline or self.project_type.own_deadline or self.call.deadline
 
+    def share_call(self) -> Application:
+        """Hand the call read with the application to its project type read with it (the same row), so that
+        the type's document and deadline do not read the call a second time. Returns the application."""
+        fields = self._meta
+        call, ptype = fields.get_field("call"), fields.get_field("project_type")
+        if call.is_cached(self) and ptype.is_cached(self):
+            pt = ptype.get_cached_value(self)
+            if pt.call_id == self.call_id and not pt._meta.get_field("call").is_cached(pt):
+                pt._meta.get_field("call").set_cached_value(pt, call.get_cached_value(self))
+        return self
+
 
 class ApplicationParticipant(models.Model):
     """A participant unit (参与单位) of a joint application, named by the lead; it confirms from its own

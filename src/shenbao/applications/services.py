@@ -140,6 +140,27 @@ def _lock(application: Application | int) -> Application:
     return app
 
 
+def _relock(application: Application) -> Application:
+    """As `_lock`, reusing what the caller already read: the row is read again under the lock (its state,
+    version and values), while the call, the project type and the applicant unit the caller holds are taken
+    over when the row still points at them (a page that has just read the application with them does not
+    read them twice); those it does not hold are read with the row, as `_lock` does."""
+    opts = Application._meta
+    held = {}
+    related = ["track"]
+    for name, deeper in (("call", "call__issuer"), ("project_type", None), ("applicant", "applicant__category")):
+        f = opts.get_field(name)
+        if f.is_cached(application):
+            held[name] = f.get_cached_value(application)
+        else:
+            related += [name] + ([deeper] if deeper else [])
+    app = Application.objects.select_for_update(of=("self",)).select_related(*related).get(pk=application.pk)
+    for name, obj in held.items():
+        if getattr(app, f"{name}_id") == obj.pk:
+            opts.get_field(name).set_cached_value(app, obj)
+    return app.share_call()
+
+
 # --- drafts ----------------------------------------------------------------------------------------------
 
 
@@ -196,7 +217,7 @@ def save_draft(*, user, application: Application, values: dict, expected_version
     for display beside the fields. Saving what is already stored changes nothing. Keys the form does not
     define and values far beyond their field's limit raise `InputRefused` and nothing is stored."""
     with transaction.atomic():
-        app = _lock(application)
+        app = _relock(application)
         require(permissions.can_edit(user, app))
         refused = formdata.oversize(app, values)
         if refused:

@@ -49,10 +49,11 @@ def attachment(content: bytes, filename: str, content_type: str) -> HttpResponse
     return response
 
 
-def _application(request, pk: int) -> Application:
+def _application(request, pk: int, *also: str) -> Application:
     app = get_object_or_404(Application.objects.select_related(
         "call", "call__issuer", "project_type", "track", "applicant", "applicant__category", "current_snapshot",
-        "endorser", "saved_by", "returned_by", "screening", "decision"), pk=pk)  # review's 形式审查 and result
+        "endorser", "saved_by", "returned_by", "screening", "decision", *also), pk=pk)  # review's 形式审查 and result
+    app.share_call()
     decision = permissions.can_view(request.user, app)
     if not decision:
         _hide(decision.reason, app)
