@@ -19,17 +19,22 @@ def _authenticated(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and getattr(user, "is_active", False)
 
 
+def role_rows(user) -> list[tuple[str, int | None]]:
+    """The user's roles as (role, organisation id or None), read once per user object (a request's)."""
+    cache = getattr(user, "_sb_app_roles", None)
+    if cache is None:
+        cache = list(RoleAssignment.objects.filter(user=user).values_list("role", "organisation_id"))
+        user._sb_app_roles = cache
+    return cache
+
+
 def has_role_in(user, org: Organisation | int | None, roles) -> bool:
     """The user holds one of `roles` in `org`: a role given for that organisation, or a role given without
     an organisation to a user who belongs to it."""
     if not _authenticated(user) or org is None:
         return False
     org_id = org if isinstance(org, int) else org.pk
-    cache = getattr(user, "_sb_app_roles", None)
-    if cache is None:
-        cache = list(RoleAssignment.objects.filter(user=user).values_list("role", "organisation_id"))
-        user._sb_app_roles = cache
-    for role, role_org in cache:
+    for role, role_org in role_rows(user):
         if role in roles and (role_org == org_id or (role_org is None and user.organisation_id == org_id)):
             return True
     return False

@@ -15,6 +15,7 @@ from shenbao.applications import permissions
 from shenbao.applications.models import (
     Application,
     ApplicationParticipant,
+    Endorsement,
     LimitAcceptance,
     OwnApproval,
     Scan,
@@ -22,7 +23,7 @@ from shenbao.applications.models import (
 )
 from shenbao.core import audit
 from shenbao.documents import scans
-from shenbao.orgs.models import Role, RoleAssignment
+from shenbao.orgs.models import Role
 from shenbao.orgs.selectors import unit_with_lineage
 
 ACTION_LABELS = {
@@ -55,12 +56,13 @@ ACTION_LABELS = {
 
 
 def _org_ids(user, roles) -> set[int]:
+    """The organisations where the user holds one of `roles`: those the roles name, and the user's own for a
+    role given without one (from the user's roles as the permission checks read them: once a request)."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    ids = set(RoleAssignment.objects.filter(user=user, role__in=roles, organisation__isnull=False)
-              .values_list("organisation_id", flat=True))
-    if user.organisation_id and RoleAssignment.objects.filter(user=user, role__in=roles,
-                                                              organisation__isnull=True).exists():
+    rows = [org for role, org in permissions.role_rows(user) if role in roles]
+    ids = {org for org in rows if org is not None}
+    if user.organisation_id and None in rows:
         ids.add(user.organisation_id)
     return ids
 
@@ -305,7 +307,32 @@ def scans_of(application: Application) -> QuerySet[Scan]:
     return application.scans.select_related("snapshot", "uploaded_by", "verified_by").order_by("-uploaded_at", "-id")
 
 
+def hold_scans(snapshot: Snapshot, scans: list[Scan]) -> None:
+    """Give `snapshot` its scans as already read (all of them: the application's scans of this version), so
+    that `snapshot.scans.all()` in the selectors below asks nothing (as a prefetch would, without its query)."""
+    qs = snapshot.scans.all()
+    qs._result_cache = list(scans)
+    qs._prefetch_done = True
+    snapshot._prefetched_objects_cache = {**getattr(snapshot, "_prefetched_objects_cache", {}), "scans": qs}
+
+
+# The application page reads its own approval and an accepted excess over the per-unit limit with the
+# application (one-to-one rows, absent as often as not): `own_approval` and `limit_state` take them from there.
+DETAIL_RELATED = ("own_approval__accepted_by", "own_approval__recorded_by", "limit_acceptance__accepted_by")
+
+
+def _read_with(application: Application, name: str):
+    """(True, the one-to-one row `name` or None) when it was read with the application, else (False, None)."""
+    rel = Application._meta.get_field(name)
+    if rel.is_cached(application):
+        return True, rel.get_cached_value(application)
+    return False, None
+
+
 def own_approval(application: Application) -> OwnApproval | None:
+    held, row = _read_with(application, "own_approval")
+    if held:
+        return row
     return OwnApproval.objects.filter(application=application).select_related("accepted_by", "recorded_by").first()
 
 
@@ -339,7 +366,9 @@ def limit_state(application: Application) -> LimitState | None:
     sent = list(Application.objects.filter(call_id=application.call_id, applicant_id=application.applicant_id)
                 .exclude(status__in=NOT_COUNTED).order_by("submitted_at", "pk").values_list("pk", flat=True))
     position = sent.index(application.pk) + 1 if application.pk in sent else len(sent) + 1
-    accepted = LimitAcceptance.objects.filter(application=application).select_related("accepted_by").first()
+    held, accepted = _read_with(application, "limit_acceptance")
+    if not held:
+        accepted = LimitAcceptance.objects.filter(application=application).select_related("accepted_by").first()
     return LimitState(limit=limit, soft=doc.per_unit_limit == "soft", position=position, count=len(sent),
                       accepted=accepted)
 
@@ -489,11 +518,13 @@ class HistoryRow:
     after: dict | None
 
 
-def history(application: Application) -> list[HistoryRow]:
-    """Who did what when: every audit event of the application, oldest first."""
+def history(application: Application, *, scans: list[Scan] | None = None) -> list[HistoryRow]:
+    """Who did what when: every audit event of the application, oldest first. `scans`: the application's
+    scans when the caller has read them all already."""
     from shenbao.core.models import AuditEvent
 
-    scan_ids = [str(pk) for pk in application.scans.values_list("pk", flat=True)]
+    pks = [s.pk for s in scans] if scans is not None else application.scans.values_list("pk", flat=True)
+    scan_ids = [str(pk) for pk in pks]
     events = list(audit.history(application))
     if scan_ids:  # the scans' own transitions (workflow.SCAN) belong to the application's record
         events += list(AuditEvent.objects.filter(object_type=Scan._meta.label_lower, object_id__in=scan_ids))
@@ -545,11 +576,17 @@ def print_values(snapshot: Snapshot) -> dict:
 ENDORSER_OPINIONS = ("home_association", "university_association", "home_or_university_association")
 
 
-def display_values(snapshot: Snapshot) -> dict:
+def display_values(snapshot: Snapshot, *, endorsements: list[Endorsement] | None = None) -> dict:
     """The values shown on screen for a submitted version: the printed ones, with the endorsing
-    association's opinion in the form's opinion block for it (R-E9: the funder sees the endorsement)."""
+    association's opinion in the form's opinion block for it (R-E9: the funder sees the endorsement).
+    `endorsements`: the application's endorsements (with their reviewers) when the caller has read them."""
     values = print_values(snapshot)
-    endorsement = snapshot.endorsements.filter(decision="endorse").select_related("reviewer").order_by("-at").first()
+    if endorsements is not None:
+        endorsement = max((e for e in endorsements if e.snapshot_id == snapshot.pk and e.decision == "endorse"),
+                          key=lambda e: (e.at, e.pk), default=None)
+    else:
+        endorsement = (snapshot.endorsements.filter(decision="endorse").select_related("reviewer")
+                       .order_by("-at").first())
     if endorsement is None:
         return values
     app = snapshot.application

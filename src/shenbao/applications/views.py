@@ -26,7 +26,7 @@ from shenbao.calls.models import ProjectType, Track
 from shenbao.core import audit, ratelimit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip, posted_id
-from shenbao.orgs.models import Organisation
+from shenbao.orgs.models import Organisation, User
 from shenbao.orgs.selectors import unit_with_lineage
 
 
@@ -80,6 +80,11 @@ def _local(value: str) -> dt.datetime | None:
 @login_required
 def mine(request):
     apps = list(selectors.for_user(request.user).select_related("decision"))
+    # the scans of the versions submitted (what the next step of each depends on): one query for the list
+    prefetch_related_objects([a.current_snapshot for a in apps if a.current_snapshot is not None], "scans")
+    unit = next((a.applicant for a in apps if a.applicant_id == request.user.organisation_id), None)
+    if unit is not None and not User.organisation.is_cached(request.user):
+        request.user.organisation = unit  # the page names the user's unit: read with its applications
     now = timezone.now()
     from shenbao.review.notice import decisions_for_applicant  # pages compose: the review stage's result
 
@@ -205,8 +210,17 @@ def viewer_role(user, app: Application) -> str:
 def _detail_context(request, app: Application) -> dict:
     user = request.user
     snap = app.current_snapshot
+    # the application's scans and endorsements, each read once: the current version's are among them (a
+    # draft never submitted has no version, so neither: submitting sets current_snapshot, which stays)
+    submitted = app.current_snapshot_id is not None
+    scans = list(selectors.scans_of(app)) if submitted else []
+    endorsements = list(app.endorsements.select_related("organisation", "reviewer").all()) if submitted else []
     if snap is not None:
-        prefetch_related_objects([snap], "scans")  # the scan selectors below read them once
+        selectors.hold_scans(snap, [s for s in scans if s.snapshot_id == snap.pk])  # the scan selectors below
+        if snap.submitted_by_id == user.pk:
+            snap.submitted_by = user  # 提交人: the viewer, already read
+    if user.organisation_id == app.applicant_id and not User.organisation.is_cached(user):
+        user.organisation = app.applicant  # the page head names the viewer's unit: read with the application
     rule = services.own_approval_rule(app)
     steps = selectors.progress(app)
     return {
@@ -234,13 +248,14 @@ def _detail_context(request, app: Application) -> dict:
         "approval": selectors.own_approval(app),
         "approval_problems": services.own_approval_problems(app) if rule else [],
         "participants": list(services.active_participants(app)),
-        "scans": list(selectors.scans_of(app)),
+        "scans": scans,
         "current_scan": selectors.current_scan(snap),
         "latest_scan": selectors.latest_scan(snap),
-        "endorsements": list(app.endorsements.select_related("organisation", "reviewer").all()),
-        "history": selectors.history(app),
-        "snapshots": list(app.snapshots.order_by("-number")),
-        "form_html": formdata.render(app, values=selectors.display_values(snap), editable=False) if snap else "",
+        "endorsements": endorsements,
+        "history": selectors.history(app, scans=scans),
+        "snapshots": list(app.snapshots.order_by("-number")) if submitted else [],
+        "form_html": (formdata.render(app, values=selectors.display_values(snap, endorsements=endorsements),
+                                      editable=False) if snap else ""),
         "stamped": app.call.document.submission.stamped,
         "route": None if snap else services.route_for(app),
         "default_revision_deadline": timezone.localtime(timezone.now() + dt.timedelta(days=7)).strftime("%Y-%m-%dT17:00"),
@@ -273,7 +288,8 @@ def _posted_version(request) -> int:
 
 @login_required
 def detail(request, pk: int):
-    app = selectors.as_submitted(_application(request, pk), request.user)
+    # its own approval and an accepted excess over the limit (both shown on the page) read with it
+    app = selectors.as_submitted(_application(request, pk, *selectors.DETAIL_RELATED), request.user)
     return render(request, "applications/detail.html", _detail_context(request, app))
 
 
