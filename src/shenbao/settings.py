@@ -255,6 +255,10 @@ OTP_TOTP_ISSUER = "Shenbao"
 # A login waiting for its second factor lasts 5 minutes.
 SHENBAO_OTP_PENDING_SECONDS = 300
 AXES_RESET_ON_SUCCESS = True
+# axes' database handler with its clean-ups as single statements (orgs/lockout.py); no AccessLog of its own:
+# the audit log records every login, with the address and user agent, and nothing reads axes' log
+AXES_HANDLER = "shenbao.orgs.lockout.LockoutHandler"
+AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_CALLABLE = "shenbao.orgs.views.lockout"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "shenbao.core.http.client_ip"
