@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as AuthUserManager
 from django.db import models
 from django.utils.translation import gettext_noop  # choice labels: msgids, translated where shown
 
@@ -135,6 +136,14 @@ class Role(models.TextChoices):
 ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
 
 
+class UserManager(AuthUserManager):
+    def get_by_natural_key(self, username):
+        """The account a login names (authenticate reads it here), with `holds_admin_role`: whether it holds
+        one of the three administrator roles, who need their second factor (orgs.otp.needs_second_factor)."""
+        admin = RoleAssignment.objects.filter(user=models.OuterRef("pk"), role__in=sorted(ADMIN_ROLES))
+        return self.annotate(holds_admin_role=models.Exists(admin)).get(**{self.model.USERNAME_FIELD: username})
+
+
 class User(AbstractUser):
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="users", verbose_name="所属单位")
@@ -144,6 +153,8 @@ class User(AbstractUser):
     password_changed_at = models.DateTimeField(null=True, blank=True)
     # made by `shenbao demo`: marked on every page, and `shenbao demo` refuses a database with other accounts
     is_demo = models.BooleanField("演示账户", default=False)
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"

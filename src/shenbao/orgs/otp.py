@@ -29,6 +29,9 @@ SESSION_KEY = "shenbao_otp_pending"
 
 
 def needs_second_factor(user) -> bool:
+    held = getattr(user, "holds_admin_role", None)  # read with the account by the login (orgs.models.UserManager)
+    if held is not None:
+        return bool(held)
     return RoleAssignment.objects.filter(user=user, role__in=ADMIN_ROLES).exists()
 
 
