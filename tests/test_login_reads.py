@@ -95,3 +95,28 @@ def test_an_administrator_still_goes_to_the_second_factor(client, make_user):
     make_user("rl_admin2", roles=(Role.AUDIT_ADMIN,), password=PASSWORD)
     r = login(client, "rl_admin2", PASSWORD)
     assert r.status_code == 302 and r.url == "/accounts/login/verify/" and "_auth_user_id" not in client.session
+
+
+def test_a_login_stores_the_session_under_a_new_key(client, clerk):
+    # against session fixation: a cookie naming no stored session, or an anonymous session stored before the
+    # login, never becomes the logged-in session's key; what the anonymous session held is kept
+    from django.contrib.sessions.models import Session
+
+    from shenbao.core.sessions import SessionStore
+
+    name = settings.SESSION_COOKIE_NAME
+    client.cookies[name] = "planted0planted0planted0planted0"
+    assert login(client, "rl_clerk", PASSWORD).status_code == 302
+    key = client.cookies[name].value
+    assert key != "planted0planted0planted0planted0" and not Session.objects.filter(session_key__startswith="planted")
+    assert SessionStore(key).get("_auth_user_id") == str(clerk.pk)
+    client.logout()
+    before = SessionStore()
+    before["kept"] = "是"
+    before.create()
+    client.cookies[name] = before.session_key
+    assert login(client, "rl_clerk", PASSWORD).status_code == 302
+    key = client.cookies[name].value
+    assert key != before.session_key and not Session.objects.filter(session_key=before.session_key).exists()
+    after = SessionStore(key)
+    assert after.get("_auth_user_id") == str(clerk.pk) and after.get("kept") == "是"

@@ -15,7 +15,9 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 
 class SessionStore(db.SessionStore):
@@ -33,6 +35,23 @@ class SessionStore(db.SessionStore):
         obj = super().create_model_instance(data)
         self.expire_date = obj.expire_date
         return obj
+
+    def _get_new_session_key(self):
+        """A fresh random key, not looked up first: a new session is stored with an INSERT that refuses a key
+        in use (save(must_create=True)), and create() then draws another, so the lookup guarded nothing."""
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    def cycle_key(self):
+        """A new key at login (against session fixation). A session not stored under any key (a visitor without
+        one, or whose cookie names none: its key is dropped on reading) gets its fresh key when the response
+        stores it, one INSERT then instead of an INSERT now and an UPDATE at the response; a stored session is
+        moved to a new key as Django does."""
+        data = self._session  # read first: reading drops a key that names no stored session
+        if self.session_key is None:
+            self._session_cache = data
+            self.modified = True
+            return
+        super().cycle_key()
 
 
 def renew_after() -> int:
