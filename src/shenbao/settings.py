@@ -226,7 +226,7 @@ SHENBAO_ADMIN_PASSWORD_MAX_AGE = timedelta(days=int(os.environ.get("SHENBAO_ADMI
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "shenbao.orgs.backends.ModelBackend",  # Django's, reading the roles with the user (one statement)
 ]
 # 5 failed logins lock the account (by user name, whatever the address) for 30 minutes.
 # A password reset or a new account: a one-time link to the holder's e-mail, valid for one hour.

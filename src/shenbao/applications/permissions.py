@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from shenbao.core.decisions import ALLOW, Decision, deny
+from shenbao.orgs import selectors as org_selectors
 from shenbao.orgs.models import Organisation, Role, RoleAssignment
 
 EDITABLE = ("draft", "returned")
@@ -20,12 +21,9 @@ def _authenticated(user) -> bool:
 
 
 def role_rows(user) -> list[tuple[str, int | None]]:
-    """The user's roles as (role, organisation id or None), read once per user object (a request's)."""
-    cache = getattr(user, "_sb_app_roles", None)
-    if cache is None:
-        cache = list(RoleAssignment.objects.filter(user=user).values_list("role", "organisation_id"))
-        user._sb_app_roles = cache
-    return cache
+    """The user's roles as (role, organisation id or None): a request's user has them from its own statement
+    (orgs/backends.py); another user object reads them once."""
+    return org_selectors.role_pairs(user)
 
 
 def has_role_in(user, org: Organisation | int | None, roles) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shenbao.core.decisions import ALLOW, Decision, deny
+from shenbao.orgs import selectors
 from shenbao.orgs.models import ADMIN_ROLES, Organisation, Role, RoleAssignment
 
 FUNDER_ROLES = (Role.FUNDER_STAFF, Role.FUNDER_LEADER)
@@ -29,15 +30,15 @@ def _authenticated(user) -> bool:
 
 
 def roles_of(user) -> set[str]:
-    """The role codes of a logged-in, active user (read each time: a revoked role is gone at once)."""
+    """The role codes of a logged-in, active user (read with the request's user, else now: a revoked role is
+    gone at the next request)."""
     if not _authenticated(user):
         return set()
-    return set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+    return {role for role, _org in selectors.role_pairs(user, keep=False)}
 
 
 def _orgs_with(user, roles) -> set[int]:
-    return set(RoleAssignment.objects.filter(user=user, role__in=roles, organisation__isnull=False)
-               .values_list("organisation_id", flat=True))
+    return {org for role, org in selectors.role_pairs(user, keep=False) if role in roles and org is not None}
 
 
 def _ancestor_ids(org: Organisation) -> set[int]:

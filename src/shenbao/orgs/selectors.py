@@ -237,9 +237,20 @@ def existing_unit(*, name: str = "", credit_code: str = "") -> Organisation | No
     return Organisation.objects.filter(q).first() if q else None
 
 
+def role_pairs(user, *, keep: bool = True) -> list[tuple[str, int | None]]:
+    """The user's role assignments as (role, organisation id or None). A request's user has them already (read
+    with the user by orgs.backends.ModelBackend); otherwise they are read now, and kept on the object when
+    `keep` (the object then answers from them until it is read again)."""
+    pairs = getattr(user, "_sb_role_pairs", None)
+    if pairs is None:
+        pairs = list(RoleAssignment.objects.filter(user=user).values_list("role", "organisation_id"))
+        if keep:
+            user._sb_role_pairs = pairs
+    return pairs
+
+
 def _role_orgs(user, roles) -> list[int]:
-    return list(RoleAssignment.objects.filter(user=user, role__in=roles, organisation__isnull=False)
-                .values_list("organisation_id", flat=True))
+    return [org for role, org in role_pairs(user, keep=False) if role in roles and org is not None]
 
 
 def registration_scope(user) -> QuerySet[Organisation]:
