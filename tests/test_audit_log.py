@@ -155,6 +155,23 @@ def test_events_are_chained(db):  # R-S34
     assert f"共 {AuditEvent.objects.count()} 条事件" in out.getvalue() and out.getvalue().startswith("OK")
 
 
+def test_an_event_costs_two_statements_and_the_database_moves_the_chain_head(db):  # R-S34
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from shenbao.core import audit
+    from shenbao.core.models import AuditChainHead
+
+    _events(1)
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        event = audit.record(action="test.two_statements", note="一")
+    assert len(ctx.captured_queries) == 2, [q["sql"] for q in ctx.captured_queries]  # lock + read, insert
+    head = AuditChainHead.objects.get(pk=1)
+    assert (head.seq, head.hash) == (event.seq, event.hash)  # moved by the trigger (migration core/0006)
+    after = audit.record(action="test.two_statements", note="二")
+    assert after.prev_hash == event.hash and after.seq == event.seq + 1 and verify().ok
+
+
 def test_audit_verify_names_an_event_edited_in_the_database(db):  # R-S34
     events = _events(4)
     with connection.cursor() as cursor:
