@@ -39,7 +39,7 @@ from shenbao.calls import schema
 from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed, require
 from shenbao.orgs.models import Organisation
-from shenbao.orgs.selectors import unit_with_lineage
+from shenbao.orgs.selectors import unit_related, unit_with_lineage
 
 # --- errors the pages and the API show ------------------------------------------------------------------
 
@@ -126,7 +126,11 @@ def _state(app: Application) -> dict[str, Any]:
             "track": app.track.code if app.track_id else None}
 
 
-_LOCK_RELATED = ("call", "call__issuer", "project_type", "track", "applicant", "applicant__category")
+# The applicant is joined with its category's lineage and its parents (`unit_related`), which eligibility
+# reads at submission (R-E1, within_issuer): the organisation and category rows are never changed by what
+# takes an application's lock (submit, withdraw, endorse …), so reading them in the locking statement gives
+# what a read after it would (an administrator's edit at the same moment lands before or after either way).
+_LOCK_RELATED = ("call", "call__issuer", "project_type", "track", "applicant", *unit_related("applicant"))
 
 
 def _lock(application: Application | int) -> Application:
