@@ -14,7 +14,9 @@ from django.urls import reverse
 
 from tests.journey_support import PASSWORD, reopen, unit, values_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media", "fast_hashing")]
+# the database queue, as the server runs (the tests' default runs tasks at once, in the request): a notice is
+# one INSERT of its task, the worker's work is not the request's
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media", "fast_hashing", "db_queue")]
 
 STEP_MAX = 15
 

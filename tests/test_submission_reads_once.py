@@ -1,7 +1,8 @@
 """The submit step reads and writes each thing once (issue 6): the page hands the id to the service, which reads
 the row once, locked, and hides what the user may not see; `perform(locked=True)` checks, saves the status with
 the submit's own fields in one UPDATE and audits as any transition; the number counter is one upsert and still
-skips a number already taken; the notice is one recipients query; the mail task records itself in one INSERT.
+skips a number already taken; the notice is one task queued by the request, whose recipients (one query) the
+worker reads; the mail task records itself in one INSERT.
 These prove that the checks, refusals, audit events and mails around those paths are those of before."""
 
 from __future__ import annotations
@@ -216,3 +217,73 @@ def test_the_mail_task_sends_once_per_task_run(mailoutbox):
                               to=["a@example.cn"]) == 1
         assert AuditEvent.objects.count() >= 0  # the transaction is still usable
     assert TaskEffect.objects.filter(key="mail:run-2").exists() and len(mailoutbox) == 2
+
+
+# --- the notice: queued by the request, its recipients read by the worker -------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_submit_queues_one_notice_and_the_worker_sends_it_once(call, lz, make_user, db_queue, mailoutbox,
+                                                                   tmp_path):
+    import subprocess
+
+    from django_tasks_db.models import DBTaskResult
+
+    from tests import tasks_support
+
+    _org, clerk, head = lz
+    head.email = "head@once.example"
+    head.save()
+    make_user("q_funder", org=call.issuer, roles=(Role.FUNDER_STAFF,), email="staff@funder.example")
+    app = filled_draft(clerk, call, "2026-2")
+    with CaptureQueriesContext(connection) as ctx:
+        services.submit(user=clerk, application=app)
+    # after the commit only the queue row: no recipients query, no mail in the request
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert "dbtaskresult" in sqls[-1] and sqls[-1].startswith("INSERT")
+    assert not any(sql.startswith('SELECT "orgs_user"."email"') for sql in sqls)
+    row = DBTaskResult.objects.get()
+    assert row.status == "READY" and row.task_path == "shenbao.applications.notify.notice"
+    kwargs = row.args_kwargs["kwargs"]
+    assert kwargs["subject"].startswith("【申报】") and "已提交" in kwargs["body"]  # the status when it committed
+    assert kwargs["targets"] == [[call.issuer_id, ["funder_staff"]],
+                                 [app.applicant_id, ["applicant_clerk", "unit_head"]]]
+    assert mailoutbox == []
+    run = subprocess.run(tasks_support.worker_command("--batch"), env=tasks_support.worker_env(
+        tmp_path, SHENBAO_EMAIL_BACKEND="file"), capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stderr
+    row.refresh_from_db()
+    assert row.status == "SUCCESSFUL"
+    text = "".join(p.read_text() for p in (tmp_path / "mail").iterdir())
+    assert text.count("MIME-Version: 1.0") == 1
+    assert all(a in text for a in ("head@once.example", "once@example.cn", "staff@funder.example"))
+    assert TaskEffect.objects.filter(key=f"mail:{row.id}").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_notice_task_reads_its_recipients_when_it_runs_and_sends_once(call, lz, make_user, mailoutbox):
+    org, _clerk, head = lz
+    head.email = "head@once.example"
+    head.save()
+    context = SimpleNamespace(task_result=SimpleNamespace(id="notice-1"))
+    targets = [[call.issuer_id, ["funder_staff"]], [org.pk, ["applicant_clerk", "unit_head"]]]
+    make_user("late_funder", org=call.issuer, roles=(Role.FUNDER_STAFF,), email="late@funder.example")
+    assert notify.notice.call(context, subject="s", body="b", targets=targets) == 1
+    assert sorted(mailoutbox[0].to) == ["head@once.example", "late@funder.example", "once@example.cn"]
+    assert notify.notice.call(context, subject="s", body="b", targets=targets) == 0  # run again: recorded
+    assert len(mailoutbox) == 1
+    # nobody with an address: nothing sent, nothing recorded
+    assert notify.notice.call(SimpleNamespace(task_result=SimpleNamespace(id="notice-2")), subject="s", body="b",
+                              targets=[[org.pk, ["expert"]]]) == 0
+    assert len(mailoutbox) == 1 and not TaskEffect.objects.filter(key="mail:notice-2").exists()
+
+
+def test_a_notice_for_no_organisation_queues_nothing(call, lz, mailoutbox, django_capture_on_commit_callbacks):
+    _org, clerk, _head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    with CaptureQueriesContext(connection) as ctx:
+        notify._send("s", "b", [(None, (Role.HOME_REVIEWER,))])
+    assert ctx.captured_queries == [] and mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        notify.transition(app, SimpleNamespace(action="withdraw", label="撤回"))
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["once@example.cn"]

@@ -1,13 +1,18 @@
 """Who hears of what happens to an application: a short e-mail, queued after the transaction commits and
-sent by the task worker (shenbao.core.mail). A mail that cannot be sent never undoes the change."""
+sent by the task worker (shenbao.core.mail). A mail that cannot be sent never undoes the change.
+
+The request only queues the notice (one task: its subject, its text and whom it is for: roles in
+organisations); the worker works out the addresses (one query) and sends it (`notice`). The subject and text
+are written when the change commits, so the mail tells of that change even if the worker runs later."""
 
 from __future__ import annotations
 
 import logging
 
 from django.db.models import Exists, OuterRef, Q
+from django_tasks import TaskContext, task
 
-from shenbao.core import mail
+from shenbao.core import jobs, mail
 from shenbao.orgs.models import Role, RoleAssignment, User
 
 log = logging.getLogger(__name__)
@@ -30,11 +35,23 @@ def _recipients(targets) -> list[str]:
     return sorted(set(User.objects.filter(who, is_active=True).exclude(email="").values_list("email", flat=True)))
 
 
-def _send(subject: str, body: str, to: list[str]) -> None:
-    if not to:
+@task(takes_context=True)
+def notice(context: TaskContext, subject: str, body: str, targets: list) -> int:
+    """Run by the worker: send the notice to the active users with an address who, for one of `targets`
+    ([org_id, roles]), hold one of the roles and a role in that organisation (read now, in one query). Sent
+    once per task run, as `mail.send_mail` (a run again after its worker died does not send again)."""
+    to = _recipients([(org_id, tuple(roles)) for org_id, roles in targets])
+    return mail.deliver(key=f"mail:{context.task_result.id}", subject=subject, body=body, to=to)
+
+
+def _send(subject: str, body: str, targets) -> None:
+    """Queue the notice for `targets` [(org_id, roles)] (nothing when none names an organisation): one task,
+    no query here."""
+    targets = [[org_id, [str(r) for r in roles]] for org_id, roles in targets if org_id is not None]
+    if not targets:
         return
     try:
-        mail.send(subject=subject, body=body, to=to)
+        jobs.enqueue(notice, subject=str(subject), body=str(body), targets=targets)
     except Exception:  # a queue that is down must not break the application's change (already committed)
         log.exception("notification not queued: %s", subject)
 
@@ -54,12 +71,12 @@ def transition(application, t) -> None:
         "withdraw": [applicant],
     }.get(t.action, [])
     _send(f"【申报】{name}：{t.label}", f"申报《{name}》状态已变为：{application.get_status_display()}。",
-          _recipients(targets))
+          targets)
 
 
 def participant_invited(participant) -> None:
     app = participant.application
-    to = _addresses(participant.organisation_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
+    to = [(participant.organisation_id, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))]
     _send(f"【联合申报】{app.applicant.name}邀请贵单位参与申报",
           f"{app.applicant.name}将贵单位列为《{app.title or app.project_type.name}》的参与单位，请登录平台确认。", to)
 
@@ -68,7 +85,7 @@ def scan_returned(scan) -> None:
     """The funder returned a stamped scan: the applicant's clerks read why and upload again."""
     app = scan.application
     name = app.title or app.number or app.project_type.name
-    to = _addresses(app.applicant_id, (Role.APPLICANT_CLERK,))
+    to = [(app.applicant_id, (Role.APPLICANT_CLERK,))]
     _send(f"【申报】{name}：盖章扫描件被退回",
           f"主办方退回了《{name}》（申报编号 {app.number}）的盖章扫描件，理由：{scan.return_reason}。"
           "请登录平台重新上传。", to)

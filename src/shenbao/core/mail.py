@@ -1,5 +1,6 @@
-"""Every mail the platform sends goes through one task, `send_mail`, run by the task worker: a request
-never waits for the mail server, and a mail server that is down never undoes a change.
+"""Every mail the platform sends is sent by a task run by the task worker, through `deliver` (the task
+`send_mail`, or a task that works out its recipients first: applications.notify's notices): a request never
+waits for the mail server, and a mail server that is down never undoes a change.
 
     from shenbao.core import mail
     mail.send(subject=..., body=..., to=[...])    # inside the service's transaction
@@ -28,12 +29,24 @@ def send_mail(context: TaskContext, subject: str, body: str, to: list[str], repl
               from_email: str | None = None) -> int:
     """Send one mail. A task run again after its worker died sends again only if the first run did not
     get as far as recording it (the mail server cannot take part in the database transaction)."""
+    return deliver(key=f"mail:{context.task_result.id}", subject=subject, body=body, to=to, reply_to=reply_to,
+                   from_email=from_email)
+
+
+def deliver(*, key: str, subject: str, body: str, to: list[str] | tuple[str, ...],
+            reply_to: list[str] | None = None, from_email: str | None = None) -> int:
+    """Send one mail now, once per `key` (a task's f"mail:{its result id}"): for the body of a task run by the
+    worker (`send_mail`, or a task that first works out its recipients, as applications.notify's), never in
+    a request. Nothing is sent without recipients, or if a run with the same key recorded that it sent."""
     from shenbao.core.models import TaskEffect
 
-    key = f"mail:{context.task_result.id}"[:200]
+    to = sorted({a.strip() for a in to if a and a.strip()})
+    if not to:
+        return 0
+    key = key[:200]
     if TaskEffect.objects.filter(key=key).exists():
         return 0
-    sent = EmailMessage(subject=subject, body=body, from_email=from_email, to=list(to),
+    sent = EmailMessage(subject=subject, body=body, from_email=from_email, to=to,
                         reply_to=reply_to or None).send(fail_silently=False)
     # recorded once sent (the mail server takes no part in a transaction): outside one, a single INSERT; a
     # run that raced this one and recorded it first makes it fail, which changes nothing
