@@ -287,3 +287,35 @@ def test_a_notice_for_no_organisation_queues_nothing(call, lz, mailoutbox, djang
     with django_capture_on_commit_callbacks(execute=True):
         notify.transition(app, SimpleNamespace(action="withdraw", label="撤回"))
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["once@example.cn"]
+
+
+# --- the own approval: with the locked row on SQLite, read after the lock on PostgreSQL ------------------------
+
+
+def test_the_submit_freezes_the_own_approval_it_finds_read_with_the_row_on_sqlite(call, lz):  # R-E8
+    from django.utils import timezone
+
+    from shenbao.applications.models import OwnApproval
+
+    _org, clerk, head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    # a row recorded under a rule the call no longer has (a call may be reloaded while in use): frozen as before
+    OwnApproval.objects.create(application=app, meeting_kind="理事会", meeting_name="第二次理事会",
+                               meeting_date=timezone.localdate(), commitment="经第二次理事会会议研究审议",
+                               recorded_by=clerk, recorded_at=timezone.now(), accepted_by=head,
+                               accepted_at=timezone.now())
+    with CaptureQueriesContext(connection) as ctx:
+        snap = services.submit(user=clerk, application=app).snapshot
+    approval = snap.values["own_approval"]
+    assert (approval["meeting_name"], approval["accepted_by"]) == ("第二次理事会", head.username)
+    assert snap.values["values"]["_meeting"] == "第二次理事会"
+    alone = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "applications_ownapproval"')]
+    # SQLite: one snapshot per transaction, so joined into the locking SELECT; PostgreSQL: read after the lock
+    assert len(alone) == (0 if connection.vendor == "sqlite" else 1)
+
+
+def test_the_submit_without_an_own_approval_freezes_none(call, lz):
+    _org, clerk, _head = lz
+    app = filled_draft(clerk, call, "2026-2")
+    snap = services.submit(user=clerk, application=app).snapshot
+    assert snap.values["own_approval"] is None and "_meeting" not in snap.values["values"]

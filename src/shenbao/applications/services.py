@@ -133,13 +133,13 @@ def _state(app: Application) -> dict[str, Any]:
 _LOCK_RELATED = ("call", "call__issuer", "project_type", "track", "applicant", *unit_related("applicant"))
 
 
-def _lock(application: Application | int) -> Application:
+def _lock(application: Application | int, *, related: tuple[str, ...] = ()) -> Application:
     """The application's row, locked, with what checks and audits read. Only rows nobody changes under the
     application's lock are joined: on PostgreSQL a query that waited for the lock returns the joined rows as
     they were when it started (a snapshot or own approval made meanwhile would be missing), so those are
-    read after it."""
+    read after it (`related`: more to join where that cannot happen, see `_one_snapshot`)."""
     pk = application if isinstance(application, int) else application.pk
-    app = Application.objects.select_for_update(of=("self",)).select_related(*_LOCK_RELATED).get(pk=pk)
+    app = Application.objects.select_for_update(of=("self",)).select_related(*_LOCK_RELATED, *related).get(pk=pk)
     app.project_type.call = app.call  # the type's document is read from its call: the same row, not read again
     return app
 
@@ -163,6 +163,15 @@ def _relock(application: Application) -> Application:
         if getattr(app, f"{name}_id") == obj.pk:
             opts.get_field(name).set_cached_value(app, obj)
     return app.share_call()
+
+
+def _one_snapshot() -> bool:
+    """Does every read of a transaction see the database as at its first one? On SQLite yes: BEGIN IMMEDIATE
+    takes the write lock before the first read, so nobody writes until the commit (and with Django's deferred
+    BEGIN a WAL reader keeps the snapshot of its first read; a later write that would conflict fails). There
+    a row joined into the locking statement is the one a read after it would give; on PostgreSQL (READ
+    COMMITTED) it may not be (see `_lock`)."""
+    return connection.vendor == "sqlite"
 
 
 # --- drafts ----------------------------------------------------------------------------------------------
@@ -545,7 +554,10 @@ def submit(*, user, application: Application | None = None, application_id: int 
     from shenbao.applications import eligibility
 
     with transaction.atomic():
-        app = _lock(application.pk if application is not None else application_id)
+        # the own approval comes with the row where that reads the same (SQLite), else it is read after the lock
+        joined = _one_snapshot()
+        app = _lock(application.pk if application is not None else application_id,
+                    related=("own_approval", "own_approval__accepted_by") if joined else ())
         if application is None:
             seen = permissions.can_view(user, app)
             if not seen:
@@ -560,7 +572,10 @@ def submit(*, user, application: Application | None = None, application_id: int 
         if expected_version is not None and expected_version != app.version:
             raise Conflict(application=app, theirs=app.data, version=app.version, saved_by=app.saved_by,
                            saved_at=app.saved_at)
-        approval = OwnApproval.objects.filter(application=app).select_related("accepted_by").first()
+        if joined:
+            approval = app.own_approval if hasattr(app, "own_approval") else None  # joined: no query
+        else:
+            approval = OwnApproval.objects.filter(application=app).select_related("accepted_by").first()
         rows = list(active_participants(app))  # read once: the checks, eligibility and the snapshot
         problems: list = [*own_approval_problems(app, approval), *participant_problems(app, rows)]
         track_code = formdata.track_code_from(app, app.data)
