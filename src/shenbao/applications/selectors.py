@@ -75,9 +75,11 @@ def _base() -> QuerySet[Application]:
 def for_user(user) -> QuerySet[Application]:
     """The applications of the user's unit(s), as lead or as participant; discarded drafts last."""
     orgs = _org_ids(user, (Role.APPLICANT_CLERK, Role.UNIT_HEAD))
-    return (_base().filter(Q(applicant_id__in=orgs)
-                           | Q(participants__organisation_id__in=orgs, participants__removed_at__isnull=True))
-            .distinct().annotate(gone=Case(When(status="discarded", then=Value(1)), default=Value(0),
+    # the joint applications by a subquery, not a join: no duplicate rows to remove with DISTINCT (which on
+    # PostgreSQL sorted every column of every row, and planned for 10-20 ms)
+    joint = ApplicationParticipant.objects.filter(organisation_id__in=orgs, removed_at__isnull=True)
+    return (_base().filter(Q(applicant_id__in=orgs) | Q(pk__in=joint.values("application_id")))
+            .annotate(gone=Case(When(status="discarded", then=Value(1)), default=Value(0),
                                            output_field=IntegerField()))
             .order_by("gone", "-updated_at"))
 
