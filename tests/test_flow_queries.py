@@ -40,7 +40,6 @@ def post_form(values: dict) -> dict:
     return data
 
 
-@pytest.mark.xfail(reason="issue 6: the steps are being reduced (the mark goes when they pass)", strict=False)
 def test_no_step_of_the_clerks_flow_runs_more_than_15_statements(client, load_call, make_org, make_user):
     call = reopen(load_call("liuzhou2026"))
     ptype = call.types.get(code="2026-2")

@@ -20,7 +20,7 @@ from shenbao.applications.workflow import APPLICATION
 from shenbao.core.decisions import NotAllowed
 from shenbao.core.models import AuditEvent, TaskEffect
 from shenbao.orgs.models import Role
-from tests.journey_support import filled_draft, reopen, unit
+from tests.journey_support import approve_own, filled_draft, reopen, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media", "fast_hashing")]
 
@@ -292,23 +292,39 @@ def test_a_notice_for_no_organisation_queues_nothing(call, lz, mailoutbox, djang
 # --- the own approval: with the locked row on SQLite, read after the lock on PostgreSQL ------------------------
 
 
-def test_the_submit_freezes_the_own_approval_it_finds_read_with_the_row_on_sqlite(call, lz):  # R-E8
+def test_a_type_without_the_own_approval_rule_reads_and_freezes_none(call, lz):  # R-E8
     from django.utils import timezone
 
     from shenbao.applications.models import OwnApproval
 
     _org, clerk, head = lz
-    app = filled_draft(clerk, call, "2026-2")
-    # a row recorded under a rule the call no longer has (a call may be reloaded while in use): frozen as before
+    app = filled_draft(clerk, call, "2026-2")  # 柳州 2026-2 asks for no own approval
+    # a row recorded under a rule the call no longer has (a call may be reloaded while in use): not asked for,
+    # so neither read (on PostgreSQL it would be a statement of its own) nor frozen
     OwnApproval.objects.create(application=app, meeting_kind="理事会", meeting_name="第二次理事会",
                                meeting_date=timezone.localdate(), commitment="经第二次理事会会议研究审议",
                                recorded_by=clerk, recorded_at=timezone.now(), accepted_by=head,
                                accepted_at=timezone.now())
     with CaptureQueriesContext(connection) as ctx:
         snap = services.submit(user=clerk, application=app).snapshot
+    assert snap.values["own_approval"] is None and "_meeting" not in snap.values["values"]
+    alone = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "applications_ownapproval"')]
+    assert alone == []
+
+
+def test_a_type_with_the_rule_freezes_the_approval_read_under_the_lock(load_call, make_org, make_user):  # R-E8
+    changde = reopen(load_call("changde2022"))
+    _org, clerk, head = unit(make_org, make_user, name="常德市冻结审议学会", category="city_society",
+                             parent=changde.issuer, prefix="cdfz",
+                             attrs=[{"key": "has_party_branch", "value": True},
+                                    {"key": "has_activity_venue", "value": True}])
+    app = filled_draft(clerk, changde, "1", overrides={"budget_total": 15000, "own_funds": 10000, "city_funds": 5000})
+    approve_own(app, clerk, head, name="2022年第三次理事会")
+    with CaptureQueriesContext(connection) as ctx:
+        snap = services.submit(user=clerk, application=app).snapshot
     approval = snap.values["own_approval"]
-    assert (approval["meeting_name"], approval["accepted_by"]) == ("第二次理事会", head.username)
-    assert snap.values["values"]["_meeting"] == "第二次理事会"
+    assert approval["meeting_name"] == "2022年第三次理事会" and approval["accepted_by"] == head.username
+    assert snap.values["values"]["_meeting"] == "2022年第三次理事会"
     alone = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "applications_ownapproval"')]
     # SQLite: one snapshot per transaction, so joined into the locking SELECT; PostgreSQL: read after the lock
     assert len(alone) == (0 if connection.vendor == "sqlite" else 1)

@@ -572,7 +572,11 @@ def submit(*, user, application: Application | None = None, application_id: int 
         if expected_version is not None and expected_version != app.version:
             raise Conflict(application=app, theirs=app.data, version=app.version, saved_by=app.saved_by,
                            saved_at=app.saved_at)
-        if joined:
+        # the own approval the call asks for (R-E8): none is read or frozen for a type without the rule (a row
+        # recorded under an earlier version of the call, whose rule was removed since, is no longer asked for)
+        if own_approval_rule(app) is None:
+            approval = None
+        elif joined:
             approval = app.own_approval if hasattr(app, "own_approval") else None  # joined: no query
         else:
             approval = OwnApproval.objects.filter(application=app).select_related("accepted_by").first()
