@@ -204,6 +204,24 @@ def test_recipients_of_several_targets_in_one_query(call, lz, django_assert_num_
     assert notify._addresses(org.pk, (Role.UNIT_HEAD,)) == ["head@once.example"]
 
 
+def test_a_role_elsewhere_does_not_make_a_recipient_here(call, lz, make_org, make_user):
+    # one assignment must name both the role and the unit (or be a role without unit held by a member of it)
+    from shenbao.orgs.models import RoleAssignment
+
+    org, _clerk, _head = lz
+    other = make_org("柳州市别处学会", "city_society", parent=call.issuer)
+    elsewhere = make_user("elsewhere_clerk", org=other, roles=(Role.APPLICANT_CLERK,), email="elsewhere@example.cn")
+    RoleAssignment.objects.create(user=elsewhere, role=Role.HOME_REVIEWER, organisation=org)  # another role here
+    clerks = (Role.APPLICANT_CLERK, Role.UNIT_HEAD)
+    assert "elsewhere@example.cn" not in notify._addresses(org.pk, clerks)
+    assert "elsewhere@example.cn" in notify._addresses(other.pk, clerks)
+    assert "elsewhere@example.cn" in notify._addresses(org.pk, (Role.HOME_REVIEWER,))
+    member = make_user("member_clerk", org=org, email="member@example.cn")
+    RoleAssignment.objects.create(user=member, role=Role.APPLICANT_CLERK, organisation=None)  # of its own unit
+    assert "member@example.cn" in notify._addresses(org.pk, clerks)
+    assert "member@example.cn" not in notify._addresses(other.pk, clerks)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_mail_task_sends_once_per_task_run(mailoutbox):
     from shenbao.core.mail import send_mail

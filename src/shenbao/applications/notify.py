@@ -23,13 +23,16 @@ def _addresses(org_id: int | None, roles) -> list[str]:
 
 
 def _recipients(targets) -> list[str]:
-    """The addresses of the active users who, for one of `targets` (org_id, roles), hold one of the roles
-    and a role in that organisation: one query for all the targets."""
+    """The addresses of the active users who, for one of `targets` (org_id, roles), hold one of the roles in
+    that organisation (as `permissions.has_role_in`: a role given for it, or given without an organisation to
+    a member of it), one query for all the targets. One assignment must say both: a clerk of another unit who
+    is also, say, a reviewer here does not hear what is meant for this unit's clerks."""
     who = Q()
     for org_id, roles in targets:
         if org_id is not None:
-            who |= Q(Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), role__in=roles)),
-                     Exists(RoleAssignment.objects.filter(user=OuterRef("pk"), organisation_id=org_id)))
+            held = RoleAssignment.objects.filter(user=OuterRef("pk"), role__in=roles)
+            who |= Q(Exists(held.filter(organisation_id=org_id)))
+            who |= Q(Exists(held.filter(organisation__isnull=True)), organisation_id=org_id)
     if not who:
         return []
     return sorted(set(User.objects.filter(who, is_active=True).exclude(email="").values_list("email", flat=True)))
@@ -38,7 +41,7 @@ def _recipients(targets) -> list[str]:
 @task(takes_context=True)
 def notice(context: TaskContext, subject: str, body: str, targets: list) -> int:
     """Run by the worker: send the notice to the active users with an address who, for one of `targets`
-    ([org_id, roles]), hold one of the roles and a role in that organisation (read now, in one query). Sent
+    ([org_id, roles]), hold one of the roles in that organisation (read now, in one query). Sent
     once per task run, as `mail.send_mail` (a run again after its worker died does not send again)."""
     to = _recipients([(org_id, tuple(roles)) for org_id, roles in targets])
     return mail.deliver(key=f"mail:{context.task_result.id}", subject=subject, body=body, to=to)
