@@ -193,6 +193,42 @@ def test_a_busy_minute_writes_the_session_once_and_an_old_renewal_is_written_aga
     assert Session.objects.get(pk=session.pk).expire_date - timezone.now() > dt.timedelta(minutes=29)
 
 
+def test_with_redis_a_busy_minute_neither_reads_nor_writes_the_session_table(clerk, client, settings):
+    # R-S96 with SHENBAO_REDIS_URL: the cached copy carries its expiry (core/sessions_cached.py)
+    import socket
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/4"}}
+    settings.SESSION_ENGINE = "shenbao.core.sessions_cached"
+    login(client, "clerk", PASSWORD)
+    client.get("/accounts/home/")
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(3):
+            assert client.get("/accounts/home/").status_code == 200
+    assert not [q["sql"] for q in ctx.captured_queries if "django_session" in q["sql"]]
+    # the renewal is two minutes old (as the cached copy says): this request writes it again, through to the table
+    from shenbao.core.sessions_cached import EXPIRES, SessionStore
+
+    store = SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    data = store._cache.get(store.cache_key)
+    data[EXPIRES] = (timezone.now() + dt.timedelta(minutes=28)).timestamp()
+    store._cache.set(store.cache_key, data, 600)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/accounts/home/").status_code == 200
+    assert [q for q in ctx.captured_queries if "UPDATE" in q["sql"] and "django_session" in q["sql"]]
+    row = Session.objects.get(session_key=store.session_key)
+    assert row.expire_date - timezone.now() > dt.timedelta(minutes=29)
+    assert store._cache.get(store.cache_key)[EXPIRES] == pytest.approx(row.expire_date.timestamp())
+    store._cache.delete(store.cache_key)
+
+
 def test_inactive_account_cannot_log_in(clerk, client):
     User.objects.filter(pk=clerk.pk).update(is_active=False)
     r = login(client, "clerk", PASSWORD)

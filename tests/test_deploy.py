@@ -111,7 +111,7 @@ def test_redis_holds_cache_and_sessions_when_configured(tmp_path):
     )
     out = shenbao(tmp_path, "shell", "-c", code, SHENBAO_REDIS_URL=url)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[-1].split() == ["django.contrib.sessions.backends.cached_db", "True"]
+    assert out.stdout.splitlines()[-1].split() == ["shenbao.core.sessions_cached", "True"]
 
 
 # --- file modes ---------------------------------------------------------------------------------------

@@ -347,7 +347,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("SHENBAO_MAIL_FROM", "shenbao@localhost")
 # does not query the session table, and a Redis restart logs nobody out.
 if _redis := os.environ.get("SHENBAO_REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "shenbao.core.sessions_cached"  # cached_db, renewed once a minute (core/sessions_cached.py)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
