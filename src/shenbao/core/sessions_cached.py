@@ -8,12 +8,14 @@ table, one write a minute renews the 30 idle minutes."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.contrib.sessions.backends import cached_db
 
 from shenbao.core import sessions
 
 EXPIRES = "_sb_expires"
+log = logging.getLogger(__name__)
 
 
 class SessionStore(cached_db.SessionStore, sessions.SessionStore):
@@ -23,8 +25,8 @@ class SessionStore(cached_db.SessionStore, sessions.SessionStore):
         try:
             self._cache.set(self.cache_key, {**data, EXPIRES: self.expire_date.timestamp()},
                             self.get_expiry_age(expiry=self.expire_date))
-        except Exception:  # noqa: BLE001 - a cache that is down only costs the next request a database read
-            pass
+        except Exception:  # a cache that is down only costs the next request a database read
+            log.warning("session not cached with its expiry", exc_info=True)
 
     def load(self):
         known = self.expire_date
