@@ -33,7 +33,7 @@ class SessionStore(cached_db.SessionStore, sessions.SessionStore):
         data = super().load()  # the cache's copy, else the row (whose expiry the store then knows)
         stamp = data.pop(EXPIRES, None) if isinstance(data, dict) else None
         if stamp is not None:
-            self.expire_date = dt.datetime.fromtimestamp(stamp, tz=dt.timezone.utc)
+            self.expire_date = dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
         elif self.expire_date is not None and self.expire_date != known:
             self._cache_with_expiry(data)  # read from the table: cache it with its expiry
         return data
