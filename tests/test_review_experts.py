@@ -14,7 +14,7 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from shenbao.applications.models import Application
-from shenbao.core.models import AuditEvent
+from shenbao.core.models import AuditEvent, Job
 from shenbao.orgs.models import Organisation, Role, RoleAssignment, User
 from shenbao.review import conflicts, experts, permissions
 from shenbao.review.models import Assignment, ConflictOverride, Expert
@@ -116,18 +116,71 @@ def test_import_matches_units_ignores_bank_columns_and_is_audited(people):
     assert event.after["created"] == 3 and "银行账号" in event.note
 
 
-def test_import_page_shows_row_errors(client, people):
+def test_import_page_queues_a_job_that_shows_row_errors_or_the_counts(client, people, media,
+                                                                     django_capture_on_commit_callbacks):
+    # the request checks the upload and queues the import; the job's page shows every problem by row and
+    # column (nothing saved), or the counts (tasks run at once here: the immediate backend)
     client.force_login(people["staff"])
     bad = sheet([GOOD[0], ["赵六", "某单位", "", "", "", "", "12345", ""]])
-    r = client.post(reverse("review:experts_import"), {"file": io.BytesIO(bad)})
-    page = r.content.decode()
-    assert r.status_code == 400 and 'id="import-errors"' in page and "未导入任何数据" in page
-    assert '<tr data-row="3">' in page and "手机号码格式不正确" in page
-    assert not Expert.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(reverse("review:experts_import"), {"file": io.BytesIO(bad)})
+    job = Job.objects.get()
+    assert r.status_code == 302 and r["Location"] == job.get_absolute_url()
+    assert job.state == "failed" and job.owner == people["staff"]
+    page = client.get(r["Location"]).content.decode()
+    assert "发现 1 处错误，未导入任何数据" in page and "第3行 · 手机号码：手机号码格式不正确" in page
+    assert not Expert.objects.exists() and not AuditEvent.objects.filter(action="review.expert.import").exists()
+    assert not list((media / "imports" / "experts").iterdir())  # the kept upload is gone once read
     ok = io.BytesIO(sheet(GOOD))
     ok.name = "experts.xlsx"
-    r = client.post(reverse("review:experts_import"), {"file": ok})
-    assert r.status_code == 200 and 'id="import-done"' in r.content.decode() and Expert.objects.count() == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(reverse("review:experts_import"), {"file": ok})
+    job = Job.objects.exclude(pk=job.pk).get()
+    assert r["Location"] == job.get_absolute_url() and job.state == "done"
+    page = client.get(r["Location"]).content.decode()
+    assert "导入完成：新增 3 位，更新 0 位，未变 0 位" in page and "查看专家库" in page
+    assert Expert.objects.count() == 3
+    assert AuditEvent.objects.get(action="review.expert.import").after["created"] == 3
+
+
+def test_import_upload_checked_in_the_request_before_queueing(client, people, media, monkeypatch):
+    client.force_login(people["staff"])
+    r = client.post(reverse("review:experts_import"), {"file": io.BytesIO(b"not a workbook")})
+    page = r.content.decode()
+    assert r.status_code == 400 and 'id="import-errors"' in page and "文件无法读取" in page
+    monkeypatch.setattr(experts, "MAX_BYTES", 100)
+    r = client.post(reverse("review:experts_import"), {"file": io.BytesIO(sheet(GOOD))})
+    assert r.status_code == 400 and "请拆分后导入" in r.content.decode()
+    assert not Job.objects.exists() and not (media / "imports").exists()
+    client.force_login(people["leader"])
+    r = client.post(reverse("review:experts_import"), {"file": io.BytesIO(sheet(GOOD))})
+    assert r.status_code == 403 and not Job.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_job_waits_for_the_worker_and_is_done_once(client, people, media, db_queue, tmp_path):
+    import subprocess
+
+    from tests import tasks_support
+
+    client.force_login(people["staff"])
+    r = client.post(reverse("review:experts_import"), {"file": io.BytesIO(sheet(GOOD))})
+    job = Job.objects.get()
+    assert r["Location"] == job.get_absolute_url() and job.state == "queued" and not Expert.objects.exists()
+    kept = list((media / "imports" / "experts").iterdir())
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"PK")
+    run = subprocess.run(tasks_support.worker_command("--batch"), env=tasks_support.worker_env(
+        tmp_path, SHENBAO_MEDIA_ROOT=media), capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stderr
+    job.refresh_from_db()
+    assert job.state == "done" and job.message.startswith("导入完成：新增 3 位"), (job.state, job.error)
+    assert Expert.objects.count() == 3 and not kept[0].exists()
+    # the same job run again (its worker died after the import) imports nothing twice
+    Job.objects.filter(pk=job.pk).update(state="running")
+    experts.import_job.call(job_id=job.pk, funder_id=people["funder"].pk, path="gone.xlsx")
+    job.refresh_from_db()
+    assert job.state == "done" and job.message == "导入已完成"
+    assert AuditEvent.objects.filter(action="review.expert.import").count() == 1 and Expert.objects.count() == 3
 
 
 def test_import_refused_to_others(people):

@@ -15,19 +15,23 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django_tasks import task
 
 from shenbao.applications.models import Application
-from shenbao.core import audit
+from shenbao.core import audit, jobs
 from shenbao.core.decisions import NotAllowed, require
+from shenbao.core.models import TaskEffect
 from shenbao.core.privacy import mask_text
 from shenbao.orgs import notify
 from shenbao.orgs.models import Organisation, Role, RoleAssignment, User
@@ -426,6 +430,93 @@ def import_xlsx(*, actor, funder: Organisation, content: bytes, ip: str | None =
                      note=_("忽略的列：%(cols)s") % {"cols": "、".join(result.ignored_columns)}
                      if result.ignored_columns else "")
     return result
+
+
+XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx is a ZIP archive
+IMPORT_DIR = "imports/experts"
+
+
+def upload_problem(upload) -> RowError | None:
+    """The checks made in the request before an upload is queued: its size and that it is an .xlsx (a ZIP)."""
+    if upload.size > MAX_BYTES:
+        return RowError(0, "", _("文件超过 %(mb)s MB，请拆分后导入") % {"mb": MAX_BYTES // 1024 // 1024})
+    upload.seek(0)
+    head = upload.read(4)
+    upload.seek(0)
+    if head != XLSX_MAGIC:
+        return RowError(0, "", _("文件无法读取：请上传 Excel 2007 及以上版本的 .xlsx 文件"))
+    return None
+
+
+def start_import(*, actor, funder: Organisation, upload, ip: str | None = None):
+    """Keep the upload (streamed in chunks to the app's storage, under media/imports/, not served) and queue
+    its import as a background job; the job's page shows the counts, or every problem by row and column."""
+    require(permissions.can_manage_experts(actor, funder))
+    path = default_storage.save(f"{IMPORT_DIR}/{uuid.uuid4().hex}.xlsx", upload)
+    try:
+        return jobs.start(import_job, user=actor, label=_("导入评审专家：%(funder)s") % {"funder": funder.name[:80]},
+                          funder_id=funder.pk, path=path, ip=ip or "")
+    except Exception:
+        default_storage.delete(path)
+        raise
+
+
+def problems_text(result: ImportResult) -> str:
+    """Every problem of a failed import, one a line: row, column, reason (shown on the job's page)."""
+    lines = [_("发现 %(n)d 处错误，未导入任何数据：") % {"n": len(result.errors)}]
+    for e in result.errors:
+        where = _("第%(row)s行") % {"row": e.row} if e.row else _("文件")
+        lines.append(f"{where} · {e.column}：{e.problem}" if e.column else f"{where}：{e.problem}")
+    if result.ignored_columns:
+        lines.append(_("已忽略的列：") + "、".join(result.ignored_columns))
+    return "\n".join(lines)
+
+
+@task()
+@jobs.tracked
+def import_job(job, *, funder_id: int, path: str, ip: str = "") -> dict | None:
+    """The expert pool's import, all or nothing (import_xlsx). A run again after its worker died finds the
+    import done (jobs.once) and does not import twice."""
+    funder = Organisation.objects.filter(pk=funder_id).first()
+    if funder is None or job.owner is None:
+        raise jobs.JobError(_("该单位已不存在，未导入"))
+    key = f"expert-import:{job.pk}"
+    try:
+        if TaskEffect.objects.filter(key=key).exists():  # run again after its worker died: imported already
+            jobs.finish(job, url=_pool_url(funder), name=_("查看专家库"), message=_("导入已完成"))
+            return None
+        try:
+            with default_storage.open(path, "rb") as f:
+                content = f.read(MAX_BYTES + 1)
+        except FileNotFoundError:
+            raise jobs.JobError(_("上传的文件已不在，请重新导入")) from None
+        jobs.report(job, 0, 1, _("正在检查并导入"))
+        with transaction.atomic():
+            if not jobs.once(key):
+                jobs.finish(job, url=_pool_url(funder), name=_("查看专家库"), message=_("导入已完成"))
+                return None
+            try:
+                result = import_xlsx(actor=job.owner, funder=funder, content=content, ip=ip or None)
+            except NotAllowed as e:
+                raise jobs.JobError(e.reason) from None
+            if not result.ok:
+                transaction.set_rollback(True)
+        if not result.ok:
+            raise jobs.JobError(problems_text(result))
+        text = _("导入完成：新增 %(c)s 位，更新 %(u)s 位，未变 %(n)s 位") % {
+            "c": result.created, "u": result.updated, "n": result.unchanged}
+        if result.ignored_columns:
+            text += "；" + _("已忽略的列：") + "、".join(result.ignored_columns)
+        jobs.finish(job, url=_pool_url(funder), name=_("查看专家库"), message=text)
+        return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+    finally:
+        default_storage.delete(path)
+
+
+def _pool_url(funder: Organisation) -> str:
+    from django.urls import reverse
+
+    return f"{reverse('review:experts')}?funder={funder.pk}"
 
 
 def export_xlsx(*, user, funder: Organisation, experts=None, ip: str | None = None) -> bytes:

@@ -189,15 +189,13 @@ def experts_import(request):
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, _("请选择要导入的 Excel 文件"))
-        elif upload.size > experts.MAX_BYTES:
-            result = experts.ImportResult(errors=[experts.RowError(0, "", _("文件超过 %(mb)s MB，请拆分后导入") % {
-                "mb": experts.MAX_BYTES // 1024 // 1024})])
         else:
-            result = experts.import_xlsx(actor=request.user, funder=funder, content=upload.read(),
-                                         ip=client_ip(request))
-            if result.ok:
-                messages.success(request, _("导入完成：新增 %(c)s 位，更新 %(u)s 位，未变 %(n)s 位") % {
-                    "c": result.created, "u": result.updated, "n": result.unchanged})
+            problem = experts.upload_problem(upload)
+            if problem is not None:
+                result = experts.ImportResult(errors=[problem])
+            else:  # the import runs as a background job: its page shows the counts or every problem
+                job = experts.start_import(actor=request.user, funder=funder, upload=upload, ip=client_ip(request))
+                return redirect(job.get_absolute_url())
     status = 400 if result is not None and not result.ok else 200
     return render(request, "review/experts/import.html", {"funder": funder, "result": result}, status=status)
 
