@@ -467,3 +467,99 @@ def test_stamp_check_where_the_call_asks_for_a_stamped_scan(load_call, make_org)
     assert stamp()["status"] == "failed" and "盖章未确认" in stamp()["text"]
     Scan.objects.filter(pk=scan.pk).update(state="confirmed")
     assert stamp()["status"] == "passed" and "已核验" in stamp()["text"]
+
+
+# --- the work bench: 待形式审查 (applications/selectors.py TODO_HOOKS, filled by review/apps.py) -----------------
+
+
+def _bench(client, user) -> dict[str, tuple[int, str]]:
+    """The work bench's to-do items as the page shows them: key → (count, link)."""
+    import re
+
+    client.force_login(user)
+    page = client.get(reverse("orgs:home")).content.decode()
+    return {k: (int(n), url) for k, url, n in
+            re.findall(r'data-todo="(\w+)"><a href="([^"]*)"[^>]*>[^<]*<strong class="count[^"]*">(\d+)<', page)}
+
+
+def test_work_bench_counts_what_waits_for_screening(client, call, staff, clerk_unit, load_call, make_user):
+    """The funder's staff see 待形式审查 N (submitted, not yet screened: with no row yet, pending, or a row on an
+    older version), linked to the call's queue; a rejection or an acceptance leaves it; others see nothing."""
+    _org, clerk, _head = clerk_unit
+    apps = _generate(call, 4)
+    queue = reverse("review:screening_queue", args=[call.code])
+    assert _bench(client, staff)["to_screen"] == (4, f"{queue}?state=pending")  # before the queue was ever opened
+    screening.open_queue(user=staff, call=call)
+    assert _bench(client, staff)["to_screen"] == (4, f"{queue}?state=pending")
+    screening.accept(user=staff, screening=_row(apps[0]))
+    screening.reject(user=staff, screening=_row(apps[1]), reason="不在本通知支持范围")
+    assert _bench(client, staff)["to_screen"][0] == 2
+    # a new version of the accepted one waits again (the queue puts it back to pending when opened)
+    snap = Snapshot.objects.create(application=apps[0], number=2, draft_version=2, values={"title": "v2", "values": {}},
+                                   fingerprint="e" * 64, submitted_at=timezone.now())
+    Application.objects.filter(pk=apps[0].pk).update(current_snapshot=snap)
+    assert _bench(client, staff)["to_screen"][0] == 3
+    client.get(queue)
+    assert screening.queue_counts(call)["pending"] == 3 == _bench(client, staff)["to_screen"][0]
+    # waiting in two calls of the funder: the link is the list of calls
+    from shenbao.calls.models import Call
+
+    other = Call.objects.get(pk=call.pk)
+    other.pk, other.code = None, "lz-bench-copy"
+    other.save()
+    Application.objects.filter(pk=apps[2].pk).update(call=other)
+    assert _bench(client, staff)["to_screen"] == (3, reverse("review:screening"))
+    # not the screeners: the unit's clerk, a leader of a one-level call's funder (who decides nothing here),
+    # another funder's staff (its own calls only: none waiting)
+    leader = make_user("lz_bench_leader", org=call.issuer, roles=(Role.FUNDER_LEADER,))
+    guangxi = load_call("guangxi2026")
+    other_staff = make_user("gx_bench", org=guangxi.issuer, roles=(Role.FUNDER_STAFF,))
+    assert not {k for k in _bench(client, clerk) if k.startswith("to_screen")}
+    assert not {k for k in _bench(client, leader) if k.startswith("to_screen")}
+    assert "to_accept" in _bench(client, leader)  # the leader's work bench is there, without screening
+    assert _bench(client, other_staff)["to_screen"] == (0, reverse("review:screening"))
+
+
+def test_work_bench_shows_the_two_levels(client, changde, make_org, make_user):
+    # R-V3: 初审 by the department's staff, then 审核 by a leader who did not make the 初审
+    _org, app = _changde_submitted(changde, make_org, make_user, "cdb")
+    dept = make_user("cdb_dept", org=changde.issuer, roles=(Role.FUNDER_STAFF, Role.FUNDER_LEADER))
+    leader = make_user("cdb_leader", org=changde.issuer, roles=(Role.FUNDER_LEADER,))
+    queue = reverse("review:screening_queue", args=[changde.code])
+    mine = _bench(client, dept)
+    assert mine["to_screen_first"] == (1, f"{queue}?state=pending") and "to_screen" not in mine
+    assert mine["to_screen_second"][0] == 0
+    theirs = _bench(client, leader)
+    assert theirs["to_screen_second"][0] == 0 and "to_screen_first" not in theirs and "to_screen" not in theirs
+    screening.accept(user=dept, screening=screening.screening_of(user=dept, application=app))  # 初审通过
+    assert _row(app).state == "department_passed"
+    assert _bench(client, leader)["to_screen_second"] == (1, f"{queue}?state=department_passed")
+    mine = _bench(client, dept)  # the one who made the 初审 may not make the 审核: nothing waits for them
+    assert mine["to_screen_first"][0] == 0 and mine["to_screen_second"][0] == 0
+    screening.accept(user=leader, screening=_row(app))
+    assert _bench(client, leader)["to_screen_second"][0] == 0
+
+
+def test_work_bench_screening_counts_take_two_queries(call, staff, clerk_unit, monkeypatch):
+    """The counts cost two queries (the funder's calls, the counts by call) whatever the number of calls and
+    applications; none for a user who may not screen."""
+    from shenbao.applications import selectors
+
+    _org, clerk, _head = clerk_unit
+
+    def queries(user) -> int:
+        selectors.todo(user)  # the user's roles read once
+        with CaptureQueriesContext(connection) as q:
+            selectors.todo(user)
+        return len(q.captured_queries)
+
+    apps = _generate(call, 3, prefix="A")
+    few = queries(staff)
+    _generate(call, 25, prefix="B")
+    screening.open_queue(user=staff, call=call)
+    screening.accept(user=staff, screening=_row(apps[0]))
+    assert {t.key: t.count for t in selectors.todo(staff)}["to_screen"] == 27
+    assert queries(staff) == few
+    clerk_queries = queries(clerk)
+    monkeypatch.setattr(selectors, "TODO_HOOKS", [])
+    assert queries(staff) == few - 2 and queries(clerk) == clerk_queries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
@@ -231,6 +232,20 @@ class Todo:
     url: str
 
 
+# What later stages add to the work bench (review: 待形式审查). This stage knows none of them: a stage appends
+# a callable `hook(user) -> list[Todo]` in its AppConfig.ready (review/apps.py); `todo` shows their items after
+# the funder's 待受理 and 盖章待确认, in the order registered. A hook answers [] for a user it has nothing for,
+# asking the database nothing then, and a fixed number of queries otherwise (whatever the number of calls
+# or applications).
+TODO_HOOKS: list[Callable[..., list[Todo]]] = []
+
+
+def register_todo(hook: Callable[..., list[Todo]]) -> None:
+    """Called once by each later stage that has to-do counts for the work bench (idempotent)."""
+    if hook not in TODO_HOOKS:
+        TODO_HOOKS.append(hook)
+
+
 def _awaiting_scan(orgs) -> int:
     """Submitted applications of `orgs` whose call asks for a stamped scan and whose current version has
     none that stands (none uploaded, or only returned ones). Two queries whatever the number."""
@@ -251,7 +266,8 @@ def _awaiting_scan(orgs) -> int:
 def todo(user) -> list[Todo]:
     """What waits for the user, by role, with counts (each count one or two queries): the clerk's drafts,
     applications missing a stamped scan and those returned; the home reviewer's 待推荐 and registrations;
-    the funder's 待受理, stamps to confirm and registrations."""
+    the funder's 待受理, stamps to confirm, what later stages add (`TODO_HOOKS`: review's 待形式审查) and
+    registrations."""
     from django.urls import reverse
 
     from shenbao.orgs import selectors as org_selectors
@@ -276,6 +292,8 @@ def todo(user) -> list[Todo]:
         stamps = at_funder.filter(current_snapshot__scans__state__in=[Scan.State.MATCHED, Scan.State.UNREAD]).exclude(
             current_snapshot__scans__state=Scan.State.CONFIRMED).distinct().count()
         out.append(Todo("stamps", _("盖章待确认"), stamps, f"{received_url}?status=submitted&scan=matched"))
+    for hook in TODO_HOOKS:
+        out += hook(user)
     if reviewer_orgs or funder_orgs:
         pending = org_selectors.registration_counts(user).get("pending", 0)
         out.append(Todo("registrations", _("注册待审核"), pending, reverse("orgs:registrations") + "?status=pending"))

@@ -18,3 +18,9 @@ class ReviewConfig(AppConfig):
 
         if call_section not in page_hooks.CALL_SECTIONS:
             page_hooks.CALL_SECTIONS.append(call_section)
+
+        # --- the work bench: 待形式审查 for those who may screen ---
+        from shenbao.applications import selectors as application_selectors
+        from shenbao.review import screening
+
+        application_selectors.register_todo(screening.todo)

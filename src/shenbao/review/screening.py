@@ -37,7 +37,7 @@ from django_tasks import task
 from shenbao.applications import formdata, record
 from shenbao.applications import services as application_services
 from shenbao.applications.models import Application, Scan
-from shenbao.applications.permissions import has_role_in
+from shenbao.applications.permissions import has_role_in, role_rows
 from shenbao.applications.similarity import best_match
 from shenbao.calls.models import Call, ProjectType
 from shenbao.core import audit, jobs
@@ -506,3 +506,85 @@ def is_screener(user, call: Call) -> bool:
 
 def leaders(call: Call) -> bool:
     return RoleAssignment.objects.filter(role=Role.FUNDER_LEADER, organisation_id=call.issuer_id).exists()
+
+
+# --- the work bench (applications/selectors.py TODO_HOOKS, registered in review/apps.py) ------------------------
+
+
+def _orgs_with(user, role) -> set[int]:
+    """Where the user holds `role` (a role without an organisation counts for the user's own): from the user's
+    roles as the permission checks read them, no query for a request's user."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    out = set()
+    for r, org in role_rows(user):
+        if r == role:
+            if org is not None:
+                out.add(org)
+            elif user.organisation_id:
+                out.add(user.organisation_id)
+    return out
+
+
+def todo(user) -> list:
+    """待形式审查 on the work bench, for those who may screen (R-V3): the funder's staff see what waits for
+    their decision (one-level calls: 待形式审查) or for their 初审 (two-level calls: 待形式审查（初审）); a
+    leader of a funder with a two-level call sees what waits for the 审核 (待形式审查（审核）), less those
+    whose 初审 they made themselves (they may not decide them). Counted as the queue will show them when
+    opened: submitted applications without a screening row yet, or whose row is pending or follows an
+    older version (`sync` puts it back to pending; a rejection stands). Each item links to the call's
+    queue (filtered to the state) where one call has them all, else to the list of calls.
+    Two queries (the funder's calls and their levels; the counts by call), none for other users."""
+    from django.db.models import Case, CharField, Value, When
+    from django.urls import reverse
+
+    from shenbao.applications.selectors import Todo
+
+    staff, leaders = _orgs_with(user, Role.FUNDER_STAFF), _orgs_with(user, Role.FUNDER_LEADER)
+    if not staff and not leaders:
+        return []
+    # the levels straight from the stored document (only that key: not each call's whole document)
+    calls = {pk: (code, issuer, len(levels or []) >= 2) for pk, code, issuer, levels in
+             Call.objects.filter(issuer_id__in=staff | leaders).order_by()
+             .values_list("pk", "code", "issuer_id", "spec__review__funder_levels")}
+    counts: dict[str, dict[int, int]] = {"single": {}, "first": {}, "second": {}}
+    if calls:
+        current = Q(screening__snapshot_id=F("current_snapshot_id"))
+        bucket = Case(
+            When(screening__isnull=True, then=Value("first")),
+            When(screening__state=Screening.State.REJECTED, then=None),
+            When(current & Q(screening__state=Screening.State.PENDING), then=Value("first")),
+            When(current & Q(screening__state=Screening.State.DEPARTMENT_PASSED, screening__department_by_id=user.pk),
+                 then=None),
+            When(current & Q(screening__state=Screening.State.DEPARTMENT_PASSED), then=Value("second")),
+            When(current, then=None),
+            default=Value("first"),  # a row on an older version: pending again once the queue is opened
+            output_field=CharField())
+        rows = (Application.objects.filter(call_id__in=list(calls), status="submitted", current_snapshot__isnull=False)
+                .annotate(bucket=bucket).exclude(bucket__isnull=True)
+                .values_list("call_id", "bucket").annotate(n=Count("id")).order_by())
+        for call_id, kind, n in rows:
+            _code, issuer, two = calls[call_id]
+            if kind == "first" and issuer in staff:
+                counts["first" if two else "single"][call_id] = n
+            elif kind == "second" and two and issuer in leaders:
+                counts["second"][call_id] = n
+
+    def item(key: str, label: str, kind: str, state: str) -> Todo:
+        per_call = counts[kind]
+        url = reverse("review:screening")
+        if len(per_call) == 1:
+            url = reverse("review:screening_queue", args=[calls[next(iter(per_call))][0]]) + f"?state={state}"
+        return Todo(key, label, sum(per_call.values()), url)
+
+    out = []
+    two_level = {issuer for _code, issuer, two in calls.values() if two}
+    one_level = {issuer for _code, issuer, two in calls.values() if not two}
+    # a funder with a one-level call, or with no call yet (its calls will have one level unless they say two)
+    if staff & one_level or staff - two_level:
+        out.append(item("to_screen", _("待形式审查"), "single", Screening.State.PENDING))
+    if staff & two_level:
+        out.append(item("to_screen_first", _("待形式审查（初审）"), "first", Screening.State.PENDING))
+    if leaders & two_level:
+        out.append(item("to_screen_second", _("待形式审查（审核）"), "second", Screening.State.DEPARTMENT_PASSED))
+    return out
