@@ -71,3 +71,59 @@ def test_the_staff_page_offers_the_award_list_at_once(client, changde, django_ca
     assert response.status_code == 302
     assert PublicNotice.objects.get(call=call).state == PublicNotice.State.AWARDED
     assert Project.objects.filter(call=call).count() == 2
+
+
+def test_the_page_queues_the_award_list_and_shows_the_job(client, changde, django_capture_on_commit_callbacks):
+    # the request answers the checks at once and queues the publishing; the job's page shows the result
+    from shenbao.core.models import Job
+
+    call, staff, _apps = changde
+    client.force_login(staff)
+    response = client.post(f"/review/calls/{call.code}/notice/", follow=True)
+    assert "评审结果尚未确认" in response.content.decode() and not Job.objects.exists()
+    confirm(call, staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/review/calls/{call.code}/notice/")
+    job = Job.objects.get(task_path=svc.award_list_job.module_path)
+    assert response["Location"] == job.get_absolute_url() and job.state == "done" and job.owner == staff
+    notify = Job.objects.get(task_path=svc.notify_decisions.module_path)
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "立项名单已发布，正在通知各申报单位" in page and notify.get_absolute_url() in page
+    # a second click finds the list published: the call's page, nothing published twice
+    again = client.post(f"/review/calls/{call.code}/notice/")
+    assert again.status_code == 200 and 'id="no-notice"' not in again.content.decode()
+    assert Project.objects.filter(call=call).count() == 2 and Job.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_queues_one_job_and_the_worker_publishes_once(client, changde, db_queue, tmp_path):
+    import subprocess
+
+    from shenbao.core.models import AuditEvent, Job
+    from tests import tasks_support
+
+    call, staff, _apps = changde
+    confirm(call, staff)
+    client.force_login(staff)
+    first = client.post(f"/review/calls/{call.code}/notice/")
+    second = client.post(f"/review/calls/{call.code}/notice/")
+    job = Job.objects.get()
+    assert first["Location"] == second["Location"] == job.get_absolute_url() and job.state == "queued"
+    assert not PublicNotice.objects.exists() and not Project.objects.exists()
+    run = subprocess.run(tasks_support.worker_command("--batch"), env=tasks_support.worker_env(
+        tmp_path, SHENBAO_EMAIL_BACKEND="file"), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    job.refresh_from_db()
+    assert job.state == "done", job.error
+    notice = PublicNotice.objects.get(call=call)
+    assert notice.state == PublicNotice.State.AWARDED and Project.objects.filter(call=call).count() == 2
+    assert AuditEvent.objects.filter(action="notice.publish").count() == 1
+    assert AuditEvent.objects.filter(action="decision.award").count() == 2
+    notify = Job.objects.exclude(pk=job.pk).get()
+    assert job.result_url == notify.get_absolute_url() and notify.owner == staff
+    # the same job run again (its worker died after publishing) publishes nothing twice
+    Job.objects.filter(pk=job.pk).update(state="running")
+    svc.award_list_job.call(job_id=job.pk, call_id=call.pk)
+    job.refresh_from_db()
+    assert job.state == "done" and job.message == "立项名单已发布"
+    assert Job.objects.count() == 2 and AuditEvent.objects.filter(action="decision.award").count() == 2

@@ -25,6 +25,7 @@ from django_tasks import task
 from shenbao.applications.notify import _addresses
 from shenbao.core import audit, calendar, jobs, mail
 from shenbao.core.decisions import NotAllowed, require
+from shenbao.core.models import Job
 from shenbao.orgs.models import Role
 from shenbao.review import award_hooks, permissions
 from shenbao.review.models import Decision, Objection, PublicNotice
@@ -155,6 +156,68 @@ def publish_award_list(*, actor, call, ip: str | None = None, on: dt.date | None
             audit.record(actor=actor, action="notice.publish", obj=notice, ip=ip,
                          after={"call": call.code, "without_notice": True, "entries": len(rows)})
         return publish_award(actor=actor, notice=notice, ip=ip, on=on)
+
+
+def _manage_url(call) -> str:
+    from django.urls import reverse
+
+    return reverse("review:notice_manage", args=[call.code])
+
+
+def start_award_list(*, actor, call, ip: str | None = None):
+    """The page's 发布立项名单 of a call without 公示: the checks of `publish_award_list` answered at once, the
+    publishing itself (decisions awarded, projects created, applicants notified) queued as a background job.
+    Returns (notice, None) when the list is already published, else (None, job); a second click while the
+    first job is queued or running returns that job (the job's result link names the call's page until it
+    ends: that is how a job of this call is found), and the job itself publishes once (publish_award_list
+    locks the call and finds the awarded notice)."""
+    require(permissions.can_publish_notice(actor, call))
+    marker = _manage_url(call)
+    with transaction.atomic():
+        type(call).objects.select_for_update().get(pk=call.pk)
+        existing = PublicNotice.objects.filter(call=call).first()
+        if existing is not None and existing.state == PublicNotice.State.AWARDED:
+            return existing, None  # a double click publishes once
+        going = (Job.objects.filter(task_path=award_list_job.module_path, result_url=marker)
+                 .exclude(state__in=[Job.State.DONE, Job.State.FAILED]).order_by("pk").first())
+        if going is not None:
+            return None, going
+        if existing is None:
+            if call.document.review.public_notice:
+                raise NotAllowed(_("本通知须先公示，公示期满且无未处理异议后才能发布立项名单"))
+            missing = confirmation_missing(call)
+            if missing:
+                raise NotAllowed(_("评审结果尚未确认，不能发布立项名单：%(missing)s") % {"missing": "；".join(missing)})
+            if not proposed(call).exists():
+                raise NotAllowed(_("没有拟立项的申报，不能发布立项名单"))
+        job = jobs.start(award_list_job, user=actor, label=_("发布立项名单：%(call)s") % {"call": call.title[:150]},
+                         call_id=call.pk, ip=ip or "")
+        Job.objects.filter(pk=job.pk).update(result_url=marker)
+        job.result_url = marker
+    return None, job
+
+
+@task()
+@jobs.tracked
+def award_list_job(job, *, call_id: int, ip: str = "") -> dict | None:
+    """publish_award_list in the worker, for the person who asked: the same checks, audit and notifying job.
+    Run again after its worker died, it finds the notice awarded and publishes nothing twice."""
+    from shenbao.calls.models import Call
+
+    call = Call.objects.filter(pk=call_id).first()
+    if call is None or job.owner is None:
+        raise jobs.JobError(_("该通知已不存在"))
+    jobs.report(job, 0, 1, _("正在发布立项名单"))
+    try:
+        notice, notify = publish_award_list(actor=job.owner, call=call, ip=ip or None)
+    except NotAllowed as e:
+        raise jobs.JobError(e.reason) from None
+    if notify is None:  # published already (by an earlier run of this job or another click)
+        jobs.finish(job, url=_manage_url(call), name=_("查看立项名单"), message=_("立项名单已发布"))
+    else:
+        jobs.finish(job, url=notify.get_absolute_url(), name=_("查看通知各申报单位的进度"),
+                    message=_("立项名单已发布，正在通知各申报单位"))
+    return {"notice": notice.pk, "notify_job": notify.pk if notify else None}
 
 
 # --- 异议 ---------------------------------------------------------------------------------------------

@@ -125,12 +125,11 @@ def manage(request, code: str):
         return _refused(request, decision.reason)
     notice = svc.notice_of(call)
     if request.method == "POST" and notice is None and not call.document.review.public_notice:
-        try:  # a call without 公示: the award list at once
-            notice, job = svc.publish_award_list(actor=request.user, call=call, ip=client_ip(request))
+        try:  # a call without 公示: the award list at once, published by a background job
+            notice, job = svc.start_award_list(actor=request.user, call=call, ip=client_ip(request))
         except NotAllowed as e:
             messages.error(request, e.reason)
             return redirect("review:notice_manage", call.code)
-        messages.success(request, _("立项名单已发布，正在通知各申报单位"))
         return redirect(job.get_absolute_url() if job else reverse("review:notice_manage", args=[call.code]))
     if request.method == "POST" and notice is None:
         try:
