@@ -342,3 +342,35 @@ def test_api_public_list_objection_handling_award(client, scene, django_capture_
     assert r.status_code == 200 and r.json()["notice"]["phase"] == "awarded" and r.json()["job"]
     assert len(r.json()["notice"]["awarded"]) == 3 and Project.objects.count() == 3
     assert "/review/notices" in client.get("/api/v1/openapi.json").content.decode()
+
+
+def test_the_award_button_queues_a_job_that_publishes_once(client, scene, db_queue):
+    # the request answers the checks and queues the publishing; a second click gets the same job; the job,
+    # run by the worker (here its task called as the worker calls it), awards and starts the notifying job
+    from shenbao.core.models import Job
+
+    call, staff, _other, _apps, _d = scene
+    confirm(call, staff)
+    notice = svc.publish_notice(actor=staff, call=call)
+    client.force_login(staff)
+    r = client.post(f"/review/notices/{notice.pk}/award/")
+    assert r.status_code == 302 and r["Location"] == f"/review/calls/{call.code}/notice/"  # the period is open
+    assert not Job.objects.exists()
+    PublicNotice.objects.filter(pk=notice.pk).update(starts_on=timezone.localdate() - dt.timedelta(days=9),
+                                                     ends_on=timezone.localdate() - dt.timedelta(days=1))
+    first = client.post(f"/review/notices/{notice.pk}/award/")
+    second = client.post(f"/review/notices/{notice.pk}/award/")
+    job = Job.objects.get()
+    assert first["Location"] == second["Location"] == job.get_absolute_url() and job.state == "queued"
+    assert PublicNotice.objects.get().state == "open" and not Project.objects.exists()
+    svc.award_job.call(job_id=job.pk, notice_id=notice.pk)
+    job.refresh_from_db()
+    notify = Job.objects.exclude(pk=job.pk).get()
+    assert job.state == "done" and job.result_url == notify.get_absolute_url() and notify.state == "queued"
+    assert PublicNotice.objects.get().state == "awarded" and Project.objects.filter(call=call).count() == 3
+    assert AuditEvent.objects.filter(action="notice.award").count() == 1
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "立项名单已发布，正在通知各申报单位" in page
+    # clicked again after: the page, nothing twice
+    r = client.post(f"/review/notices/{notice.pk}/award/")
+    assert r["Location"] == f"/review/calls/{call.code}/notice/" and Job.objects.count() == 2

@@ -5,6 +5,9 @@
     handle_objection(actor=, objection=, upheld=, handling=)   staff record how it was handled
     publish_award(actor=, notice=)           after the period, no objection open: Decisions awarded, projects
                                              created (award_hooks), every applicant notified (a job)
+    start_award(actor=, notice=) / start_award_list(actor=, call=)   the pages' buttons: the same checks at
+                                             once, the publishing above run by a background job (award_job,
+                                             award_list_job) whose page the person who clicked follows
 
 The period is the call's `review.notice_period` (N calendar or working days on the official calendar,
 shenbao.core.calendar); a period that reaches a year whose holidays are not known is refused with that reason.
@@ -164,6 +167,61 @@ def _manage_url(call) -> str:
     return reverse("review:notice_manage", args=[call.code])
 
 
+def _award_going(marker: str) -> Job | None:
+    """The call's award job still queued or running (its result link is the call's page until it ends)."""
+    return (Job.objects.filter(task_path__in=[award_list_job.module_path, award_job.module_path], result_url=marker)
+            .exclude(state__in=[Job.State.DONE, Job.State.FAILED]).order_by("pk").first())
+
+
+def start_award(*, actor, notice: PublicNotice, ip: str | None = None, on: dt.date | None = None):
+    """The page's 发布立项名单 after a 公示: the checks of `publish_award` answered at once (who may, the period
+    over, no objection open, the confirmation kept), the publishing queued as a background job. Returns
+    (notice, None) when the list is already published, else (None, job); a second click while the job is
+    queued or running returns that job, and the job publishes once (publish_award locks the notice)."""
+    with transaction.atomic():
+        notice = PublicNotice.objects.select_for_update().select_related("call__issuer").get(pk=notice.pk)
+        if notice.state == PublicNotice.State.AWARDED:
+            require(permissions.can_view_objections(actor, notice))
+            return notice, None
+        require(NOTICE.can(actor, notice, "award"))
+        marker = _manage_url(notice.call)
+        going = _award_going(marker)
+        if going is not None:
+            return None, going
+        reason = award_refusal(notice, on)
+        if reason:
+            raise NotAllowed(reason)
+        job = jobs.start(award_job, user=actor, label=_("发布立项名单：%(call)s") % {"call": notice.call.title[:150]},
+                         notice_id=notice.pk, ip=ip or "")
+        Job.objects.filter(pk=job.pk).update(result_url=marker)
+        job.result_url = marker
+    return None, job
+
+
+@task()
+@jobs.tracked
+def award_job(job, *, notice_id: int, ip: str = "") -> dict | None:
+    """publish_award in the worker, for the person who asked: the same checks, audit and notifying job."""
+    notice = PublicNotice.objects.select_related("call").filter(pk=notice_id).first()
+    if notice is None or job.owner is None:
+        raise jobs.JobError(_("该公示已不存在"))
+    return _award_in_job(job, notice.call, lambda: publish_award(actor=job.owner, notice=notice, ip=ip or None))
+
+
+def _award_in_job(job, call, publish) -> dict:
+    jobs.report(job, 0, 1, _("正在发布立项名单"))
+    try:
+        notice, notify = publish()
+    except NotAllowed as e:
+        raise jobs.JobError(e.reason) from None
+    if notify is None:  # published already (by an earlier run of this job or another click)
+        jobs.finish(job, url=_manage_url(call), name=_("查看立项名单"), message=_("立项名单已发布"))
+    else:
+        jobs.finish(job, url=notify.get_absolute_url(), name=_("查看通知各申报单位的进度"),
+                    message=_("立项名单已发布，正在通知各申报单位"))
+    return {"notice": notice.pk, "notify_job": notify.pk if notify else None}
+
+
 def start_award_list(*, actor, call, ip: str | None = None):
     """The page's 发布立项名单 of a call without 公示: the checks of `publish_award_list` answered at once, the
     publishing itself (decisions awarded, projects created, applicants notified) queued as a background job.
@@ -178,8 +236,7 @@ def start_award_list(*, actor, call, ip: str | None = None):
         existing = PublicNotice.objects.filter(call=call).first()
         if existing is not None and existing.state == PublicNotice.State.AWARDED:
             return existing, None  # a double click publishes once
-        going = (Job.objects.filter(task_path=award_list_job.module_path, result_url=marker)
-                 .exclude(state__in=[Job.State.DONE, Job.State.FAILED]).order_by("pk").first())
+        going = _award_going(marker)
         if going is not None:
             return None, going
         if existing is None:
@@ -207,17 +264,7 @@ def award_list_job(job, *, call_id: int, ip: str = "") -> dict | None:
     call = Call.objects.filter(pk=call_id).first()
     if call is None or job.owner is None:
         raise jobs.JobError(_("该通知已不存在"))
-    jobs.report(job, 0, 1, _("正在发布立项名单"))
-    try:
-        notice, notify = publish_award_list(actor=job.owner, call=call, ip=ip or None)
-    except NotAllowed as e:
-        raise jobs.JobError(e.reason) from None
-    if notify is None:  # published already (by an earlier run of this job or another click)
-        jobs.finish(job, url=_manage_url(call), name=_("查看立项名单"), message=_("立项名单已发布"))
-    else:
-        jobs.finish(job, url=notify.get_absolute_url(), name=_("查看通知各申报单位的进度"),
-                    message=_("立项名单已发布，正在通知各申报单位"))
-    return {"notice": notice.pk, "notify_job": notify.pk if notify else None}
+    return _award_in_job(job, call, lambda: publish_award_list(actor=job.owner, call=call, ip=ip or None))
 
 
 # --- 异议 ---------------------------------------------------------------------------------------------

@@ -182,13 +182,12 @@ def handle(request, pk: int):
 def award(request, pk: int):
     notice = get_object_or_404(PublicNotice.objects.select_related("call__issuer"), pk=pk)
     try:
-        notice, job = svc.publish_award(actor=request.user, notice=notice, ip=client_ip(request))
+        done, job = svc.start_award(actor=request.user, notice=notice, ip=client_ip(request))
     except NotAllowed as e:
         if not permissions.can_publish_award(request.user, notice):
             return _refused(request, e.reason)
         messages.error(request, e.reason)
         return redirect("review:notice_manage", notice.call.code)
-    if job is None:
-        return redirect("review:notice_manage", notice.call.code)
-    messages.success(request, _("立项名单已发布，正在通知各申报单位"))
-    return redirect(job.get_absolute_url())
+    if job is None:  # published already: a double click publishes once
+        return redirect("review:notice_manage", done.call.code)
+    return redirect(job.get_absolute_url())  # the job publishes it and links to the notifying job
