@@ -130,6 +130,19 @@ def publish_notice(*, actor, call, title: str = "", text: str = "", starts_on: d
     return notice
 
 
+def award_list_refusal(call) -> str:
+    """Why the award list of a call without 公示 cannot be published yet ("" when it can): the call asks for a
+    公示, the results are not confirmed (R-V1), or nothing is proposed."""
+    if call.document.review.public_notice:
+        return _("本通知须先公示，公示期满且无未处理异议后才能发布立项名单")
+    missing = confirmation_missing(call)
+    if missing:
+        return _("评审结果尚未确认，不能发布立项名单：%(missing)s") % {"missing": "；".join(missing)}
+    if not proposed(call).exists():
+        return _("没有拟立项的申报，不能发布立项名单")
+    return ""
+
+
 def publish_award_list(*, actor, call, ip: str | None = None, on: dt.date | None = None):
     """A call without 公示 (review.public_notice false, 常德 2022): the confirmed proposed list is published
     as the award list at once (R-V1: confirmed first), through the same award as after a 公示. Returns
@@ -143,14 +156,10 @@ def publish_award_list(*, actor, call, ip: str | None = None, on: dt.date | None
                 return existing, None  # a double click publishes once
             notice = existing
         else:
-            if call.document.review.public_notice:
-                raise NotAllowed(_("本通知须先公示，公示期满且无未处理异议后才能发布立项名单"))
-            missing = confirmation_missing(call)
-            if missing:
-                raise NotAllowed(_("评审结果尚未确认，不能发布立项名单：%(missing)s") % {"missing": "；".join(missing)})
+            reason = award_list_refusal(call)
+            if reason:
+                raise NotAllowed(reason)
             rows = list(proposed(call))
-            if not rows:
-                raise NotAllowed(_("没有拟立项的申报，不能发布立项名单"))
             day = on or today()
             notice = PublicNotice.objects.create(
                 call=call, title=_("%(call)s立项名单") % {"call": call.title}, starts_on=day, ends_on=day,
@@ -173,6 +182,15 @@ def _award_going(marker: str) -> Job | None:
             .exclude(state__in=[Job.State.DONE, Job.State.FAILED]).order_by("pk").first())
 
 
+def _start_marked(task_fn, *, actor, call, marker: str, **kwargs) -> Job:
+    """Queue an award job for `call` with `marker` (the call's page) as its result link until it ends, which is
+    how `_award_going` finds it (inside the caller's transaction, which holds the call's or notice's lock)."""
+    job = jobs.start(task_fn, user=actor, label=_("发布立项名单：%(call)s") % {"call": call.title[:150]}, **kwargs)
+    Job.objects.filter(pk=job.pk).update(result_url=marker)
+    job.result_url = marker
+    return job
+
+
 def start_award(*, actor, notice: PublicNotice, ip: str | None = None, on: dt.date | None = None):
     """The page's 发布立项名单 after a 公示: the checks of `publish_award` answered at once (who may, the period
     over, no objection open, the confirmation kept), the publishing queued as a background job. Returns
@@ -191,11 +209,8 @@ def start_award(*, actor, notice: PublicNotice, ip: str | None = None, on: dt.da
         reason = award_refusal(notice, on)
         if reason:
             raise NotAllowed(reason)
-        job = jobs.start(award_job, user=actor, label=_("发布立项名单：%(call)s") % {"call": notice.call.title[:150]},
-                         notice_id=notice.pk, ip=ip or "")
-        Job.objects.filter(pk=job.pk).update(result_url=marker)
-        job.result_url = marker
-    return None, job
+        return None, _start_marked(award_job, actor=actor, call=notice.call, marker=marker, notice_id=notice.pk,
+                                   ip=ip or "")
 
 
 @task()
@@ -239,19 +254,11 @@ def start_award_list(*, actor, call, ip: str | None = None):
         going = _award_going(marker)
         if going is not None:
             return None, going
-        if existing is None:
-            if call.document.review.public_notice:
-                raise NotAllowed(_("本通知须先公示，公示期满且无未处理异议后才能发布立项名单"))
-            missing = confirmation_missing(call)
-            if missing:
-                raise NotAllowed(_("评审结果尚未确认，不能发布立项名单：%(missing)s") % {"missing": "；".join(missing)})
-            if not proposed(call).exists():
-                raise NotAllowed(_("没有拟立项的申报，不能发布立项名单"))
-        job = jobs.start(award_list_job, user=actor, label=_("发布立项名单：%(call)s") % {"call": call.title[:150]},
-                         call_id=call.pk, ip=ip or "")
-        Job.objects.filter(pk=job.pk).update(result_url=marker)
-        job.result_url = marker
-    return None, job
+        reason = award_list_refusal(call) if existing is None else ""
+        if reason:
+            raise NotAllowed(reason)
+        return None, _start_marked(award_list_job, actor=actor, call=call, marker=marker, call_id=call.pk,
+                                   ip=ip or "")
 
 
 @task()
