@@ -20,19 +20,13 @@ def _authenticated(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and getattr(user, "is_active", False)
 
 
-def role_rows(user) -> list[tuple[str, int | None]]:
-    """The user's roles as (role, organisation id or None): a request's user has them from its own statement
-    (orgs/backends.py); another user object reads them once."""
-    return org_selectors.role_pairs(user)
-
-
 def has_role_in(user, org: Organisation | int | None, roles) -> bool:
     """The user holds one of `roles` in `org`: a role given for that organisation, or a role given without
     an organisation to a user who belongs to it."""
     if not _authenticated(user) or org is None:
         return False
     org_id = org if isinstance(org, int) else org.pk
-    for role, role_org in role_rows(user):
+    for role, role_org in org_selectors.role_pairs(user):  # a request's user has them (orgs/backends.py)
         if role in roles and (role_org == org_id or (role_org is None and user.organisation_id == org_id)):
             return True
     return False

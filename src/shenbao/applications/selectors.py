@@ -25,7 +25,7 @@ from shenbao.applications.models import (
 from shenbao.core import audit
 from shenbao.documents import scans
 from shenbao.orgs.models import Role
-from shenbao.orgs.selectors import unit_with_lineage
+from shenbao.orgs.selectors import role_orgs, unit_with_lineage
 
 ACTION_LABELS = {
     "application.create": pgettext_lazy("history", "创建草稿"),
@@ -61,11 +61,7 @@ def _org_ids(user, roles) -> set[int]:
     role given without one (from the user's roles as the permission checks read them: once a request)."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    rows = [org for role, org in permissions.role_rows(user) if role in roles]
-    ids = {org for org in rows if org is not None}
-    if user.organisation_id and None in rows:
-        ids.add(user.organisation_id)
-    return ids
+    return role_orgs(user, roles, own_unit=True, keep=True)
 
 
 def _base() -> QuerySet[Application]:

@@ -37,10 +37,6 @@ def roles_of(user) -> set[str]:
     return {role for role, _org in selectors.role_pairs(user, keep=False)}
 
 
-def _orgs_with(user, roles) -> set[int]:
-    return {org for role, org in selectors.role_pairs(user, keep=False) if role in roles and org is not None}
-
-
 def _ancestor_ids(org: Organisation) -> set[int]:
     return {a.pk for a in org.ancestors()}
 
@@ -147,7 +143,7 @@ def can_see_registrations(user) -> Decision:
     """The funder's “see who registered” page: home association reviewers and funder staff or leaders."""
     if not _authenticated(user):
         return deny(_("请先登录"))
-    if _orgs_with(user, [Role.HOME_REVIEWER, *FUNDER_ROLES]):
+    if selectors.role_orgs(user, [Role.HOME_REVIEWER, *FUNDER_ROLES]):
         return ALLOW
     return deny(_("只有属地科协审核人和主办方业务人员可以查看注册单位"))
 
@@ -157,9 +153,9 @@ def can_review_registration(user, org: Organisation) -> Decision:
     named), or funder staff or a leader of any organisation above it."""
     if not _authenticated(user):
         return deny(_("请先登录"))
-    if org.parent_id and org.parent_id in _orgs_with(user, [Role.HOME_REVIEWER]):
+    if org.parent_id and org.parent_id in selectors.role_orgs(user, [Role.HOME_REVIEWER]):
         return ALLOW
-    if _orgs_with(user, FUNDER_ROLES) & _ancestor_ids(org):
+    if selectors.role_orgs(user, FUNDER_ROLES) & _ancestor_ids(org):
         return ALLOW
     home = org.parent.name if org.parent_id else _("属地科协")
     return deny(_("只有%(unit)s的审核人或其上级主办方业务人员可以审核该单位的注册") % {"unit": home})
@@ -187,7 +183,7 @@ def can_record_attributes(user, org: Organisation) -> Decision:
     organisation above it, or the system administrator."""
     if not _authenticated(user):
         return deny(_("请先登录"))
-    if _orgs_with(user, FUNDER_ROLES) & _ancestor_ids(org):
+    if selectors.role_orgs(user, FUNDER_ROLES) & _ancestor_ids(org):
         return ALLOW
     if Role.SYSTEM_ADMIN in roles_of(user):
         return ALLOW

@@ -166,7 +166,6 @@ def unit_with_lineage(pk: int | None) -> Organisation | None:
     return Organisation.objects.select_related(*UNIT_RELATED).filter(pk=pk).first()
 
 
-
 def is_within(org: Organisation, ancestor: Organisation | int) -> bool:
     """Does `org` sit under `ancestor` (an organisation or its id) in the tree (at any depth)? An
     organisation is not within itself. Only `org`'s parents are read (the ancestor's id is enough)."""
@@ -249,8 +248,17 @@ def role_pairs(user, *, keep: bool = True) -> list[tuple[str, int | None]]:
     return pairs
 
 
-def _role_orgs(user, roles) -> list[int]:
-    return [org for role, org in role_pairs(user, keep=False) if role in roles and org is not None]
+def role_orgs(user, roles, *, own_unit: bool = False, keep: bool = False) -> set[int]:
+    """The organisations where the user holds one of `roles`: those its assignments name and, with `own_unit`,
+    the user's own unit for a role given without one (as applications' `has_role_in` reads a role)."""
+    out: set[int] = set()
+    for role, org in role_pairs(user, keep=keep):
+        if role in roles:
+            if org is not None:
+                out.add(org)
+            elif own_unit and user.organisation_id:
+                out.add(user.organisation_id)
+    return out
 
 
 def registration_scope(user) -> QuerySet[Organisation]:
@@ -258,8 +266,8 @@ def registration_scope(user) -> QuerySet[Organisation]:
     association, funder staff and leaders every unit under their organisation at any depth."""
     if not getattr(user, "is_authenticated", False):
         return Organisation.objects.none()
-    direct = _role_orgs(user, [Role.HOME_REVIEWER])
-    funders = _role_orgs(user, [Role.FUNDER_STAFF, Role.FUNDER_LEADER])
+    direct = role_orgs(user, [Role.HOME_REVIEWER])
+    funders = role_orgs(user, [Role.FUNDER_STAFF, Role.FUNDER_LEADER])
     ids = set(Organisation.objects.filter(parent_id__in=direct).values_list("id", flat=True))
     ids |= descendant_ids(funders)
     return Organisation.objects.filter(id__in=ids)

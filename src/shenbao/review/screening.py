@@ -37,12 +37,13 @@ from django_tasks import task
 from shenbao.applications import formdata, record
 from shenbao.applications import services as application_services
 from shenbao.applications.models import Application, Scan
-from shenbao.applications.permissions import has_role_in, role_rows
+from shenbao.applications.permissions import has_role_in
 from shenbao.applications.similarity import best_match
 from shenbao.calls.models import Call, ProjectType
 from shenbao.core import audit, jobs
 from shenbao.core.decisions import NotAllowed, require
 from shenbao.orgs.models import Role, RoleAssignment
+from shenbao.orgs.selectors import role_orgs
 from shenbao.review import permissions
 from shenbao.review.models import Screening
 from shenbao.review.workflow import SCREENING
@@ -511,21 +512,6 @@ def leaders(call: Call) -> bool:
 # --- the work bench (applications/selectors.py TODO_HOOKS, registered in review/apps.py) ------------------------
 
 
-def _orgs_with(user, role) -> set[int]:
-    """Where the user holds `role` (a role without an organisation counts for the user's own): from the user's
-    roles as the permission checks read them, no query for a request's user."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    out = set()
-    for r, org in role_rows(user):
-        if r == role:
-            if org is not None:
-                out.add(org)
-            elif user.organisation_id:
-                out.add(user.organisation_id)
-    return out
-
-
 def todo(user) -> list:
     """待形式审查 on the work bench, for those who may screen (R-V3): the funder's staff see what waits for
     their decision (one-level calls: 待形式审查) or for their 初审 (two-level calls: 待形式审查（初审）); a
@@ -540,7 +526,10 @@ def todo(user) -> list:
 
     from shenbao.applications.selectors import Todo
 
-    staff, leaders = _orgs_with(user, Role.FUNDER_STAFF), _orgs_with(user, Role.FUNDER_LEADER)
+    if not getattr(user, "is_authenticated", False):
+        return []
+    staff = role_orgs(user, (Role.FUNDER_STAFF,), own_unit=True, keep=True)
+    leaders = role_orgs(user, (Role.FUNDER_LEADER,), own_unit=True, keep=True)
     if not staff and not leaders:
         return []
     # the levels straight from the stored document (only that key: not each call's whole document)
