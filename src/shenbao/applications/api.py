@@ -21,7 +21,7 @@ from shenbao.calls.models import ProjectType
 from shenbao.core import audit
 from shenbao.core.decisions import require
 from shenbao.core.http import client_ip
-from shenbao.orgs.selectors import unit_with_lineage
+from shenbao.orgs.selectors import unit_of
 
 router = Router(tags=["applications"], auth=django_auth)
 
@@ -184,7 +184,7 @@ def _get(request, pk: int) -> Application:
 def eligible(request):
     from shenbao.applications.eligibility import eligible_offers
 
-    org = unit_with_lineage(getattr(request.user, "organisation_id", None))  # with what the rules read of it
+    org = unit_of(request.user)  # with what the rules read of it
     require(permissions.can_apply(request.user, org))
     out = []
     for o in eligible_offers(org=org):

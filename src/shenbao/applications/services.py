@@ -39,7 +39,7 @@ from shenbao.calls import schema
 from shenbao.core import audit
 from shenbao.core.decisions import NotAllowed, require
 from shenbao.orgs.models import Organisation
-from shenbao.orgs.selectors import unit_related, unit_with_lineage
+from shenbao.orgs.selectors import unit_of, unit_related
 
 # --- errors the pages and the API show ------------------------------------------------------------------
 
@@ -140,8 +140,7 @@ def _lock(application: Application | int, *, related: tuple[str, ...] = ()) -> A
     read after it (`related`: more to join where that cannot happen, see `_one_snapshot`)."""
     pk = application if isinstance(application, int) else application.pk
     app = Application.objects.select_for_update(of=("self",)).select_related(*_LOCK_RELATED, *related).get(pk=pk)
-    app.project_type.call = app.call  # the type's document is read from its call: the same row, not read again
-    return app
+    return app.share_call()  # the type's document is read from its call: the same row, not read again
 
 
 def _relock(application: Application) -> Application:
@@ -181,10 +180,7 @@ def create_draft(*, user, project_type, track=None, ip: str | None = None) -> Ap
     """A new draft of the user's unit for a project type (and track). The call's rules are checked in full
     at submission (and shown on the 可申报项目 page); a draft that could never be submitted (the unit is not
     eligible, the hard per-unit limit is used up, the deadline passed) is refused here, with the reasons."""
-    # the unit with what the rules read of it (its category's lineage, its parents): one query
-    org = unit_with_lineage(user.organisation_id) if user.organisation_id else None
-    if org is not None:
-        user.organisation = org  # the same row: whatever reads the user's unit later reads this one
+    org = unit_of(user)  # with what the rules read of it (its category's lineage, its parents): one query
     require(permissions.can_apply(user, org))
     call = project_type.call
     if call.status != call.Status.PUBLISHED:

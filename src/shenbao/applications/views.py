@@ -27,7 +27,7 @@ from shenbao.core import audit, ratelimit
 from shenbao.core.decisions import Decision, NotAllowed
 from shenbao.core.http import client_ip, posted_id
 from shenbao.orgs.models import Organisation, User
-from shenbao.orgs.selectors import unit_with_lineage
+from shenbao.orgs.selectors import unit_of
 
 
 def refused(request, reason: Decision | str, status: int = 403):
@@ -103,11 +103,8 @@ def mine(request):
 
 @login_required
 def offers(request):
-    # the unit with what the rules read of it (its category's lineage, its parents) in one query, for the
-    # permission and every verdict
-    org = unit_with_lineage(request.user.organisation_id)
-    if org is not None:
-        request.user.organisation = org  # the pages' header reads it too
+    # the unit with what the rules read of it in one query, for the permission, every verdict and the header
+    org = unit_of(request.user)
     decision = permissions.can_apply(request.user, org)
     if not decision:
         return refused(request, decision)
@@ -147,9 +144,7 @@ def start(request, type_pk: int):
     unit's draft of this type if there is one, else the type with its verdict and the button that starts the
     draft (a POST), or why the unit may not apply."""
     ptype = get_object_or_404(ProjectType.objects.select_related("call", "call__issuer"), pk=type_pk, retired=False)
-    org = unit_with_lineage(request.user.organisation_id)  # with what the rules read of it, in one query
-    if org is not None:
-        request.user.organisation = org
+    org = unit_of(request.user)  # with what the rules read of it, in one query
     decision = permissions.can_apply(request.user, org)
     if not decision:
         return refused(request, decision)
@@ -451,12 +446,8 @@ def _submit(request, pk: int, version: int | None, app: Application | None = Non
     """Submit and say how it went. `app`: the row the page has already read; without it the service reads
     the row once, locked, and checks that the user may see it."""
     try:
-        if app is None:
-            result = services.submit(user=request.user, application_id=pk, expected_version=version,
-                                     ip=client_ip(request))
-        else:
-            result = services.submit(user=request.user, application=app, expected_version=version,
-                                     ip=client_ip(request))
+        result = services.submit(user=request.user, application=app, application_id=None if app else pk,
+                                 expected_version=version, ip=client_ip(request))
     except Application.DoesNotExist:
         raise Http404(_("没有这份申报")) from None
     except services.Hidden as exc:

@@ -166,6 +166,16 @@ def unit_with_lineage(pk: int | None) -> Organisation | None:
     return Organisation.objects.select_related(*UNIT_RELATED).filter(pk=pk).first()
 
 
+def unit_of(user) -> Organisation | None:
+    """The user's unit with what eligibility reads of it (`unit_with_lineage`, one query), also kept as
+    `user.organisation` so that whatever reads the user's unit later (a page's header, a permission) reads
+    this row. None for a user without a unit."""
+    org = unit_with_lineage(getattr(user, "organisation_id", None))
+    if org is not None:
+        user.organisation = org
+    return org
+
+
 def is_within(org: Organisation, ancestor: Organisation | int) -> bool:
     """Does `org` sit under `ancestor` (an organisation or its id) in the tree (at any depth)? An
     organisation is not within itself. Only `org`'s parents are read (the ancestor's id is enough)."""
