@@ -136,6 +136,12 @@ def roles_of_account(user) -> set[str]:
     return set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
 
 
+def is_admin_account(user) -> bool:
+    """Does the account hold one of the three administrator roles (read now)? Changes to it take a maker and a
+    checker (R-S88)."""
+    return bool(roles_of_account(user) & set(ADMIN_ROLES))
+
+
 # --- registrations and units -----------------------------------------------------------------------
 
 

@@ -406,7 +406,7 @@ def request_admin_change(*, actor, kind: str, target: User | None = None, role: 
             role = ""
         elif kind in (AdminRequest.Kind.DEACTIVATE, AdminRequest.Kind.ACTIVATE):
             role = ""
-            if not (permissions.roles_of_account(target) & set(ADMIN_ROLES)):
+            if not permissions.is_admin_account(target):
                 raise ValidationError(gettext("该账户不是管理员账户，无须复核，请直接办理"))
             if target.is_active == (kind == AdminRequest.Kind.ACTIVATE):
                 raise ValidationError(gettext("该账户已经是启用状态") if target.is_active
@@ -480,7 +480,7 @@ def set_account_active(*, actor, user: User, active: bool) -> None:
     """Deactivate or activate a business account. An administrator account is a request another
     administrator approves (request_admin_change, kinds deactivate/activate; R-S88)."""
     require(permissions.can_manage_account(actor, user))
-    if permissions.roles_of_account(user) & set(ADMIN_ROLES):
+    if permissions.is_admin_account(user):
         raise NotAllowed(gettext("启用管理员账户须由另一名管理员复核：请提交申请") if active
                          else gettext("停用管理员账户须由另一名管理员复核：请提交申请"))
     with transaction.atomic():

@@ -701,7 +701,7 @@ def security_user(request, pk: int):
                 messages.success(request, _("已解除锁定。"))
                 return redirect("orgs:security_user", pk=pk)
             elif action in {"activate", "deactivate"}:
-                if permissions.roles_of_account(target) & set(ADMIN_ROLES):  # maker and checker (R-S88)
+                if permissions.is_admin_account(target):  # maker and checker (R-S88)
                     services.request_admin_change(actor=request.user, kind=action, target=target, ip=ip)
                     messages.success(request, _("已提交启用管理员账户的申请，须由另一名管理员复核后生效。")
                                      if action == "activate"
