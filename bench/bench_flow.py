@@ -49,25 +49,6 @@ CALL, TYPE = "liuzhou-2026-kcfn", "2026-2"
 STEPS = ["login", "eligible", "new", "form", "save", "submit", "page", "dashboard"]
 
 
-def post_form(values: dict) -> dict:
-    """The POST the edit page's inputs send for `values` (as tests/test_applications_pages.py::post_form)."""
-    data: dict = {}
-    for key, v in values.items():
-        if isinstance(v, dict):
-            for part, pv in v.items():
-                data[f"f-{key}-{part}"] = "" if pv is None else str(pv)
-        elif isinstance(v, list):
-            for i, row in enumerate(v):
-                if isinstance(row, dict):
-                    for col, cv in row.items():
-                        data[f"f-{key}-{i}-{col}"] = str(cv)
-                else:
-                    data.setdefault(f"f-{key}", []).append(row)
-        else:
-            data[f"f-{key}"] = "" if v is None else str(v)
-    return data
-
-
 def prepare(data_dir: str, n: int) -> tuple[list[tuple[str, dict]], int, str]:
     """N units with a clerk each; returns [(user name, form POST)], the project type's pk, the password."""
     setup_django(data_dir)
@@ -77,7 +58,7 @@ def prepare(data_dir: str, n: int) -> tuple[list[tuple[str, dict]], int, str]:
     from django.db import connections
     from django.utils import timezone
     from tests.conftest import credit_code
-    from tests.journey_support import PASSWORD, reopen
+    from tests.journey_support import PASSWORD, post_form, reopen
 
     from shenbao.applications.samples import sample_values
     from shenbao.calls import services as calls

@@ -46,6 +46,26 @@ def values_for(app, *, overrides: dict | None = None) -> dict:
                          overrides=overrides)
 
 
+def post_form(values: dict) -> dict:
+    """The POST the edit page's inputs send for `values` (names f-<key>, f-<key>-<part>, f-<key>-<row>-<col>):
+    the page tests, the flow's statement count and bench/bench_flow.py post forms as a browser does."""
+    data: dict = {}
+    for key, v in values.items():
+        if isinstance(v, dict):
+            for part, pv in v.items():
+                data[f"f-{key}-{part}"] = "" if pv is None else str(pv)
+        elif isinstance(v, list):
+            for i, row in enumerate(v):
+                if isinstance(row, dict):
+                    for col, cv in row.items():
+                        data[f"f-{key}-{i}-{col}"] = str(cv)
+                else:
+                    data.setdefault(f"f-{key}", []).append(row)
+        else:
+            data[f"f-{key}"] = "" if v is None else str(v)
+    return data
+
+
 def filled_draft(user, call, type_code: str, track: str | None = None, *, overrides: dict | None = None):
     """A draft of `type_code` with a complete, valid form."""
     ptype = call.types.get(code=type_code)

@@ -13,7 +13,7 @@ from shenbao.applications import printing, services
 from shenbao.applications.models import Application, LimitAcceptance, Snapshot
 from shenbao.core.models import AuditEvent
 from shenbao.orgs.models import Role
-from tests.journey_support import filled_draft, reopen, unit
+from tests.journey_support import filled_draft, post_form, reopen, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
@@ -34,25 +34,6 @@ def people(call, make_org, make_user):
 def login(client, user):
     client.force_login(user)
     return client
-
-
-def post_form(app, values: dict) -> dict:
-    """The POST the edit page's inputs would send for `values` (names f-<key>, f-<key>-<part>, …)."""
-    data: dict = {}
-    for key, v in values.items():
-        if isinstance(v, dict):
-            for part, pv in v.items():
-                data[f"f-{key}-{part}"] = "" if pv is None else str(pv)
-        elif isinstance(v, list):
-            for i, row in enumerate(v):
-                if isinstance(row, dict):
-                    for col, cv in row.items():
-                        data[f"f-{key}-{i}-{col}"] = str(cv)
-                else:
-                    data.setdefault(f"f-{key}", []).append(row)
-        else:
-            data[f"f-{key}"] = "" if v is None else str(v)
-    return data
 
 
 def test_offers_list_what_the_unit_may_apply_for_with_reasons(client, call, people):
@@ -79,13 +60,13 @@ def test_start_fill_with_an_error_then_correct_and_submit(client, call, people):
 
     good = values_for(app)
     bad = {**good, "project_contact": {**good["project_contact"], "phone": "12345"}}
-    r = client.post(reverse("applications:edit", args=[app.pk]), {**post_form(app, bad), "version": "1", "action": "save"})
+    r = client.post(reverse("applications:edit", args=[app.pk]), {**post_form(bad), "version": "1", "action": "save"})
     page = r.content.decode()
     assert r.status_code == 200 and "12345" in page  # what was typed is kept
     assert re.search(r'id="err-project_contact-phone"[^>]*>.*?电话', page, re.S)  # the message beside the field
     app.refresh_from_db()
     r = client.post(reverse("applications:edit", args=[app.pk]),
-                    {**post_form(app, good), "version": str(app.version), "action": "submit"})
+                    {**post_form(good), "version": str(app.version), "action": "submit"})
     assert r.status_code == 302 and r["Location"] == reverse("applications:detail", args=[app.pk])
     app.refresh_from_db()
     assert app.status == "submitted"
@@ -116,7 +97,7 @@ def test_conflicting_save_tells_the_later_clerk_and_keeps_their_text(client, cal
     login(client, other)
     mine = {**app.data, "goals": "乙刚刚输入的一大段目标"}
     r = client.post(reverse("applications:edit", args=[app.pk]),
-                    {**post_form(app, mine), "version": str(loaded), "action": "save"})
+                    {**post_form(mine), "version": str(loaded), "action": "save"})
     page = r.content.decode()
     assert r.status_code == 409
     assert page.count('id="conflict"') == 1 and "pg_clerk" in page and "甲写的目标" in page
@@ -126,11 +107,11 @@ def test_conflicting_save_tells_the_later_clerk_and_keeps_their_text(client, cal
     assert app.data["goals"] == "甲写的目标"
     # autosave of the stale page is refused too (409) and says why
     r = client.post(reverse("applications:autosave", args=[app.pk]),
-                    {**post_form(app, mine), "version": str(loaded), "autosave": "1"})
+                    {**post_form(mine), "version": str(loaded), "autosave": "1"})
     assert r.status_code == 409 and "已保存了此申报的新内容" in r.json()["message"]
     # the clerk, told, saves from the page they were shown: their text wins, knowingly
     r = client.post(reverse("applications:edit", args=[app.pk]),
-                    {**post_form(app, mine), "version": str(loaded + 1), "action": "save"})
+                    {**post_form(mine), "version": str(loaded + 1), "action": "save"})
     assert r.status_code == 302
     app.refresh_from_db()
     assert app.data["goals"] == "乙刚刚输入的一大段目标"
@@ -141,7 +122,7 @@ def test_autosave_returns_the_new_version(client, call, people):
     app = filled_draft(clerk, call, "2026-2")
     login(client, clerk)
     r = client.post(reverse("applications:autosave", args=[app.pk]),
-                    {**post_form(app, {**app.data, "plan": "自动保存的方案"}), "version": str(app.version)})
+                    {**post_form({**app.data, "plan": "自动保存的方案"}), "version": str(app.version)})
     assert r.status_code == 200 and r.json()["version"] == app.version + 1 and r.json()["changed"]
     app.refresh_from_db()
     assert app.data["plan"] == "自动保存的方案"

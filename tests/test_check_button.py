@@ -18,12 +18,12 @@ def test_check_saves_the_page_then_checks_it_in_full(client, load_call, make_org
                               parent=call.issuer, prefix="ck")
     ptype = call.types.get(code="1-1")
     app = services.create_draft(user=clerk, project_type=ptype, track=ptype.tracks.get(code="high_end_event"))
-    from tests.test_applications_pages import post_form
+    from tests.journey_support import post_form
 
     values = values_for(app)
     client.force_login(clerk)
     r = client.post(reverse("applications:edit", args=[app.pk]),
-                    {**post_form(app, values), "version": str(app.version), "action": "check"})
+                    {**post_form(values), "version": str(app.version), "action": "check"})
     assert r.status_code == 200
     page = r.content.decode()
     app.refresh_from_db()

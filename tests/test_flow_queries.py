@@ -12,32 +12,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.journey_support import PASSWORD, reopen, unit, values_for
+from tests.journey_support import PASSWORD, post_form, reopen, unit, values_for
 
 # the database queue, as the server runs (the tests' default runs tasks at once, in the request): a notice is
 # one INSERT of its task, the worker's work is not the request's
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media", "fast_hashing", "db_queue")]
 
 STEP_MAX = 15
-
-
-def post_form(values: dict) -> dict:
-    """The POST the edit page's inputs send (as bench/bench_flow.py)."""
-    data: dict = {}
-    for key, v in values.items():
-        if isinstance(v, dict):
-            for part, pv in v.items():
-                data[f"f-{key}-{part}"] = "" if pv is None else str(pv)
-        elif isinstance(v, list):
-            for i, row in enumerate(v):
-                if isinstance(row, dict):
-                    for col, cv in row.items():
-                        data[f"f-{key}-{i}-{col}"] = str(cv)
-                else:
-                    data.setdefault(f"f-{key}", []).append(row)
-        else:
-            data[f"f-{key}"] = "" if v is None else str(v)
-    return data
 
 
 def test_no_step_of_the_clerks_flow_runs_more_than_15_statements(client, load_call, make_org, make_user):
