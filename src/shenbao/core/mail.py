@@ -13,10 +13,9 @@ a failed task, logged with its traceback.
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 
 from django.core.mail import EmailMessage  # the one place that sends mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django_tasks import TaskContext, task
 
 from shenbao.core import jobs
@@ -48,13 +47,10 @@ def deliver(*, key: str, subject: str, body: str, to: list[str] | tuple[str, ...
         return 0
     sent = EmailMessage(subject=subject, body=body, from_email=from_email, to=to,
                         reply_to=reply_to or None).send(fail_silently=False)
-    # recorded once sent (the mail server takes no part in a transaction): outside one, a single INSERT; a
-    # run that raced this one and recorded it first makes it fail, which changes nothing
-    try:
-        with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
-            TaskEffect.objects.create(key=key)
-    except IntegrityError:
-        pass
+    # recorded once sent (the mail server takes no part in a transaction); a run that raced this one and
+    # recorded it first leaves the record as it is
+    with transaction.atomic():
+        jobs.once(key)
     return sent
 
 
