@@ -5,8 +5,8 @@ session on every request (`SESSION_SAVE_EVERY_REQUEST`): one UPDATE, on SQLite a
 Here the store remembers the expiry it read, and `SessionRenewalMiddleware` saves the session only when its
 renewal is older than `SESSION_RENEW_AFTER` seconds (60 by default): idle time still ends it within 30 minutes
 plus at most a minute, and a clerk's busy minute costs one write instead of one per request.
-Stores that cannot tell their expiry (cached_db with Redis, whose read does not touch the table) renew on
-every request, as before.
+With Redis the cached store (core/sessions_cached.py) keeps the expiry in its cached copy; a store that
+cannot tell its expiry renews on every request, as Django does.
 """
 
 from __future__ import annotations

@@ -197,7 +197,7 @@ def evidence(project: Project, today: dt.date | None = None) -> Evidence:
     return Evidence(events=out, photos=activities.photo_status(project), news=news,
                     deliverables=activities.deliverables(project, today), deliverables_ok=ok,
                     deliverable_problems=problems, filings=project.filings.count(), final_accounts=lines,
-                    final_total=total, notes=[])
+                    final_total=total)
 
 
 # --- the type's minimums (R-P7, R-C4) -----------------------------------------------------------------
